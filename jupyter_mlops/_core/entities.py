@@ -1,0 +1,207 @@
+"""Result objects of the registry: plain dataclasses with ``_repr_html_``, ``to_dict`` and
+``to_frame``. They are detached from the database: holding one never holds a session."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import html
+
+APPROVAL_STATES = ("PendingManualApproval", "Approved", "Rejected")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: int
+    created_at: datetime
+    created_by: str
+    artifact_sha256: str
+    artifact_size: int
+    format: dict
+    signature: dict | None
+    metrics: dict
+    params: dict
+    tags: dict
+    lineage: dict
+    approval: str
+    aliases: tuple[str, ...] = ()
+    status: str = "active"
+    description: str | None = None
+    dataset: str | None = None
+    approval_history: tuple[dict, ...] = ()
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def to_dict(self) -> dict:
+        d = _jsonable(asdict(self))
+        d["ref"] = self.ref
+        return d
+
+    def to_frame(self):
+        import pandas as pd
+
+        row = {"name": self.name, "version": self.version, "created_at": self.created_at,
+               "approval": self.approval, "aliases": ", ".join(self.aliases), "status": self.status,
+               "data_sha256": (self.lineage.get("data") or {}).get("sha256"),
+               "artifact_sha256": self.artifact_sha256}
+        row.update({f"metric.{k}": v for k, v in self.metrics.items()})
+        row.update({f"param.{k}": v for k, v in self.params.items()})
+        return pd.DataFrame([row])
+
+    def _lineage_rows(self) -> list[tuple[str, Any]]:
+        lin = self.lineage
+        rows: list[tuple[str, Any]] = []
+        git = lin.get("git")
+        if git:
+            rows.append(("git", f"{(git.get('commit') or '')[:10]} on {git.get('branch')}"
+                                + (" (dirty)" if git.get("dirty") else "")))
+        nb = lin.get("notebook")
+        if nb:
+            rows.append(("notebook", f"{nb.get('path')} sha256 {(nb.get('sha256') or '')[:12]}"))
+        if lin.get("papermill_parameters"):
+            rows.append(("parameters", lin["papermill_parameters"]))
+        for key in ("data", "target"):
+            d = lin.get(key)
+            if d:
+                rows.append((key, f"sha256 {d['sha256'][:12]}… shape {tuple(d['shape'])}"))
+        if self.dataset:
+            rows.append(("dataset", self.dataset))
+        kernel = lin.get("kernel") or {}
+        if kernel.get("in_order") is not None:
+            rows.append(("kernel", "cells ran in order" if kernel["in_order"] else
+                         "cells ran out of order or twice: the model may come from stale state"))
+        if lin.get("python"):
+            rows.append(("python", lin["python"]))
+        if lin.get("user"):
+            rows.append(("by", f"{lin.get('user')}@{lin.get('host')}"))
+        return rows
+
+    def _repr_html_(self) -> str:
+        badges = html.badge(self.approval) + "".join(html.badge("@" + a) for a in self.aliases)
+        if self.status != "active":
+            badges += html.badge(self.status)
+        sections = [
+            ("Metrics", html.kv_table(self.metrics.items())),
+            ("Params", html.kv_table(self.params.items())),
+        ]
+        if self.tags:
+            sections.append(("Tags", html.kv_table(self.tags.items())))
+        sections.append(("Lineage", html.kv_table(self._lineage_rows())))
+        if self.signature and self.signature.get("inputs"):
+            inputs = self.signature["inputs"]
+            shown = ", ".join(f"{c['name']}:{c['dtype']}" for c in inputs[:12])
+            more = f" … (+{len(inputs) - 12})" if len(inputs) > 12 else ""
+            out = self.signature.get("output", {})
+            sections.append(("Signature", html.kv_table([("inputs", shown + more), ("output", out.get("kind"))])))
+        sections.append(("Artifact", html.kv_table([
+            ("format", f"{self.format.get('format')} ({self.format.get('class')})"),
+            ("sha256", self.artifact_sha256), ("size", f"{self.artifact_size:,} bytes"),
+            ("created", f"{self.created_at:%Y-%m-%d %H:%M:%S} by {self.created_by}")])))
+        return html.card(f"{self.name} v{self.version}", badges, sections)
+
+    def __repr__(self) -> str:
+        aliases = f" @{', @'.join(self.aliases)}" if self.aliases else ""
+        return f"<ModelVersion {self.ref} {self.approval}{aliases} sha256={self.artifact_sha256[:12]}>"
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    name: str
+    version: int
+    content_sha256: str
+    artifact_sha256: str
+    rows: int
+    columns: int
+    schema: dict
+    created_at: datetime
+    created_by: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def to_dict(self) -> dict:
+        d = _jsonable(asdict(self))
+        d["ref"] = self.ref
+        return d
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        cols = ", ".join(f"{c}:{t}" for c, t in list(self.schema.items())[:15])
+        return html.card(f"dataset {self.name} v{self.version}", "", [("", html.kv_table([
+            ("shape", f"{self.rows:,} rows × {self.columns} columns"), ("columns", cols),
+            ("content sha256", self.content_sha256), ("created", f"{self.created_at:%Y-%m-%d %H:%M:%S} by {self.created_by}")]))])
+
+    def __repr__(self) -> str:
+        return f"<DatasetVersion {self.ref} {self.rows}x{self.columns} sha256={self.content_sha256[:12]}>"
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """The outcome of walking the audit chain."""
+
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_hash: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        status = "intact" if self.ok else "broken"
+        rows = [("entries", self.entries), ("head", self.head_hash)]
+        if not self.ok:
+            rows += [("first bad entry", self.first_bad_seq), ("problem", self.problem)]
+        return html.card("audit log", html.badge(status), [("", html.kv_table(rows))])
+
+    def __repr__(self) -> str:
+        if self.ok:
+            return f"<AuditCheck intact: {self.entries} entries>"
+        return f"<AuditCheck BROKEN at entry {self.first_bad_seq}: {self.problem}>"
+
+
+@dataclass(frozen=True)
+class Policy:
+    require_approval: bool = False
+    require_reproduction: bool = False
+    min_approvers: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        return html.card("workspace policy", "", [("", html.kv_table(self.to_dict().items()))])

@@ -1,0 +1,35 @@
+"""Where the workspace lives.
+
+``$MLOPS_HOME`` if set; else the nearest ``.mlops/`` folder walking up from the working directory
+(like git finds ``.git``); else ``./.mlops/``, created on first write.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+HOME_DIRNAME = ".mlops"
+
+
+def find_home(start: str | os.PathLike | None = None) -> Path:
+    env = os.environ.get("MLOPS_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / HOME_DIRNAME
+        if candidate.is_dir():
+            return candidate
+    return here / HOME_DIRNAME
+
+
+def resolve_home(path: str | os.PathLike | None = None) -> Path:
+    """The home for ``Workspace(path)``: a given folder is used as the home itself
+    (``Workspace("proj/.mlops")``), or, when it holds a ``.mlops`` folder, that one."""
+    if path is None:
+        return find_home()
+    p = Path(path).expanduser().resolve()
+    if p.name != HOME_DIRNAME and (p / HOME_DIRNAME).is_dir():
+        return p / HOME_DIRNAME
+    return p

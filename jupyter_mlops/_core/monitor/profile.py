@@ -1,0 +1,106 @@
+"""The reference profile: what a drift check needs from the baseline, computed once.
+
+Numeric columns keep their sorted finite values (so a check sorts only the current data) and the
+reference std; categorical columns keep their distinct values and counts. A profile is saved with
+the baseline as one ``.npz`` artifact (arrays plus a JSON header) and is loaded without pickle.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInput
+from .columns import CATEGORICAL, NUMERIC, as_frame, column_kind, numeric_values
+from .stattests.base import category_counts, sorted_finite
+
+FORMAT = "jupyter_mlops.reference_profile/1"
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    kind: str
+    dtype: str
+    n_rows: int
+    n_missing: int  # NaN, None, +/-inf and unparseable values
+    sorted: np.ndarray | None = None  # numeric
+    std: float | None = None  # numeric, ddof=0
+    n_unique: int = 0
+    values: list = field(default_factory=list)  # categorical
+    counts: np.ndarray | None = None  # categorical
+
+    @property
+    def n_present(self) -> int:
+        return self.n_rows - self.n_missing
+
+
+def profile_column(name: str, series, kind: str | None = None) -> ColumnProfile:
+    kind = kind or column_kind(series)
+    n = len(series)
+    if kind == NUMERIC:
+        s = sorted_finite(numeric_values(series))
+        n_unique = int(np.count_nonzero(s[1:] != s[:-1]) + 1) if s.size else 0
+        std = float(np.std(s)) if s.size else 0.0
+        return ColumnProfile(name, kind, str(series.dtype), n, n - s.size, sorted=s, std=std, n_unique=n_unique)
+    values, counts = category_counts(series)
+    return ColumnProfile(
+        name, CATEGORICAL, str(series.dtype), n, n - int(counts.sum()), n_unique=len(values), values=values, counts=counts
+    )
+
+
+@dataclass
+class ReferenceProfile:
+    n_rows: int
+    columns: dict[str, ColumnProfile]
+
+    @classmethod
+    def from_frame(cls, data: Any, columns: list[str] | None = None) -> ReferenceProfile:
+        df = as_frame(data, "reference")
+        names = [str(c) for c in df.columns] if columns is None else list(columns)
+        cols = {}
+        for name in names:
+            if name not in df.columns:
+                raise InvalidInput(f"Column {name!r} is not in the reference data.")
+            cols[name] = profile_column(name, df[name])
+        return cls(len(df), cols)
+
+    def to_bytes(self) -> bytes:
+        header = {"format": FORMAT, "n_rows": self.n_rows, "columns": []}
+        arrays: dict[str, np.ndarray] = {}
+        for i, c in enumerate(self.columns.values()):
+            meta = {k: getattr(c, k) for k in ("name", "kind", "dtype", "n_rows", "n_missing", "std", "n_unique")}
+            if c.kind == NUMERIC:
+                arrays[f"s{i}"] = c.sorted
+            else:
+                meta["values"] = [_json_value(v) for v in c.values]
+                arrays[f"c{i}"] = c.counts
+            header["columns"].append(meta)
+        buf = io.BytesIO()
+        np.savez(buf, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ReferenceProfile:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            header = json.loads(bytes(z["header"]).decode())
+            if header.get("format") != FORMAT:
+                raise InvalidInput("Not a reference profile (unknown format).")
+            cols = {}
+            for i, meta in enumerate(header["columns"]):
+                values = meta.pop("values", [])
+                if meta["kind"] == NUMERIC:
+                    cols[meta["name"]] = ColumnProfile(**meta, sorted=z[f"s{i}"])
+                else:
+                    cols[meta["name"]] = ColumnProfile(**meta, values=values, counts=z[f"c{i}"])
+        return cls(header["n_rows"], cols)
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)

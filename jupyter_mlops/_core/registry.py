@@ -1,0 +1,404 @@
+"""The model registry: versions, aliases, approval, archive, diff, loading back hash-verified.
+
+The artifact is written (atomically, content-addressed) before the version row, and the row and
+its audit entry are committed together under the workspace write lock: a crash at any point
+leaves either a complete version or none, and two kernels never get the same version number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+from . import lineage as lineage_mod
+from .audit import AuditLog
+from .entities import ModelVersion
+from .errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
+from .hashing import data_fingerprint
+from .modelio import dump_model, load_model
+from .names import Ref, parse_ref, validate_name, validate_text
+from .signature import infer_signature
+
+PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
+SAMPLE_ROWS = 5
+
+
+def as_utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts
+
+
+def _clean_metrics(metrics: dict | None) -> dict:
+    out = {}
+    for k, v in (metrics or {}).items():
+        validate_name(str(k), "metric name")
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"Metric {k!r} must be a number, got {v!r}.") from None
+        if math.isnan(f) or math.isinf(f):
+            raise InvalidInput(f"Metric {k!r} is {v!r}; metrics must be finite numbers.")
+        out[str(k)] = f
+    return out
+
+
+def _clean_mapping(values: dict | None, kind: str) -> dict:
+    out = {}
+    for k, v in (values or {}).items():
+        validate_name(str(k), f"{kind} name")
+        try:
+            json.dumps(v)
+        except (TypeError, ValueError):
+            v = repr(v)
+        if isinstance(v, str):
+            validate_text(v, f"{kind} {k!r}")
+        out[str(k)] = v
+    return out
+
+
+def _sample(data: Any) -> dict | None:
+    """A few training rows, kept with the version to smoke-test it before it takes traffic."""
+    import numpy as np
+    import pandas as pd
+
+    if data is None:
+        return None
+    if isinstance(data, pd.DataFrame):
+        head = data.head(SAMPLE_ROWS)
+        return json.loads(head.to_json(orient="split", index=False, date_format="iso"))
+    arr = np.asarray(data)[:SAMPLE_ROWS]
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    return {"columns": [f"f{i}" for i in range(arr.shape[1])], "data": arr.tolist()}
+
+
+class Registry:
+    def __init__(self, store, artifacts, audit: AuditLog, datasets=None, policy_source=None):
+        self.store = store
+        self.artifacts = artifacts
+        self.audit = audit
+        self.datasets = datasets
+        self._policy = policy_source
+
+    # -- writing ----------------------------------------------------------------------------
+    def register(self, model: Any, name: str, data: Any = None, target: Any = None,
+                 metrics: dict | None = None, params: dict | None = None, tags: dict | None = None,
+                 description: str | None = None, alias: str | None = None,
+                 lineage: dict | None = None) -> ModelVersion:
+        validate_name(name, "model name")
+        if alias is not None:
+            validate_name(alias, "alias")
+        if description is not None:
+            validate_text(description, "description", max_len=20000)
+        metrics, params, tags = _clean_metrics(metrics), _clean_mapping(params, "param"), _clean_mapping(tags, "tag")
+        dataset_version = None
+        if isinstance(data, str):
+            if self.datasets is None:
+                raise InvalidInput(f"data={data!r} names a dataset, but this registry has no dataset store.")
+            dataset_version = self.datasets.get(data)
+            data = self.datasets.load(data)
+        if data is not None and target is not None and len(data) != len(target):
+            raise InvalidInput(f"data has {len(data)} rows but target has {len(target)}; they must match.")
+
+        payload, fmt = dump_model(model)
+        record = lineage_mod.collect(model)
+        record.update(lineage or {})
+        if data is not None:
+            record["data"] = data_fingerprint(data)
+            if dataset_version is None and self.datasets is not None:
+                dataset_version = self.datasets.find_by_content(record["data"]["sha256"])
+        if target is not None:
+            record["target"] = data_fingerprint(target)
+        record["environment"] = {
+            "pip_freeze_sha256": self.artifacts.put_bytes("\n".join(lineage_mod.installed_packages()).encode())
+        }
+        signature = infer_signature(data, target, model)
+        sample = _sample(data)
+        sha = self.artifacts.put_bytes(payload)
+
+        from sqlalchemy import func, select
+
+        from .store import orm
+
+        with self.store.write() as s:
+            row = s.execute(select(orm.Model).where(orm.Model.name == name)).scalar_one_or_none()
+            if row is None:
+                row = orm.Model(name=name, description=description)
+                s.add(row)
+                s.flush()
+            latest = s.execute(select(func.max(orm.ModelVersion.version))
+                               .where(orm.ModelVersion.model_id == row.id)).scalar()
+            version = (latest or 0) + 1
+            if dataset_version is not None:
+                record["dataset"] = dataset_version.ref
+            mv = orm.ModelVersion(
+                model_id=row.id, version=version, created_by=lineage_mod.actor(), description=description,
+                artifact_sha256=sha, artifact_size=len(payload), format=fmt, signature=signature,
+                metrics=metrics, params=params, tags=tags, lineage=record, approval=PENDING,
+                approval_history=[], status="active", sample=sample,
+                dataset_version_id=self.datasets.row_id(s, dataset_version) if dataset_version else None,
+            )
+            s.add(mv)
+            row.updated_at = datetime.now(timezone.utc)
+            s.flush()
+            self.audit.append(s, "register", f"{name}:{version}", {
+                "artifact_sha256": sha, "data_sha256": (record.get("data") or {}).get("sha256"),
+                "metrics": metrics, "format": fmt["format"]})
+            if alias is not None:
+                self._set_alias(s, row, mv, alias)
+        return self.get(Ref(name, version=version))
+
+    def _set_alias(self, s, model_row, version_row, alias: str) -> int | None:
+        from .store import orm
+
+        policy = self._policy() if self._policy else None
+        if policy is not None and policy.require_approval and version_row.approval != APPROVED:
+            raise PolicyViolation(
+                f"{model_row.name}:{version_row.version} is {version_row.approval}; the workspace policy "
+                f"requires approval before it can be @{alias}.",
+                hint=f"Approve it first: %mlops approve {model_row.name}:{version_row.version}",
+            )
+        if version_row.status == "archived":
+            raise RegistryError(f"{model_row.name}:{version_row.version} is archived and cannot be @{alias}.")
+        existing = s.get(orm.Alias, (model_row.id, alias))
+        previous = None
+        if existing is None:
+            s.add(orm.Alias(model_id=model_row.id, alias=alias, version_id=version_row.id))
+        else:
+            previous = s.get(orm.ModelVersion, existing.version_id).version
+            existing.version_id = version_row.id
+            existing.updated_at = datetime.now(timezone.utc)
+        self.audit.append(s, "promote", f"{model_row.name}:{version_row.version}",
+                          {"alias": alias, "previous_version": previous})
+        return previous
+
+    def promote(self, ref: str, alias: str) -> ModelVersion:
+        validate_name(alias, "alias")
+        with self.store.write() as s:
+            model_row, mv = self._resolve(s, ref)
+            self._set_alias(s, model_row, mv, alias)
+            key = Ref(model_row.name, version=mv.version)
+        return self.get(key)
+
+    def _decide(self, ref: str, state: str, comment: str | None) -> ModelVersion:
+        if comment is not None:
+            validate_text(comment, "comment")
+        actor = lineage_mod.actor()
+        with self.store.write() as s:
+            model_row, mv = self._resolve(s, ref)
+            history = list(mv.approval_history or [])
+            history.append({"state": state, "by": actor, "at": datetime.now(timezone.utc).isoformat(),
+                            "comment": comment})
+            if state == REJECTED:
+                mv.approval = REJECTED
+            else:
+                needed = self._policy().min_approvers if self._policy else 1
+                approvers = set()
+                for h in history:
+                    if h["state"] == REJECTED:
+                        approvers.clear()
+                    elif h["state"] == APPROVED:
+                        approvers.add(h["by"])
+                mv.approval = APPROVED if len(approvers) >= needed else PENDING
+            mv.approval_history = history
+            self.audit.append(s, "approve" if state == APPROVED else "reject", f"{model_row.name}:{mv.version}",
+                              {"comment": comment, "approval": mv.approval})
+            key = Ref(model_row.name, version=mv.version)
+        return self.get(key)
+
+    def approve(self, ref: str, comment: str | None = None) -> ModelVersion:
+        return self._decide(ref, APPROVED, comment)
+
+    def reject(self, ref: str, comment: str | None = None) -> ModelVersion:
+        return self._decide(ref, REJECTED, comment)
+
+    def archive(self, ref: str) -> ModelVersion:
+        from sqlalchemy import select
+
+        from .store import orm
+
+        with self.store.write() as s:
+            model_row, mv = self._resolve(s, ref)
+            held = s.execute(select(orm.Alias.alias).where(orm.Alias.version_id == mv.id)).scalars().all()
+            if held:
+                raise RegistryError(
+                    f"{model_row.name}:{mv.version} is @{', @'.join(held)}; it cannot be archived while it holds an alias.",
+                    hint=f"Promote another version first: %mlops promote {model_row.name}:N --to {held[0]}",
+                )
+            mv.status = "archived"
+            self.audit.append(s, "archive", f"{model_row.name}:{mv.version}", {})
+            key = Ref(model_row.name, version=mv.version)
+        return self.get(key)
+
+    # -- reading ----------------------------------------------------------------------------
+    def _resolve(self, s, ref: Any):
+        """(model row, version row) for a reference, inside session ``s``."""
+        from sqlalchemy import select
+
+        from .store import orm
+
+        r = parse_ref(ref)
+        model_row = s.execute(select(orm.Model).where(orm.Model.name == r.name)).scalar_one_or_none()
+        if model_row is None:
+            names = s.execute(select(orm.Model.name)).scalars().all()
+            raise ModelNotFound(f"No model named {r.name!r}.", candidates=names, wanted=r.name)
+        q = select(orm.ModelVersion).where(orm.ModelVersion.model_id == model_row.id)
+        if r.version is not None:
+            mv = s.execute(q.where(orm.ModelVersion.version == r.version)).scalar_one_or_none()
+            if mv is None:
+                have = s.execute(select(orm.ModelVersion.version).where(
+                    orm.ModelVersion.model_id == model_row.id)).scalars().all()
+                raise ModelNotFound(
+                    f"{r.name} has no version {r.version}; it has versions {_ranges(have)}.",
+                    candidates=[f"{r.name}:{v}" for v in have], wanted=str(r))
+        elif r.alias is not None:
+            alias = s.get(orm.Alias, (model_row.id, r.alias))
+            if alias is None:
+                have = s.execute(select(orm.Alias.alias).where(orm.Alias.model_id == model_row.id)).scalars().all()
+                raise ModelNotFound(
+                    f"{r.name} has no alias @{r.alias}" + (f"; its aliases are @{', @'.join(have)}." if have else "; it has no aliases yet."),
+                    candidates=[f"{r.name}@{a}" for a in have], wanted=str(r))
+            mv = s.get(orm.ModelVersion, alias.version_id)
+        else:
+            mv = s.execute(q.where(orm.ModelVersion.status == "active")
+                           .order_by(orm.ModelVersion.version.desc()).limit(1)).scalar_one_or_none()
+            if mv is None:
+                mv = s.execute(q.order_by(orm.ModelVersion.version.desc()).limit(1)).scalar_one_or_none()
+            if mv is None:
+                raise ModelNotFound(f"{r.name} has no versions.")
+        return model_row, mv
+
+    def _entity(self, s, model_row, mv) -> ModelVersion:
+        from sqlalchemy import select
+
+        from .store import orm
+
+        aliases = tuple(sorted(s.execute(select(orm.Alias.alias).where(orm.Alias.version_id == mv.id)).scalars()))
+        return ModelVersion(
+            name=model_row.name, version=mv.version, created_at=as_utc(mv.created_at), created_by=mv.created_by,
+            artifact_sha256=mv.artifact_sha256, artifact_size=mv.artifact_size, format=dict(mv.format),
+            signature=mv.signature, metrics=dict(mv.metrics or {}), params=dict(mv.params or {}),
+            tags=dict(mv.tags or {}), lineage=dict(mv.lineage or {}), approval=mv.approval, aliases=aliases,
+            status=mv.status, description=mv.description, dataset=(mv.lineage or {}).get("dataset"),
+            approval_history=tuple(mv.approval_history or ()),
+        )
+
+    def get(self, ref: Any) -> ModelVersion:
+        with self.store.read() as s:
+            model_row, mv = self._resolve(s, ref)
+            return self._entity(s, model_row, mv)
+
+    def sample(self, ref: Any) -> dict | None:
+        """The training rows kept with the version (``{"columns", "data"}``)."""
+        with self.store.read() as s:
+            return self._resolve(s, ref)[1].sample
+
+    def load(self, ref: Any) -> Any:
+        mv = self.get(ref)
+        payload = self.artifacts.get_bytes(mv.artifact_sha256)
+        return load_model(payload, mv.format)
+
+    def names(self) -> list[str]:
+        from sqlalchemy import select
+
+        from .store import orm
+
+        with self.store.read() as s:
+            return list(s.execute(select(orm.Model.name).order_by(orm.Model.name)).scalars())
+
+    def models(self):
+        import pandas as pd
+        from sqlalchemy import select
+
+        from .store import orm
+
+        rows = []
+        with self.store.read() as s:
+            for m in s.execute(select(orm.Model).order_by(orm.Model.name)).scalars():
+                versions = s.execute(select(orm.ModelVersion).where(orm.ModelVersion.model_id == m.id)
+                                     .order_by(orm.ModelVersion.version)).scalars().all()
+                by_id = {v.id: v.version for v in versions}
+                aliases = s.execute(select(orm.Alias).where(orm.Alias.model_id == m.id)).scalars().all()
+                latest = versions[-1] if versions else None
+                rows.append({
+                    "name": m.name, "versions": len(versions),
+                    "latest": latest.version if latest else None,
+                    "aliases": ", ".join(f"{a.alias}={by_id.get(a.version_id)}" for a in sorted(aliases, key=lambda a: a.alias)),
+                    "latest_approval": latest.approval if latest else None,
+                    "updated_at": as_utc(m.updated_at), "description": m.description,
+                })
+        return pd.DataFrame(rows, columns=["name", "versions", "latest", "aliases", "latest_approval",
+                                           "updated_at", "description"])
+
+    def versions(self, name: str):
+        import pandas as pd
+        from sqlalchemy import select
+
+        from .store import orm
+
+        validate_name(name, "model name")
+        with self.store.read() as s:
+            model_row, _ = self._resolve(s, name)
+            aliases: dict[int, list[str]] = {}
+            for a in s.execute(select(orm.Alias).where(orm.Alias.model_id == model_row.id)).scalars():
+                aliases.setdefault(a.version_id, []).append(a.alias)
+            rows, metric_names = [], []
+            for v in s.execute(select(orm.ModelVersion).where(orm.ModelVersion.model_id == model_row.id)
+                               .order_by(orm.ModelVersion.version)).scalars():
+                row = {"version": v.version, "created_at": as_utc(v.created_at), "created_by": v.created_by,
+                       "approval": v.approval, "aliases": ", ".join(sorted(aliases.get(v.id, []))),
+                       "status": v.status,
+                       "data_sha256": ((v.lineage or {}).get("data") or {}).get("sha256", "")[:12] or None}
+                for k, val in (v.metrics or {}).items():
+                    if k not in metric_names:
+                        metric_names.append(k)
+                    row[k] = val
+                rows.append(row)
+        cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "data_sha256", *metric_names]
+        return pd.DataFrame(rows, columns=cols).set_index("version")
+
+    def diff(self, a: Any, b: Any):
+        import pandas as pd
+
+        va, vb = self.get(a), self.get(b)
+        fa, fb = _flatten_for_diff(va), _flatten_for_diff(vb)
+        keys = list(dict.fromkeys([*fa, *fb]))
+        rows = [{"field": k, va.ref: fa.get(k), vb.ref: fb.get(k), "changed": fa.get(k) != fb.get(k)} for k in keys]
+        return pd.DataFrame(rows).set_index("field")
+
+
+def _ranges(numbers) -> str:
+    nums = sorted(numbers)
+    if not nums:
+        return "none"
+    if nums == list(range(nums[0], nums[-1] + 1)):
+        return f"{nums[0]}..{nums[-1]}" if len(nums) > 1 else str(nums[0])
+    return ", ".join(map(str, nums))
+
+
+def _flatten_for_diff(v: ModelVersion) -> dict:
+    lin = v.lineage
+    out: dict[str, Any] = {"version": v.version, "created_at": v.created_at.isoformat(timespec="seconds"),
+                           "approval": v.approval, "aliases": ", ".join(v.aliases), "status": v.status,
+                           "format": v.format.get("format"), "class": v.format.get("class"),
+                           "artifact_sha256": v.artifact_sha256}
+    out.update({f"metric.{k}": val for k, val in sorted(v.metrics.items())})
+    out.update({f"param.{k}": val for k, val in sorted(v.params.items())})
+    out.update({f"tag.{k}": val for k, val in sorted(v.tags.items())})
+    for key in ("data", "target"):
+        d = lin.get(key) or {}
+        out[f"{key}.sha256"] = d.get("sha256")
+        out[f"{key}.shape"] = tuple(d["shape"]) if d.get("shape") else None
+    out["dataset"] = v.dataset
+    git = lin.get("git") or {}
+    out["git.commit"], out["git.dirty"] = git.get("commit"), git.get("dirty")
+    nb = lin.get("notebook") or {}
+    out["notebook.path"], out["notebook.sha256"] = nb.get("path"), nb.get("sha256")
+    out["kernel.in_order"] = (lin.get("kernel") or {}).get("in_order")
+    out["python"] = lin.get("python")
+    out.update({f"package.{k}": val for k, val in sorted((lin.get("packages") or {}).items())})
+    out["environment.pip_freeze_sha256"] = (lin.get("environment") or {}).get("pip_freeze_sha256")
+    sig = v.signature or {}
+    out["signature.inputs"] = ", ".join(f"{c['name']}:{c['dtype']}" for c in sig.get("inputs", [])) or None
+    return out

@@ -1,0 +1,195 @@
+"""The endpoint worker's live state: the applied config generation, loaded variants, the router,
+metrics and capture; a thread that applies new config generations and one that writes the
+worker's acknowledgement and metric snapshot.
+
+A new generation is applied only when every variant it names is loaded, hash-verified and has
+passed its smoke test; otherwise the worker keeps serving the old generation and reports the error
+(the kernel waiting in deploy/traffic shows it and restores the previous config).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .capture import CaptureWriter
+from .config import read_config
+from .metrics import Metrics
+from .router import Router
+from .variants import LoadedVariant
+
+
+@dataclass
+class Live:
+    """One applied generation; replaced as a whole (a single attribute swap) on change."""
+
+    generation: int
+    name: str
+    variants: dict[str, LoadedVariant]
+    router: Router
+    token_sha256: str | None
+    max_payload_bytes: int
+    request_timeout_s: float
+    capture_fraction: float
+    config: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def by_model(self, model: str, version: str | None) -> list[LoadedVariant]:
+        return [v for v in self.variants.values() if v.model_name == model
+                and (version is None or str(v.version) == str(version))]
+
+
+class Runtime:
+    def __init__(self, config_file: Path | str, worker: int = 0, poll_seconds: float = 0.2):
+        self.config_file = Path(config_file)
+        self.dir = self.config_file.parent
+        self.worker = worker
+        self.poll_seconds = poll_seconds
+        self.metrics = Metrics()
+        self.live: Live | None = None
+        self.error: str | None = None
+        self.error_generation: int | None = None
+        self.capture: CaptureWriter | None = None
+        self._loaded: dict[tuple, LoadedVariant] = {}
+        self._mtime = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.started_at = time.time()
+        self.controller = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self, first_apply: bool = True) -> "Runtime":
+        if first_apply:
+            self.poll()
+            if self.live is None:
+                raise RuntimeError(self.error or "the endpoint config could not be applied")
+        for target, name in ((self._watch, "mlops-config"), (self._report, "mlops-report")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.controller is not None:
+            self.controller.stop()
+        if self.capture is not None:
+            self.capture.close()
+        self.write_report()
+
+    # -- applying configs --------------------------------------------------------------------
+    def poll(self) -> bool:
+        try:
+            mtime = self.config_file.stat().st_mtime_ns
+        except FileNotFoundError:
+            return False
+        if mtime == self._mtime:
+            return False
+        self._mtime = mtime
+        config = read_config(self.config_file)
+        generation = int(config.get("generation", 0))
+        if self.live is not None and generation <= self.live.generation:
+            return False
+        if self.error_generation == generation:
+            return False
+        try:
+            self.live = self._build(config)
+            self.error, self.error_generation = None, None
+        except Exception as exc:  # refused: keep serving the previous generation
+            self.error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+            self.error_generation = generation
+        self.write_report()
+        return True
+
+    def _build(self, config: dict[str, Any]) -> Live:
+        variants: dict[str, LoadedVariant] = {}
+        for spec in config.get("variants", []):
+            key = (spec.get("sha256"), spec.get("artifact_path"), spec["name"])
+            loaded = self._loaded.get(key)
+            if loaded is None:
+                loaded = LoadedVariant(spec).load()
+            else:
+                loaded.spec = spec
+            variants[spec["name"]] = loaded
+        self._loaded = {(v.spec.get("sha256"), v.spec.get("artifact_path"), n): v
+                        for n, v in variants.items()}
+        weights = {v["name"]: float(v.get("weight", 0)) for v in config.get("variants", [])
+                   if v.get("role", "production") == "production"}
+        shadows = {v["name"]: float(v.get("shadow_percent", 100)) / 100.0
+                   for v in config.get("variants", []) if v.get("role") == "shadow"}
+        capture = config.get("capture") or {}
+        fraction = float(capture.get("percent", 0)) / 100.0
+        if fraction > 0 and self.capture is None:
+            self.capture = CaptureWriter(capture.get("dir") or self.dir / "capture",
+                                         self.worker).start()
+        return Live(generation=int(config.get("generation", 0)), name=config["name"],
+                    variants=variants, router=Router(weights, shadows),
+                    token_sha256=config.get("token_sha256"),
+                    max_payload_bytes=int(config.get("max_payload_bytes", 6 * 1024 * 1024)),
+                    request_timeout_s=float(config.get("request_timeout_s", 60.0)),
+                    capture_fraction=fraction, config=config)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.poll()
+            except Exception as exc:  # a half-edited file by hand: report, keep serving
+                self.error = f"{type(exc).__name__}: {exc}"
+                self.write_report()
+
+    # -- reporting -------------------------------------------------------------------------
+    def report_path(self, worker: int | None = None) -> Path:
+        return self.dir / "workers" / f"{self.worker if worker is None else worker}.json"
+
+    def write_report(self) -> None:
+        report = {"pid": os.getpid(), "index": self.worker, "started_at": self.started_at,
+                  "generation": self.live.generation if self.live else None,
+                  "error": self.error, "error_generation": self.error_generation,
+                  "loaded": sorted(self.live.variants) if self.live else [],
+                  "use_array": {n: v.use_array for n, v in (self.live.variants.items()
+                                                            if self.live else [])},
+                  "capture_written": self.capture.written if self.capture else 0,
+                  **self.process_stats(), **self.metrics.snapshot()}
+        path = self.report_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(orjson.dumps(report))
+        os.replace(tmp, path)
+
+    @staticmethod
+    def process_stats() -> dict[str, Any]:
+        try:
+            import psutil
+
+            p = psutil.Process()
+            cpu = p.cpu_times()
+            return {"cpu_seconds": cpu.user + cpu.system, "rss_bytes": p.memory_info().rss}
+        except Exception:
+            return {}
+
+    def _report(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.write_report()
+            except Exception:
+                pass
+
+    def all_reports(self) -> list[dict[str, Any]]:
+        """This worker's live report plus the other workers' latest files."""
+        reports = []
+        folder = self.dir / "workers"
+        for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+            if path.name == f"{self.worker}.json":
+                continue
+            try:
+                reports.append(orjson.loads(path.read_bytes()))
+            except (OSError, orjson.JSONDecodeError):
+                continue
+        reports.append({"index": self.worker, "pid": os.getpid(), **self.process_stats(),
+                        **self.metrics.snapshot()})
+        return reports

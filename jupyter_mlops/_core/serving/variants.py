@@ -1,0 +1,117 @@
+"""A variant loaded in the endpoint: verified artifact, model, schema and the fastest input path
+that gives the same predictions as the DataFrame the model was fitted on.
+
+The fast path: when every input is numeric, the variant is asked once, at load, to predict the
+smoke sample both from a DataFrame in the signature's column order and from a float ndarray. If
+both succeed and agree, requests use the ndarray (no DataFrame per request); otherwise every
+request builds a DataFrame. sklearn's "X does not have valid feature names" warning, which the
+ndarray path would raise on every call, is silenced process-wide in the endpoint process only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArtifactIntegrityError, DeployError, PayloadError
+from .schema import Schema, Table
+
+
+def sha256_file(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ModelFailure(Exception):
+    """The model raised while predicting (ModelError for SageMaker clients)."""
+
+
+class LoadedVariant:
+    def __init__(self, spec: dict[str, Any]):
+        self.spec = spec
+        self.name: str = spec["name"]
+        self.model_name: str = spec.get("model") or self.name
+        self.version = spec.get("version")
+        self.signature = spec.get("signature") or {}
+        self.schema = Schema(self.signature)
+        self.model = None
+        self.use_array = False
+        self.ewma_seconds = 0.0
+        self.key = (spec.get("sha256"), spec.get("artifact_path"))
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self) -> "LoadedVariant":
+        from ..modelio import load_model
+
+        path = Path(self.spec["artifact_path"])
+        if not path.exists():
+            raise DeployError(f"Variant {self.name!r}: the artifact {path} does not exist.")
+        payload = path.read_bytes()
+        expected = self.spec.get("sha256")
+        actual = hashlib.sha256(payload).hexdigest()
+        if expected and actual != expected:
+            raise ArtifactIntegrityError(
+                f"Variant {self.name!r}: the artifact {path} has sha256 {actual[:12]}…, the "
+                f"registry recorded {expected[:12]}…. The changed file is refused.")
+        try:
+            self.model = load_model(payload, self.spec.get("format") or {"format": "skops"})
+        except Exception as exc:
+            raise DeployError(f"Variant {self.name!r} failed to load: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        self._choose_path_and_smoke_test()
+        return self
+
+    def _choose_path_and_smoke_test(self) -> None:
+        sample = self.spec.get("sample")
+        if not sample or not sample.get("data"):
+            if self.schema.all_numeric and self.signature.get("input_type") == "ndarray":
+                self.use_array = True
+            return
+        try:
+            table = self.schema.from_rows(sample["data"], "sample row")
+        except PayloadError as exc:
+            raise DeployError(f"Variant {self.name!r}: its smoke-test sample does not fit its "
+                              f"signature: {exc}") from exc
+        try:
+            frame_out = np.asarray(self.model.predict(self.schema.frame(table)))
+        except Exception as exc:
+            raise DeployError(f"Variant {self.name!r} failed its smoke test on "
+                              f"{table.n_rows} sample row(s): {type(exc).__name__}: {exc}") from exc
+        if table.array is not None and self.schema.all_numeric:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    array_out = np.asarray(self.model.predict(table.array))
+                self.use_array = array_out.shape == frame_out.shape and bool(
+                    np.array_equal(array_out, frame_out)
+                    if array_out.dtype.kind not in "fc"
+                    else np.allclose(array_out, frame_out, rtol=0, atol=0, equal_nan=True))
+            except Exception:
+                self.use_array = False
+
+    # -- predicting ----------------------------------------------------------------------------
+    def predict(self, table: Table) -> np.ndarray:
+        t0 = time.perf_counter()
+        if self.use_array and table.array is not None:
+            x: Any = table.array
+        else:
+            x = self.schema.frame(table)
+        try:
+            out = self.model.predict(x)
+        except Exception as exc:
+            raise ModelFailure(f"{type(exc).__name__}: {exc}") from exc
+        out = np.asarray(out)
+        self.ewma_seconds = 0.9 * self.ewma_seconds + 0.1 * (time.perf_counter() - t0)
+        return out
+
+
+def silence_feature_name_warning() -> None:
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")

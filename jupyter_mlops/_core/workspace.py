@@ -1,0 +1,208 @@
+"""``Workspace``: the one public API. Every view (magic, CLI, widgets, server routes) calls one
+method here, and every method here is one call into a part (registry, datasets, audit, serving,
+monitor, pipelines, governance).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from . import html
+from .entities import AuditCheck, DatasetVersion, ModelVersion, Policy
+from .home import resolve_home
+
+_POLICY_KEY = "policy"
+
+
+@dataclass(frozen=True)
+class WorkspaceStatus:
+    home: str
+    db: str
+    artifacts: str
+    models: int
+    versions: int
+    endpoints: int
+    schedules: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        return html.card("jupyter_mlops workspace", "", [("", html.kv_table(self.to_dict().items()))])
+
+    def __repr__(self) -> str:
+        return (f"workspace {self.home}\n  db {self.db}\n  artifacts {self.artifacts}\n"
+                f"  {self.models} models, {self.versions} versions, {self.endpoints} endpoints, "
+                f"{self.schedules} schedules")
+
+
+class Workspace:
+    """A workspace: metadata database + artifact store + the parts that use them.
+
+    ``Workspace()`` finds the default home (``$MLOPS_HOME``, else the nearest ``.mlops/`` up the
+    tree, else ``./.mlops``). ``Workspace(path)`` uses ``path`` as the home. ``db`` takes any
+    SQLAlchemy URL (default ``$MLOPS_DB_URL``, else SQLite in the home) and ``artifacts`` any
+    fsspec URL (default ``$MLOPS_ARTIFACTS``, else ``<home>/artifacts``).
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, db: str | None = None,
+                 artifacts: str | None = None, storage_options: dict | None = None):
+        self.home: Path = resolve_home(path)
+        self._db_url = db or os.environ.get("MLOPS_DB_URL") or None
+        self._artifacts_url = artifacts or os.environ.get("MLOPS_ARTIFACTS") or str(self.home / "artifacts")
+        self._storage_options = storage_options
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.home)!r})"
+
+    # -- the parts (built on first use, so that creating a Workspace is free) -------------------
+    @cached_property
+    def store(self):
+        from .store.db import store_for
+
+        return store_for(self.home, self._db_url)
+
+    @cached_property
+    def artifacts(self):
+        from .artifacts import ArtifactStore
+
+        return ArtifactStore(self._artifacts_url, self._storage_options)
+
+    @cached_property
+    def audit_log(self):
+        from .audit import AuditLog
+
+        return AuditLog(self.store)
+
+    @cached_property
+    def _datasets(self):
+        from .datasets import Datasets
+
+        return Datasets(self.store, self.artifacts, self.audit_log)
+
+    @cached_property
+    def registry(self):
+        from .registry import Registry
+
+        return Registry(self.store, self.artifacts, self.audit_log, self._datasets, self._current_policy)
+
+    def environment(self) -> dict:
+        """Variables a child process (endpoint, papermill job, scheduler) needs to see this workspace."""
+        env = {"MLOPS_HOME": str(self.home), "MLOPS_ARTIFACTS": self._artifacts_url}
+        if self._db_url:
+            env["MLOPS_DB_URL"] = self._db_url
+        return env
+
+    # -- status --------------------------------------------------------------------------------
+    def status(self) -> WorkspaceStatus:
+        from sqlalchemy import func, select
+
+        from .store import orm
+
+        with self.store.read() as s:
+            count = lambda model: s.execute(select(func.count()).select_from(model)).scalar()  # noqa: E731
+            return WorkspaceStatus(str(self.home), self.store.url, self.artifacts.url, count(orm.Model),
+                                   count(orm.ModelVersion), count(orm.Endpoint), count(orm.Schedule))
+
+    # -- registry ------------------------------------------------------------------------------
+    def register(self, model: Any, name: str, data: Any = None, target: Any = None, metrics: dict | None = None,
+                 params: dict | None = None, tags: dict | None = None, description: str | None = None,
+                 alias: str | None = None) -> ModelVersion:
+        """Register ``model`` as the next version of ``name``, with lineage recorded automatically."""
+        return self.registry.register(model, name, data=data, target=target, metrics=metrics, params=params,
+                                      tags=tags, description=description, alias=alias)
+
+    def models(self):
+        """All models: name, number of versions, latest version, aliases, latest approval."""
+        return self.registry.models()
+
+    def versions(self, name: str):
+        """The versions of ``name``: created, approval, aliases, status, data hash, metrics."""
+        return self.registry.versions(name)
+
+    def get(self, ref: str) -> ModelVersion:
+        """The version ``ref`` names (``churn``, ``churn:3``, ``churn@production``)."""
+        return self.registry.get(ref)
+
+    def load(self, ref: str) -> Any:
+        """The model object of ``ref``, after checking its artifact's sha256."""
+        return self.registry.load(ref)
+
+    def promote(self, ref: str, alias: str) -> ModelVersion:
+        """Point ``alias`` (e.g. ``production``) at the version ``ref``."""
+        return self.registry.promote(ref, alias)
+
+    def approve(self, ref: str, comment: str | None = None) -> ModelVersion:
+        return self.registry.approve(ref, comment=comment)
+
+    def reject(self, ref: str, comment: str | None = None) -> ModelVersion:
+        return self.registry.reject(ref, comment=comment)
+
+    def archive(self, ref: str) -> ModelVersion:
+        return self.registry.archive(ref)
+
+    def diff(self, a: str, b: str):
+        """Params, metrics, data hashes and lineage of two versions side by side."""
+        return self.registry.diff(a, b)
+
+    def audit(self, name: str | None = None):
+        """Audit entries (all, or those of one model): who did what, when."""
+        return self.audit_log.entries(name)
+
+    def verify_audit(self) -> AuditCheck:
+        """Walk the hash chain; names the first entry that was altered or removed."""
+        return self.audit_log.verify()
+
+    def policy(self, require_approval: bool | None = None, require_reproduction: bool | None = None,
+               min_approvers: int | None = None) -> Policy:
+        """Read the workspace policy, or change the settings given."""
+        return self._set_policy(require_approval=require_approval, require_reproduction=require_reproduction,
+                                min_approvers=min_approvers)
+
+    # -- datasets ------------------------------------------------------------------------------
+    def save_dataset(self, df, name: str) -> DatasetVersion:
+        """Store ``df`` as the next version of dataset ``name`` (the same content: the same version)."""
+        return self._datasets.save(df, name)
+
+    def datasets(self):
+        return self._datasets.list()
+
+    def dataset(self, ref: str):
+        """The DataFrame of dataset version ``ref`` (``name`` or ``name:N``), hash-verified."""
+        return self._datasets.load(ref)
+
+    # -- policy storage ------------------------------------------------------------------------
+    def _current_policy(self) -> Policy:
+        from .store import orm
+
+        with self.store.read() as s:
+            row = s.get(orm.Setting, _POLICY_KEY)
+            return Policy(**row.value) if row else Policy()
+
+    def _set_policy(self, **changes) -> Policy:
+        from .errors import InvalidInput
+        from .store import orm
+
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "min_approvers" in changes and (not isinstance(changes["min_approvers"], int) or changes["min_approvers"] < 1):
+            raise InvalidInput(f"min_approvers must be a whole number >= 1, got {changes['min_approvers']!r}.")
+        if not changes:
+            return self._current_policy()
+        with self.store.write() as s:
+            row = s.get(orm.Setting, _POLICY_KEY)
+            policy = Policy(**{**(row.value if row else {}), **changes})
+            if row is None:
+                s.add(orm.Setting(key=_POLICY_KEY, value=policy.to_dict()))
+            else:
+                row.value = policy.to_dict()
+            self.audit_log.append(s, "policy", "workspace", changes)
+        return policy
