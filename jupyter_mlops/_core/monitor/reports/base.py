@@ -1,0 +1,88 @@
+"""What every monitoring report does: summary first, HTML for notebooks, a table, JSON, save.
+
+Subclasses (dataclasses) provide ``title``, ``status()`` ("ok" | "warn" | "alert" | "info"),
+``summary()``, ``_body_html()`` and ``to_frame()``; ``to_dict()`` is the dataclass as JSON-ready
+values. Charts are drawn inside ``_body_html`` only, i.e. when the report is displayed or saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .html import header, page, wrap
+
+
+def jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class Report:
+    title = "Report"
+
+    def status(self) -> str:
+        return "info"
+
+    def summary(self) -> str:
+        return ""
+
+    def meta(self) -> str:
+        return ""
+
+    def _body_html(self) -> str:
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = jsonable(self)
+        d["report"] = type(self).__name__
+        d["status"] = self.status()
+        d["summary"] = self.summary()
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def _inner_html(self) -> str:
+        return header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
+
+    def _repr_html_(self) -> str:
+        return wrap(self._inner_html())
+
+    def to_html(self) -> str:
+        """A standalone HTML page (inline CSS and SVG: no network needed to view it)."""
+        return page(self.title, self._inner_html())
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path`` (.html, standalone) and the same name with .json; returns the HTML path."""
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            path = path.with_suffix(".html")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_html(), encoding="utf-8")
+        path.with_suffix(".json").write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.status().upper()}: {self.summary()}>"
