@@ -114,6 +114,15 @@ class ModelVersion:
             ("created", f"{self.created_at:%Y-%m-%d %H:%M:%S} by {self.created_by}")])))
         return html.card(f"{self.name} v{self.version}", badges, sections)
 
+    def to_text(self) -> str:
+        lines = [repr(self)]
+        for label, values in (("metrics", self.metrics), ("params", self.params), ("tags", self.tags)):
+            if values:
+                lines.append(f"  {label}: " + ", ".join(f"{k}={html.fmt(v)}" for k, v in values.items()))
+        lines += [f"  {k}: {html.fmt(v)}" for k, v in self._lineage_rows()]
+        lines.append(f"  artifact: {self.format.get('format')} {self.artifact_sha256} ({self.artifact_size:,} bytes)")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         aliases = f" @{', @'.join(self.aliases)}" if self.aliases else ""
         return f"<ModelVersion {self.ref} {self.approval}{aliases} sha256={self.artifact_sha256[:12]}>"

@@ -1,0 +1,60 @@
+"""The ``mlops`` command: the same verbs as ``%mlops``, for shells, cron and CI.
+
+Each command turns its options into arguments for one ``Workspace`` call and prints the result
+(``--json`` for machine-readable output). Commands live in ``*_commands.py`` modules here, one per
+part; errors print as one line and exit with status 1 (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+
+import click
+
+from ._output import echo_result
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        from .._core.errors import MlopsError
+
+        try:
+            return super().invoke(ctx)
+        except MlopsError as exc:
+            click.secho(f"{type(exc).__name__}: {exc}", fg="red", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings=_CONTEXT, invoke_without_command=True)
+@click.option("--workspace", "-w", "home", envvar="MLOPS_HOME", type=click.Path(file_okay=False),
+              help="workspace home (default: $MLOPS_HOME, else the nearest .mlops/ up the tree)")
+@click.option("--json", "as_json", is_flag=True, help="print results as JSON")
+@click.version_option(package_name="jupyter_mlops", prog_name="mlops")
+@click.pass_context
+def main(ctx, home, as_json):
+    """jupyter_mlops: model registry, endpoints, monitoring and retraining from the shell."""
+    from .._core.workspace import Workspace
+
+    ctx.obj = {"workspace": lambda: Workspace(home), "json": as_json}
+    if ctx.invoked_subcommand is None:
+        echo_result(ctx.obj["workspace"]().status(), as_json)
+
+
+def workspace(ctx: click.Context):
+    return ctx.find_root().obj["workspace"]()
+
+
+def emit(ctx: click.Context, result) -> None:
+    echo_result(result, ctx.find_root().obj["json"])
+
+
+for _info in pkgutil.iter_modules(__path__):
+    if _info.name.endswith("_commands"):
+        importlib.import_module(f"{__name__}.{_info.name}")
+
+__all__ = ["main", "workspace", "emit", "json"]

@@ -1,0 +1,105 @@
+"""The ``%mlops`` / ``%%mlops`` magics: parse a line, make one ``Workspace`` call, return its result.
+
+Each verb lives in a small module here (``registry_verbs``, and one per part) as a function with
+IPython ``magic_arguments`` decorators. ``%mlops VERB -h`` and ``%mlops help VERB`` print the real
+argparse help; bad arguments raise ``UsageError`` (one line, no traceback); our own errors are
+shown as one line too (``ModelNotFound: No model named 'chrun'. Did you mean: churn?``) while
+staying catchable with ``except``.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+from ._verbs import VERBS, View, help_text, split_verb
+
+_VERB_MODULES = ("registry_verbs",)
+
+
+def _import_verbs() -> None:
+    import importlib
+
+    for name in _VERB_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    # Parts add their verbs as jupyter_mlops.magics.<part>_verbs; pick up whichever exist.
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.endswith("_verbs") and info.name not in _VERB_MODULES:
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+@magics_class
+class MlopsMagics(Magics):
+    def __init__(self, shell):
+        super().__init__(shell)
+        self.view = View(shell)
+
+    @line_cell_magic
+    def mlops(self, line: str = "", cell: str | None = None):
+        """jupyter_mlops: %mlops VERB [options]. %mlops help lists the verbs; %mlops VERB -h explains one."""
+        return self.view.run(line, cell)
+
+
+def _show_error_in_one_line(shell, etype, value, tb, tb_offset=None):
+    # run_code ignores what a custom handler returns, so show it here; the cell still fails.
+    shell._showtraceback(etype, value, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"])
+    return None
+
+
+def _complete(ipython, event):
+    return completions(event.line, ipython.user_ns)
+
+
+def completions(line: str, user_ns: dict) -> list[str]:
+    """What Tab offers after ``%mlops``: verbs, then model references, variable names, aliases."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    if line.endswith(" "):
+        words.append("")
+    words = words[1:] if words and words[0].lstrip("%") == "mlops" else words
+    if len(words) <= 1:
+        prefix = words[0] if words else ""
+        return sorted(v for v in VERBS if v.startswith(prefix))
+    current, previous = words[-1], words[-2]
+    if previous in ("--data", "--target", "--reference", "--current", "--ground-truth", "-d"):
+        return sorted(k for k in user_ns if k.startswith(current) and not k.startswith("_"))
+    if previous == "--to":
+        return [a for a in ("production", "staging") if a.startswith(current)]
+    if current.startswith("-"):
+        spec = VERBS.get(words[0])
+        if spec is None:
+            return []
+        options = [o for action in spec.parser._actions for o in action.option_strings]
+        return sorted(o for o in options if o.startswith(current))
+    try:
+        from .._core.workspace import Workspace
+
+        names = Workspace().registry.names()
+    except Exception:
+        return []
+    if words[0] == "register":
+        return sorted(k for k in user_ns if k.startswith(current) and not k.startswith("_"))
+    return sorted(n for n in names if n.startswith(current))
+
+
+def load(ipython) -> None:
+    _import_verbs()
+    ipython.register_magics(MlopsMagics)
+    from .._core.errors import MlopsError
+
+    ipython.set_custom_exc((MlopsError,), _show_error_in_one_line)
+    ipython.set_hook("complete_command", _complete, str_key="%mlops")
+    ipython.set_hook("complete_command", _complete, str_key="mlops")
+
+
+def unload(ipython) -> None:
+    ipython.set_custom_exc((), None)
+
+
+__all__ = ["MlopsMagics", "load", "unload", "completions", "help_text", "split_verb", "UsageError"]

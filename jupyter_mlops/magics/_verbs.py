@@ -1,0 +1,148 @@
+"""The verb table shared by every verb module, and the line -> verb -> result dispatcher."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import MagicArgumentParser, construct_parser
+from IPython.utils.text import dedent
+
+VERBS: dict[str, "Verb"] = {}
+
+
+@dataclass
+class Verb:
+    name: str
+    func: Callable
+    parser: MagicArgumentParser
+    body: str | None  # the argument the %%mlops cell body fills, if the verb takes one
+    summary: str
+
+
+def verb(name: str, body: str | None = None):
+    """Register a verb; stack IPython ``@argument`` decorators under it (the function's docstring
+    is the help text)."""
+
+    def wrap(func):
+        func.argcmd_name = f"mlops {name}"
+        if not hasattr(func, "decorators"):
+            func.decorators = []
+        parser = construct_parser(func)
+        VERBS[name] = Verb(name, func, parser, body, _first_line(parser.description))
+        return func
+
+    return wrap
+
+
+def _first_line(text: str | None) -> str:
+    for line in dedent(text or "").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def split_verb(line: str) -> tuple[str, str]:
+    line = line.strip()
+    if not line:
+        return "", ""
+    head, _, rest = line.partition(" ")
+    return head, rest.strip()
+
+
+def help_text(name: str | None = None) -> str:
+    if name:
+        if name not in VERBS:
+            raise UsageError(_unknown_verb(name))
+        return VERBS[name].parser.format_help()
+    width = max(len(v) for v in VERBS)
+    lines = ["%mlops VERB [options]   (%mlops VERB -h for a verb's options; -o NAME keeps the result)", ""]
+    lines += [f"  {v.ljust(width)}  {VERBS[v].summary}" for v in sorted(VERBS)]
+    return "\n".join(lines)
+
+
+def _unknown_verb(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(VERBS), n=3)
+    return f"Unknown verb {name!r}." + (f" Did you mean: {', '.join(close)}?" if close else "") + \
+        " %mlops help lists the verbs."
+
+
+def parse_pairs(items: list[str] | None, option: str) -> dict:
+    """``["auc=0.91", "C=1.0"]`` -> ``{"auc": 0.91, "C": 1.0}`` (values as Python literals when they are)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} expects KEY=VALUE, got {item!r}.")
+        try:
+            out[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            out[key] = raw
+    return out
+
+
+class View:
+    """What every verb function receives: the workspace and the user's namespace."""
+
+    def __init__(self, shell):
+        self.shell = shell
+        self._ws = None
+
+    @property
+    def ws(self):
+        from .._core.workspace import Workspace
+
+        if self._ws is None or self._ws.home != Workspace().home:
+            self._ws = Workspace()
+        return self._ws
+
+    def value(self, name: str | None, option: str) -> Any:
+        """The notebook variable ``name`` (options pass data by variable name)."""
+        if name is None:
+            return None
+        if name in self.shell.user_ns:
+            return self.shell.user_ns[name]
+        try:  # also allow an expression such as X_train[cols] or df.head(100)
+            return eval(name, self.shell.user_ns)  # noqa: S307 - the user's own notebook namespace
+        except Exception:
+            raise UsageError(f"{option} {name}: there is no variable named {name!r} in the notebook.") from None
+
+    def run(self, line: str, cell: str | None):
+        tokens = line.split()
+        out_name = None
+        for flag in ("-o", "--out"):
+            if flag in tokens:
+                i = tokens.index(flag)
+                if i + 1 >= len(tokens):
+                    raise UsageError(f"{flag} needs the name of a variable to store the result in.")
+                out_name = tokens[i + 1]
+                if not out_name.isidentifier():
+                    raise UsageError(f"{flag} {out_name}: not a valid Python variable name.")
+                line = " ".join(tokens[:i] + tokens[i + 2:])
+                break
+        name, rest = split_verb(line)
+        if not name:
+            result = self.ws.status()
+        elif name == "help":
+            print(help_text(rest.split()[0] if rest.split() else None))
+            return None
+        else:
+            spec = VERBS.get(name)
+            if spec is None:
+                raise UsageError(_unknown_verb(name))
+            if {"-h", "--help"} & set(rest.split()):
+                print(spec.parser.format_help())
+                return None
+            args = spec.parser.parse_argstring(rest)
+            if cell is not None:
+                if spec.body is None:
+                    raise UsageError(f"%%mlops {name} takes no cell body; use %mlops {name} on one line.")
+                setattr(args, spec.body, cell)
+            result = spec.func(self, args)
+        if out_name is not None:
+            self.shell.user_ns[out_name] = result
+        return result
