@@ -180,6 +180,52 @@ class Workspace:
         """The DataFrame of dataset version ``ref`` (``name`` or ``name:N``), hash-verified."""
         return self._datasets.load(ref)
 
+    # -- serving (issue 3; owned by the serving engineer) ---------------------------------------
+    @cached_property
+    def _serving(self):
+        from .serving.deployments import Serving
+
+        return Serving(self)
+
+    def deploy(self, ref: str, endpoint: str, port: int | None = None, workers: int = 1, capture: float = 0,
+               token: str | None = None, strategy: str | None = None, percent: float | None = None,
+               bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
+               max_payload_mb: float | None = None, request_timeout: float | None = None):
+        """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
+        ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves."""
+        return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
+                                    strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
+                                    variant=variant, max_payload_mb=max_payload_mb,
+                                    request_timeout=request_timeout)
+
+    def endpoints(self):
+        """All endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""
+        return self._serving.endpoints()
+
+    def endpoint(self, name: str):
+        """A handle on a running endpoint: ``.predict(X, variant=None)``, ``.logs()``, ``.url``."""
+        return self._serving.endpoint(name)
+
+    def traffic(self, endpoint: str, weights: dict):
+        """Set variant weights (share = weight / sum), without restarting the endpoint."""
+        return self._serving.traffic(endpoint, weights)
+
+    def rollback(self, endpoint: str):
+        """Abort the rollout in progress, or restore the variants before the last change."""
+        return self._serving.rollback(endpoint)
+
+    def stop(self, endpoint: str) -> None:
+        """Stop the endpoint: SIGTERM (in-flight requests drain), SIGKILL after 30 s."""
+        return self._serving.stop(endpoint)
+
+    def shadow_report(self, endpoint: str):
+        """Agreement and latency of each shadow variant against production."""
+        return self._serving.shadow_report(endpoint)
+
+    def captured(self, endpoint: str, since=None):
+        """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant."""
+        return self._serving.captured(endpoint, since=since)
+
     # -- policy storage ------------------------------------------------------------------------
     def _current_policy(self) -> Policy:
         from .store import orm

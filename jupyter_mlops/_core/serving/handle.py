@@ -1,0 +1,75 @@
+"""``ws.endpoint(name)``: a handle to call a running endpoint from the notebook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import PayloadError, ServingError
+
+
+class EndpointHandle:
+    def __init__(self, serving, name: str):
+        self._serving = serving
+        self.name = name
+
+    def __repr__(self) -> str:
+        return repr(self.info())
+
+    def _repr_html_(self) -> str:
+        return self.info()._repr_html_()
+
+    def info(self):
+        return self._serving.describe(self.name)
+
+    @property
+    def url(self) -> str:
+        return self.info().url
+
+    def predict(self, X: Any, variant: str | None = None, token: str | None = None,
+                timeout: float = 60.0):
+        """Send ``X`` (DataFrame, array, list of rows or records) and return the predictions."""
+        import httpx
+        import numpy as np
+        import orjson
+
+        ep = self.info()
+        if ep.status not in ("running", "updating"):
+            raise ServingError(f"Endpoint {self.name!r} is {ep.status}; it cannot answer.")
+        body = _body(X)
+        headers = {"content-type": "application/json", "accept": "application/json"}
+        if variant:
+            headers["x-amzn-sagemaker-target-variant"] = variant
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        r = httpx.post(f"{ep.url}/invocations", content=body, headers=headers, timeout=timeout)
+        if r.status_code != 200:
+            try:
+                message = r.json().get("message") or r.text
+            except Exception:
+                message = r.text
+            err = PayloadError if r.status_code < 500 else ServingError
+            raise err(f"Endpoint {self.name!r} answered {r.status_code}: {message}")
+        return np.asarray(orjson.loads(r.content)["predictions"])
+
+    def logs(self, lines: int = 200) -> str:
+        return self._serving.logs(self.name, lines)
+
+    def metrics(self) -> dict:
+        return self._serving.metrics(self.name)
+
+
+def _body(X: Any) -> bytes:
+    import numpy as np
+    import orjson
+
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(X, pd.DataFrame):
+        return orjson.dumps({"dataframe_split": {
+            "columns": [str(c) for c in X.columns],
+            "data": X.astype(object).where(X.notna(), None).to_numpy().tolist()}}, default=str)
+    if isinstance(X, np.ndarray):
+        return orjson.dumps({"instances": X.tolist()})
+    return orjson.dumps({"instances": X} if isinstance(X, list) else X, default=str)

@@ -1,0 +1,168 @@
+"""The endpoint process: ``python -m jupyter_mlops._core.serving.server --config <config.json>``.
+
+One worker: this process binds 127.0.0.1, loads the variants, and serves with uvicorn (uvloop,
+httptools, no access log). ``--workers N``: this process reserves the port (a bound socket that
+never listens) and starts N worker processes, each with its own listening socket on that port
+(``SO_REUSEPORT``, so the kernel spreads connections evenly); SIGTERM is passed on and each worker
+drains its in-flight requests. ``TCP_NODELAY`` is set on the listening socket, which accepted
+sockets inherit on Linux (see DESIGN.md: without it keep-alive responses wait for delayed ACKs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def make_socket(host: str, port: int, listen: bool = True) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    if listen:
+        sock.listen(2048)
+        sock.setblocking(False)
+    return sock
+
+
+def write_server_file(folder: Path, **info) -> None:
+    path = folder / "server.json"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, path)
+
+
+def serve_worker(config_file: Path, host: str, port: int, worker: int, announce: bool) -> int:
+    from .runtime import Runtime
+    from .variants import silence_feature_name_warning
+
+    silence_feature_name_warning()
+    runtime = Runtime(config_file, worker)
+    try:
+        runtime.start()
+    except Exception as exc:
+        print(f"endpoint worker {worker}: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 3
+    import uvicorn
+
+    from .app import EndpointApp
+    from .controller import Controller
+
+    sock = make_socket(host, port)
+    port = sock.getsockname()[1]
+    timeout = float(runtime.live.config.get("graceful_seconds", 20))
+
+    def started():
+        if worker == 0:
+            runtime.controller = Controller(runtime).start()
+        if announce:
+            write_server_file(config_file.parent, pid=os.getpid(), port=port,
+                              url=f"http://{host}:{port}", started_at=time.time(), workers=1)
+        print(f"endpoint {runtime.live.name} worker {worker} pid {os.getpid()} serving on "
+              f"http://{host}:{port}", flush=True)
+
+    app = EndpointApp(runtime, on_startup=started, on_shutdown=runtime.stop)
+    config = uvicorn.Config(app, loop="uvloop", http="httptools", lifespan="on",
+                            access_log=False, log_level="warning", timeout_keep_alive=5,
+                            timeout_graceful_shutdown=timeout, limit_concurrency=2048,
+                            server_header=False, date_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
+    print(f"endpoint worker {worker} pid {os.getpid()} stopped", flush=True)
+    return 0
+
+
+def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
+    reserve = make_socket(host, port, listen=False)  # holds the port; never accepts
+    port = reserve.getsockname()[1]
+    stopping = False
+
+    def spawn(i: int) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.serving.server",
+                                 "--config", str(config_file), "--host", host, "--port", str(port),
+                                 "--worker-index", str(i)])
+
+    children = {i: spawn(i) for i in range(workers)}
+
+    def forward(signum, frame):
+        nonlocal stopping
+        stopping = True
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    # healthy once every worker acknowledged the config
+    deadline = time.time() + 120
+    folder = config_file.parent / "workers"
+    while time.time() < deadline and not stopping:
+        if all((folder / f"{i}.json").exists() for i in children):
+            break
+        if any(c.poll() is not None for c in children.values()):
+            forward(None, None)
+            for c in children.values():
+                c.wait()
+            print("endpoint: a worker died at start", file=sys.stderr, flush=True)
+            return 3
+        time.sleep(0.05)
+    write_server_file(config_file.parent, pid=os.getpid(), port=port, url=f"http://{host}:{port}",
+                      started_at=time.time(), workers=workers,
+                      worker_pids=[c.pid for c in children.values()])
+    print(f"endpoint supervisor pid {os.getpid()} with {workers} workers on http://{host}:{port}",
+          flush=True)
+    restarts = 0
+    while True:
+        time.sleep(0.2)
+        if stopping:
+            break
+        for i, child in list(children.items()):
+            if child.poll() is not None and not stopping:
+                restarts += 1
+                print(f"endpoint worker {i} exited with {child.returncode}; restarting",
+                      file=sys.stderr, flush=True)
+                time.sleep(min(5.0, 0.2 * restarts))
+                children[i] = spawn(i)
+    for child in children.values():
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    reserve.close()
+    print(f"endpoint supervisor pid {os.getpid()} stopped", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlops._core.serving.server")
+    parser.add_argument("--config", required=True, help="the endpoint's config.json")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    config_file = Path(args.config).resolve()
+    if args.worker_index is not None:
+        return serve_worker(config_file, args.host, args.port, args.worker_index, announce=False)
+    workers = args.workers
+    if workers is None:
+        workers = int(json.loads(config_file.read_text()).get("workers", 1))
+    folder = config_file.parent / "workers"
+    if folder.exists():
+        for stale in folder.glob("*.json"):
+            stale.unlink()
+    (config_file.parent / "server.json").unlink(missing_ok=True)
+    if workers <= 1:
+        return serve_worker(config_file, args.host, args.port, 0, announce=True)
+    return supervise(config_file, args.host, args.port, workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
