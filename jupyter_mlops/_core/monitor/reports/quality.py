@@ -1,0 +1,64 @@
+"""QualityReport: model metrics on the window, next to the baseline's, with the violations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import Report
+from .html import Raw, esc, table
+
+
+@dataclass(repr=False)
+class QualityReport(Report):
+    target: str
+    problem_type: str
+    n: int  # labelled predictions used
+    n_window: int  # rows in the window
+    metrics: dict[str, float]
+    baseline: dict[str, float] = field(default_factory=dict)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    confusion: dict[str, Any] | None = None
+    estimated: bool = False
+
+    @property
+    def title(self) -> str:
+        return "Model quality" + (" (estimated, no labels)" if self.estimated else "") + (f" · {self.target}" if self.target else "")
+
+    def status(self) -> str:
+        return "alert" if self.violations else "ok"
+
+    def summary(self) -> str:
+        head = "accuracy" if "accuracy" in self.metrics else "rmse"
+        value = self.metrics.get(head)
+        est = "Estimated (CBPE, from predicted probabilities; no ground truth) " if self.estimated else ""
+        base = f" vs {self.baseline[head]:.4g} at baseline" if head in self.baseline else ""
+        bad = f"; {len(self.violations)} metric(s) degraded: " + ", ".join(v["metric"] for v in self.violations) if self.violations else "; no metric degraded"
+        return f"{est}{head} {value:.4g}{base} on {self.n:,} predictions{bad}."
+
+    def to_frame(self):
+        import pandas as pd
+
+        bad = {v["metric"]: v for v in self.violations}
+        rows = [{"metric": k, "value": v, "baseline": self.baseline.get(k), "limit": bad.get(k, {}).get("limit"),
+                 "violated": k in bad} for k, v in self.metrics.items()]
+        return pd.DataFrame(rows).set_index("metric")
+
+    def _body_html(self) -> str:
+        bad = {v["metric"]: v for v in self.violations}
+        rows, bad_rows = [], set()
+        for i, (k, v) in enumerate(self.metrics.items()):
+            b = self.baseline.get(k)
+            if k in bad:
+                bad_rows.add(i)
+            rows.append([k, v, b, (v - b) if b is not None else None, bad.get(k, {}).get("limit"), k in bad])
+        out = "<h4>Metrics</h4>" + table(["metric", "value", "baseline", "change", "limit", "violated"], rows, bad_rows, {1, 2, 3, 4})
+        if self.violations:
+            out += "<h4>Violations</h4><ul>" + "".join(f"<li>{esc(v['description'])}</li>" for v in self.violations) + "</ul>"
+        if self.confusion:
+            labels = self.confusion["labels"]
+            m = self.confusion["matrix"]
+            cm_rows = [[Raw(f"<b>{esc(labels[i])}</b>")] + [float(x) if self.estimated else int(x) for x in row] for i, row in enumerate(m)]
+            out += "<h4>Confusion matrix" + (" (expected counts)" if self.estimated else "") + " — rows: actual, columns: predicted</h4>"
+            out += table([""] + [str(lbl) for lbl in labels], cm_rows, numeric=set(range(1, len(labels) + 1)))
+        return out
