@@ -1,0 +1,27 @@
+"""The public names are exactly what we say they are (shared/SURFACE.md)."""
+
+import jupyter_mlops
+
+
+def test_all_names_are_exported_and_importable():
+    for name in jupyter_mlops.__all__:
+        assert hasattr(jupyter_mlops, name), name
+
+
+def test_public_names_are_the_documented_ones():
+    public = {n for n in dir(jupyter_mlops) if not n.startswith("_")}
+    assert public <= set(jupyter_mlops.__all__) | {"magics", "cli"}
+    assert {"Workspace", "ModelVersion", "MlopsError", "ModelNotFound", "load_ipython_extension"} <= set(jupyter_mlops.__all__)
+
+
+def test_every_error_is_an_mlops_error():
+    for name in jupyter_mlops.__all__:
+        obj = getattr(jupyter_mlops, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, jupyter_mlops.MlopsError), name
+
+
+def test_workspace_offers_the_registry_verbs_of_surface_md():
+    for method in ("register", "models", "versions", "get", "load", "promote", "approve", "reject",
+                   "diff", "archive", "audit", "verify_audit", "save_dataset", "datasets", "dataset", "policy"):
+        assert callable(getattr(jupyter_mlops.Workspace, method)), method
