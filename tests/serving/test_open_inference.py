@@ -1,0 +1,67 @@
+"""Open Inference Protocol V2 with tritonclient.http, binary and JSON (PROTOCOLS.md §2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tritonclient.http as httpclient
+from tritonclient.utils import InferenceServerException
+
+
+@pytest.fixture(scope="module")
+def triton(churn_endpoint):
+    return httpclient.InferenceServerClient(url=churn_endpoint.url.removeprefix("http://"))
+
+
+def test_health_and_metadata(triton):
+    assert triton.is_server_live()
+    assert triton.is_server_ready()
+    assert triton.is_model_ready("churn")
+    assert triton.is_model_ready("churn", model_version="2")
+    meta = triton.get_model_metadata("churn")
+    assert meta["name"] == "churn"
+    assert meta["versions"] == ["1", "2"]
+    assert meta["inputs"][0]["shape"] == [-1, 3]
+
+
+def test_binary_tensors_by_default(triton, module_ws):
+    X, _ = module_ws._test_data
+    x = X.head(5).to_numpy().astype(np.float32)
+    i = httpclient.InferInput("input-0", list(x.shape), "FP32")
+    i.set_data_from_numpy(x)  # binary_data=True: Triton's binary extension
+    r = triton.infer("churn", [i], model_version="1", request_id="req-1")
+    assert r.get_response()["id"] == "req-1"
+    assert r.get_response()["model_version"] == "1"
+    expected = module_ws.load("churn:1").predict(x.astype(np.float64))
+    assert r.as_numpy("predictions").tolist() == expected.tolist()
+
+
+def test_json_tensors_and_version_routing(triton, module_ws):
+    X, _ = module_ws._test_data
+    x = X.head(3).to_numpy()
+    i = httpclient.InferInput("input-0", list(x.shape), "FP64")
+    i.set_data_from_numpy(x, binary_data=False)
+    out = httpclient.InferRequestedOutput("predictions", binary_data=False)
+    r = triton.infer("churn", [i], outputs=[out], model_version="2")
+    assert r.as_numpy("predictions").tolist() == module_ws.load("churn:2").predict(x).tolist()
+
+
+def test_one_tensor_per_column(triton, module_ws):
+    X, _ = module_ws._test_data
+    inputs = []
+    for col in X.columns:
+        t = httpclient.InferInput(col, [4], "FP64")
+        t.set_data_from_numpy(X[col].head(4).to_numpy())
+        inputs.append(t)
+    r = triton.infer("churn", inputs, model_version="1")
+    assert r.as_numpy("predictions").tolist() == module_ws.load("churn:1").predict(X.head(4)).tolist()
+
+
+def test_errors_are_json_with_a_message(triton):
+    x = np.zeros((2, 5), dtype=np.float32)
+    i = httpclient.InferInput("input-0", [2, 5], "FP32")
+    i.set_data_from_numpy(x)
+    with pytest.raises(InferenceServerException, match="expects 3"):
+        triton.infer("churn", [i])
+    with pytest.raises(InferenceServerException, match="does not exist"):
+        triton.infer("nope", [i])
