@@ -73,6 +73,7 @@ class Controller:
         self.interval = interval
         self._stop = threading.Event()
         self._baseline: dict[tuple, dict] = {}
+        self._audit_ready = False
         self._thread = threading.Thread(target=self._run, name="mlops-controller", daemon=True)
 
     def start(self) -> "Controller":
@@ -94,6 +95,9 @@ class Controller:
         rollout = config.get("rollout")
         if not rollout or rollout.get("status") != "baking":
             return
+        if not self._audit_ready:  # import the store now, not at the moment of a rollback
+            self._audit_ready = True
+            from .. import workspace  # noqa: F401
         live = self.runtime.live
         if live is None or live.generation < int(config.get("generation", 0)):
             return  # the workers have not applied the current step yet
