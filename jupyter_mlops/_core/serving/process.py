@@ -94,8 +94,14 @@ def is_endpoint_process(pid: int | None, config_file: Path | None = None) -> boo
 
 
 def exit_status(pid: int | None) -> int | None:
+    """The exit status of an endpoint this process started (None if unknown)."""
     child = _children.get(pid) if pid else None
-    return child.poll() if child is not None else None
+    if child is None:
+        return None
+    try:  # it may be dying right now: give the kernel a moment to report its status
+        return child.wait(timeout=1.0)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def stop_pid(pid: int, timeout: float = 30.0, extra_pids: list[int] = ()) -> int | None:

@@ -1,0 +1,122 @@
+"""Endpoint processes: healthy on return, outlive the caller, dead ones show as failed, stop
+drains in-flight requests, start failures show the log, --workers N aggregates and routes alike."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import cloudpickle
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from jupyter_mlops import Workspace
+from jupyter_mlops._core.errors import DeployError, EndpointNotFound, InvalidName
+
+ROW = {"instances": [[5, 70, 2]]}
+
+
+class SlowModel:
+    def predict(self, X):
+        time.sleep(1.0)
+        return [0] * len(X)
+
+
+def test_deploy_returns_healthy_and_another_process_sees_it(sws):
+    ep = sws.deploy("churn:1", "life")
+    assert ep.status == "running" and ep.url.startswith("http://127.0.0.1:")
+    assert httpx.get(f"{ep.url}/ping").status_code == 200
+    other = Workspace(sws.home)  # a second kernel
+    df = other.endpoints()
+    row = df.set_index("name").loc["life"]
+    assert row["status"] == "running" and row["pid"] == ep.pid
+    assert row["rss_mb"] > 0
+    assert other.endpoint("life").predict([[5, 70, 2]]).tolist() == \
+        sws.load("churn:1").predict(sws._test_data[0].head(0).reindex([0]).fillna(0)
+                                    .assign(tenure=5, monthly=70, support_calls=2)).tolist()
+
+
+def test_a_killed_endpoint_shows_failed_never_running(sws):
+    ep = sws.deploy("churn:1", "dies")
+    os.kill(ep.pid, signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and sws.endpoints().set_index("name").loc["dies", "status"] \
+            == "running":
+        time.sleep(0.1)
+    row = sws.endpoints().set_index("name").loc["dies"]
+    assert row["status"] == "failed"
+    assert "status -9" in row["reason"]
+
+
+def test_stop_drains_the_request_in_flight(sws):
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        X, y = sws._test_data
+        sws.register(SlowModel(), "slow", data=X, target=y)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    ep = sws.deploy("slow:1", "slow")
+    answers = []
+    t = threading.Thread(target=lambda: answers.append(
+        httpx.post(f"{ep.url}/invocations", json=ROW, timeout=30)))
+    t.start()
+    time.sleep(0.3)
+    sws.stop("slow")
+    t.join()
+    assert answers[0].status_code == 200
+    assert sws.endpoints().set_index("name").loc["slow", "status"] == "stopped"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{ep.url}/ping")
+    assert "serving on" in sws.endpoint("slow").logs()
+
+
+def test_a_changed_artifact_is_refused_at_start_with_the_log(sws):
+    mv = sws.get("churn:1")
+    path = sws.artifacts.local_path(mv.artifact_sha256)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(DeployError, match="sha256"):
+        sws.deploy("churn:1", "tampered")
+    assert sws.endpoints().set_index("name").loc["tampered", "status"] == "failed"
+
+
+def test_names_are_validated(sws):
+    with pytest.raises(InvalidName):
+        sws.deploy("churn:1", "../evil")
+    with pytest.raises(EndpointNotFound, match="no endpoint named 'nope'"):
+        sws.stop("nope")
+
+
+def test_two_workers_aggregate_metrics_and_route_alike(sws):
+    ws = sws
+    ws.deploy("churn:1", "multi", workers=2)
+    ep = ws.deploy("churn:2", "multi", strategy="ab", percent=50)
+    server = ws._serving._server_info("multi")
+    assert len(server["worker_pids"]) == 2
+    by_user: dict[str, set] = {}
+    for i in range(120):  # a new connection each time: both workers answer
+        user = f"user-{i % 6}"
+        r = httpx.post(f"{ep.url}/invocations", json=ROW, headers={"x-mlops-route-key": user})
+        assert r.status_code == 200
+        by_user.setdefault(user, set()).add(r.headers["x-amzn-invoked-production-variant"])
+    assert all(len(v) == 1 for v in by_user.values())
+
+    def total():
+        text = httpx.get(f"{ep.url}/metrics").text
+        fam = {f.name: f for f in text_string_to_metric_families(text)}
+        workers = {s.labels["worker"] for s in fam["process_resident_memory_bytes"].samples}
+        return sum(s.value for s in fam["mlops_requests"].samples), workers
+
+    deadline = time.time() + 10
+    while time.time() < deadline and total()[0] < 120:
+        time.sleep(0.2)
+    count, workers = total()
+    assert count == 120 and workers == {"0", "1"}
+    ws.stop("multi")
+    for pid in [server["pid"], *server["worker_pids"]]:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
