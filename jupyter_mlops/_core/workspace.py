@@ -226,6 +226,46 @@ class Workspace:
         """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant."""
         return self._serving.captured(endpoint, since=since)
 
+    # -- monitoring (issue 4; owned by the monitoring engineer) ---------------------------------
+    @cached_property
+    def _monitoring(self):
+        from .monitor.service import Monitoring
+
+        return Monitoring(self)
+
+    def baseline(self, ref: str, data: Any = None, target: Any = None):
+        """Statistics + constraints (Model Monitor's JSON shapes) of ``data``, stored with ``ref``;
+        with no data, the version's latest baseline."""
+        return self._monitoring.baseline(ref, data, target=target) if data is not None else self._monitoring.get_baseline(ref)
+
+    def check(self, target: str, data: Any = None, since: Any = None):
+        """Data quality violations and drift of captured traffic (or ``data``) against the baseline."""
+        return self._monitoring.check(target, data=data, since=since)
+
+    def drift(self, reference: Any, current: Any, method: Any = "auto", threshold: Any = None,
+              columns: list | None = None, drift_share: float = 0.5, client: Any = None):
+        """Per-feature drift (ks, chi2, psi, wasserstein, jensenshannon or auto) and the dataset verdict."""
+        return self._monitoring.drift(reference, current, method=method, threshold=threshold, columns=columns,
+                                      drift_share=drift_share, client=client)
+
+    def quality(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
+                thresholds: dict | None = None):
+        """Model quality against the baseline's metrics (estimated with CBPE when there are no labels)."""
+        return self._monitoring.quality(target, ground_truth, data=data, since=since, thresholds=thresholds)
+
+    def bias(self, ref: str, data: Any, target: Any, facet: str, facet_value: Any = None, label_value: Any = None):
+        """SageMaker Clarify's pre- and post-training bias metrics for ``facet``, with bias drift."""
+        return self._monitoring.bias(ref, data, target, facet, facet_value=facet_value, label_value=label_value)
+
+    def attribution_drift(self, ref: str, data: Any):
+        """SHAP attribution per feature, baseline vs ``data``, and the NDCG of the ranking."""
+        return self._monitoring.attribution_drift(ref, data)
+
+    def concept_drift(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
+                      stream: Any = None):
+        """DDM, Page-Hinkley and ADWIN over the per-request error stream: when the change began."""
+        return self._monitoring.concept_drift(target, ground_truth, data=data, since=since, stream=stream)
+
     # -- policy storage ------------------------------------------------------------------------
     def _current_policy(self) -> Policy:
         from .store import orm

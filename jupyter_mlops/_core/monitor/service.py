@@ -1,0 +1,456 @@
+"""``Monitoring(ws)``: the monitor part behind the Workspace methods baseline, check, drift,
+quality, bias, attribution_drift and concept_drift.
+
+A target is an endpoint name or a model reference. For an endpoint, the window is its captured
+traffic (``ws.captured(endpoint, since)``) for the production variant with the largest weight, and
+the model is that variant's version; for a model reference, the window is the ``data`` given.
+Baselines live in the ``baselines`` table (statistics and constraints as JSON) with the reference
+profile, a sample of the baseline rows and the JSON files as content-addressed artifacts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections import OrderedDict
+from typing import Any
+
+from ..errors import BaselineNotFound, EndpointNotFound, InsufficientData, InvalidInput, ModelNotFound, MonitorError
+from .baseline import make_baseline, profile_from_statistics
+from .columns import as_frame
+from .profile import ReferenceProfile
+from .reports.monitoring import Baseline, MonitoringReport
+
+CAPTURE_META = ("prediction", "inference_id", "event_id", "time", "variant")
+SAMPLE_ROWS = 5000
+LABEL = "__label__"
+
+
+class Monitoring:
+    def __init__(self, ws):
+        self.ws = ws
+        self._profiles: OrderedDict[str, ReferenceProfile] = OrderedDict()
+
+    # -- baselines --------------------------------------------------------------------------
+    def baseline(self, ref: str, data: Any, target: Any = None) -> Baseline:
+        """Statistics + constraints of ``data`` (the model's training or validation features),
+        stored with the version ``ref``. ``target`` (labels, or a column of ``data``) adds the
+        model's baseline quality metrics and enables bias drift."""
+        if isinstance(data, str):
+            data = self.ws.dataset(data)
+        df = as_frame(data, "baseline data")
+        if isinstance(target, str) and target in df.columns:
+            labels = df[target].to_numpy()
+            df = df.drop(columns=[target])
+        else:
+            labels = None if target is None else _array(target, len(df), "target")
+        if len(df) < 2:
+            raise InsufficientData(f"A baseline needs at least 2 rows; got {len(df)}.")
+        mv = self.ws.get(ref)
+        model = self.ws.load(mv.ref)
+        statistics, constraints, profile = make_baseline(df, labels, model)
+        extra: dict[str, Any] = {"n_rows": len(df), "metrics": dict(mv.metrics or {})}
+        if labels is not None:
+            extra["metrics"].update(_model_metrics(model, df, labels, mv.signature))
+        return self.store_baseline(mv.ref, statistics, constraints, profile, df, labels, extra)
+
+    def store_baseline(self, ref: str, statistics: dict, constraints: dict, profile: ReferenceProfile | None,
+                       data: Any = None, labels: Any = None, extra: dict | None = None) -> Baseline:
+        """Store a baseline made by :func:`make_baseline` (``register(data=...)`` uses this)."""
+        from ..store import orm
+
+        extra = dict(extra or {})
+        arts = self.ws.artifacts
+        if profile is not None:
+            extra["profile_sha256"] = arts.put_bytes(profile.to_bytes())
+        extra["statistics_sha256"] = arts.put_bytes(json.dumps(statistics, indent=2).encode())
+        extra["constraints_sha256"] = arts.put_bytes(json.dumps(constraints, indent=2).encode())
+        if data is not None:
+            import numpy as np
+
+            sample = as_frame(data, "baseline data")
+            n = len(sample)
+            pos = np.arange(n) if n <= SAMPLE_ROWS else np.sort(np.random.default_rng(0).choice(n, SAMPLE_ROWS, replace=False))
+            sample = sample.iloc[pos].reset_index(drop=True)
+            if labels is not None:
+                sample[LABEL] = np.asarray(labels)[pos]
+            extra["sample_sha256"] = arts.put_bytes(_parquet(sample))
+        with self.ws.store.write() as s:
+            _, mv = self.ws.registry._resolve(s, ref)
+            row = orm.Baseline(model_version_id=mv.id, statistics=statistics, constraints=constraints, extra=extra)
+            s.add(row)
+            s.flush()
+            baseline_id = row.id
+            created = row.created_at
+            self.ws.audit_log.append(s, "baseline", ref, {"baseline_id": baseline_id, "features": len(statistics["features"]),
+                                                         "rows": statistics["dataset"]["item_count"]})
+        return Baseline(baseline_id, ref, _iso(created), statistics, constraints, extra)
+
+    def get_baseline(self, ref: str) -> Baseline:
+        """The latest baseline of the version ``ref``."""
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        with self.ws.store.read() as s:
+            model_row, mv = self.ws.registry._resolve(s, ref)
+            row = s.execute(select(orm.Baseline).where(orm.Baseline.model_version_id == mv.id)
+                            .order_by(orm.Baseline.id.desc()).limit(1)).scalar_one_or_none()
+            name = f"{model_row.name}:{mv.version}"
+            if row is None:
+                raise BaselineNotFound(f"{name} has no baseline.",
+                                       hint=f"Make one: ws.baseline('{name}', data=X_train) or %mlops baseline {name} --data X_train.")
+            return Baseline(row.id, name, _iso(row.created_at), row.statistics, row.constraints, dict(row.extra or {}))
+
+    def _update_extra(self, baseline: Baseline, **changes) -> None:
+        from ..store import orm
+
+        with self.ws.store.write() as s:
+            row = s.get(orm.Baseline, baseline.id)
+            row.extra = {**(row.extra or {}), **changes}
+        baseline.extra.update(changes)
+
+    def profile(self, baseline: Baseline) -> ReferenceProfile:
+        sha = baseline.extra.get("profile_sha256")
+        if not sha:
+            prof = profile_from_statistics(baseline.statistics)
+            if prof is None:
+                raise BaselineNotFound(f"Baseline #{baseline.id} has no reference profile.")
+            return prof
+        if sha not in self._profiles:
+            self._profiles[sha] = ReferenceProfile.from_bytes(self.ws.artifacts.get_bytes(sha))
+            while len(self._profiles) > 2:
+                self._profiles.popitem(last=False)
+        return self._profiles[sha]
+
+    def baseline_sample(self, baseline: Baseline):
+        import pandas as pd
+
+        sha = baseline.extra.get("sample_sha256")
+        if not sha:
+            raise BaselineNotFound(f"Baseline #{baseline.id} kept no sample rows.", hint="Re-run ws.baseline(ref, data).")
+        return pd.read_parquet(io.BytesIO(self.ws.artifacts.get_bytes(sha)))
+
+    # -- targets and windows -------------------------------------------------------------------
+    def resolve(self, target: str, data: Any = None, since: Any = None) -> tuple[str, str | None, Any]:
+        """(model ref, endpoint or None, window DataFrame)."""
+        if data is not None:
+            if isinstance(data, str):
+                data = self.ws.dataset(data)
+            try:
+                return self.ws.get(target).ref, None, as_frame(data, "data")
+            except ModelNotFound:
+                if not self._is_endpoint(target):
+                    raise
+            ref, _ = self._endpoint_ref(target)
+            return ref, target, as_frame(data, "data")
+        if self._is_endpoint(target):
+            ref, variant = self._endpoint_ref(target)
+            window = self.ws.captured(target, since=since)
+            if "variant" in window.columns and variant is not None and len(window):
+                window = window[window["variant"] == variant].reset_index(drop=True)
+            if len(window) < 2:
+                raise InsufficientData(
+                    f"Endpoint {target!r} captured {len(window)} request row(s)"
+                    + (f" since {since}" if since else "") + " for its production variant; a check needs at least 2.",
+                    hint="Deploy with capture=100 (percent), send traffic, or widen since=…")
+            return ref, target, window
+        self.ws.get(target)  # raises ModelNotFound with close matches
+        raise InvalidInput(f"{target!r} is a model, and a model has no captured traffic: pass data=…",
+                           hint=f"ws.check('{target}', data=X_new), or check the endpoint serving it.")
+
+    def _is_endpoint(self, name: str) -> bool:
+        if not hasattr(self.ws, "endpoint"):
+            return False
+        try:
+            self.ws.endpoint(name)
+        except (EndpointNotFound, AttributeError, ImportError):
+            return False
+        except Exception:
+            return False
+        return True
+
+    def _endpoint_ref(self, name: str) -> tuple[str, str | None]:
+        info = self.ws.endpoint(name).info()
+        variants = [v for v in info.variants if v.get("role", "production") != "shadow"] or list(info.variants)
+        if not variants:
+            raise MonitorError(f"Endpoint {name!r} has no variants.")
+        main = max(variants, key=lambda v: float(v.get("weight") or 0))
+        return self.ws.get(main["ref"]).ref, main.get("name")
+
+    # -- the checks ---------------------------------------------------------------------------
+    def check(self, target: str, data: Any = None, since: Any = None) -> MonitoringReport:
+        """Data quality violations and drift of a window against the version's baseline."""
+        from .dataquality import check_constraints
+        from .drift import compute_drift
+
+        ref, endpoint, window = self.resolve(target, data, since)
+        baseline = self.get_baseline(ref)
+        profile = self.profile(baseline)
+        features = [c for c in window.columns if not (endpoint and c in CAPTURE_META)]
+        window = window[features]
+        if len(window) < 2:
+            raise InsufficientData(f"The window has {len(window)} row(s); a check needs at least 2.")
+        violations = check_constraints(window, baseline.constraints, baseline.statistics, profile)
+        cfg = baseline.constraints.get("monitoring_config", {})
+        columns = [c for c in profile.columns if c in window.columns]
+        if not columns:
+            raise InvalidInput(f"None of the baseline's features are in the data for {target!r}.",
+                               hint=f"Baseline features: {', '.join(list(profile.columns)[:10])}.")
+        drift = compute_drift(profile, window, method=cfg.get("drift_method") or "auto",
+                              threshold=cfg.get("drift_threshold"), columns=columns,
+                              drift_share=float(cfg.get("drift_share") or 0.5))
+        return MonitoringReport(target=target, ref=ref, endpoint=endpoint, n_rows=len(window),
+                                since=None if since is None else str(since), violations=violations, drift=drift,
+                                baseline_id=baseline.id, created_at=_iso(dt.datetime.now(dt.timezone.utc)))
+
+    def drift(self, reference: Any, current: Any, method: str | dict = "auto", threshold: Any = None,
+              columns: list | None = None, drift_share: float = 0.5, client: Any = None):
+        """Drift of ``current`` against ``reference`` (DataFrames, dataset refs, or a model ref
+        whose baseline profile is the reference)."""
+        from .drift import compute_drift
+
+        ref = self._reference(reference)
+        cur = self.ws.dataset(current) if isinstance(current, str) else current
+        return compute_drift(ref, cur, method=method, threshold=threshold, columns=columns,
+                             drift_share=drift_share, client=client)
+
+    def _reference(self, reference: Any):
+        if not isinstance(reference, str):
+            return reference
+        try:
+            return self.profile(self.get_baseline(reference))
+        except ModelNotFound:
+            return self.ws.dataset(reference)
+
+    def quality(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
+                thresholds: dict | None = None, tolerance: float = 0.1):
+        """Model quality on the window: with ``ground_truth`` joined by inference id (a DataFrame
+        with an ``inference_id`` column, or a dict id -> label) or by position (a Series/array);
+        without it, an estimate from predicted probabilities (binary classifiers)."""
+        from .modelquality import estimate_quality, evaluate_quality
+
+        ref, endpoint, window = self.resolve(target, data, since)
+        mv = self.ws.get(ref)
+        model = self.ws.load(ref)
+        base = self._baseline_metrics(ref, mv)
+        features = _features(window, model, endpoint)
+        kind = _problem_type(model, mv.signature)
+        if ground_truth is None:
+            if kind != "classification" or not hasattr(model, "predict_proba") or len(getattr(model, "classes_", [])) != 2:
+                raise InvalidInput("Without ground truth, performance can only be estimated for binary classifiers "
+                                   "with predict_proba.", hint="Pass ground_truth=labels.")
+            proba = model.predict_proba(features)
+            ref_proba = ref_labels = None
+            try:
+                sample = self.baseline_sample(self.get_baseline(ref))
+                if LABEL in sample.columns:
+                    ref_labels = (sample[LABEL].to_numpy() == model.classes_[1]).astype(int)
+                    ref_proba = model.predict_proba(_features(sample.drop(columns=[LABEL]), model, None))
+            except (BaselineNotFound, MonitorError):
+                pass
+            return estimate_quality(proba, baseline=base, thresholds=thresholds, tolerance=tolerance,
+                                    reference_proba=ref_proba, reference_labels=ref_labels, target=target)
+        labels, keep = _join_labels(window, ground_truth)
+        feats = features.iloc[keep] if keep is not None else features
+        if endpoint and "prediction" in window.columns and window["prediction"].notna().all() \
+                and not isinstance(window["prediction"].iloc[0], (list, tuple)):
+            preds = window["prediction"].to_numpy()
+            preds = preds[keep] if keep is not None else preds
+        else:
+            preds = model.predict(feats)
+        score = model.predict_proba(feats) if kind == "classification" and hasattr(model, "predict_proba") else None
+        classes = list(getattr(model, "classes_", [])) or None
+        if classes is not None:
+            preds = _as_class_labels(preds, classes)
+            labels = _as_class_labels(labels, classes)
+        return evaluate_quality(labels, preds, kind=kind, y_score=score, classes=classes, baseline=base,
+                                thresholds=thresholds, tolerance=tolerance, target=target, n_window=len(window))
+
+    def _baseline_metrics(self, ref: str, mv) -> dict:
+        try:
+            return dict(self.get_baseline(ref).extra.get("metrics") or {})
+        except BaselineNotFound:
+            return dict(mv.metrics or {})
+
+    def bias(self, ref: str, data: Any, target: Any, facet: str, facet_value: Any = None, label_value: Any = None,
+             tolerance: float = 0.1):
+        """Clarify's pre- and post-training bias metrics for ``facet``; bias drift against the
+        same metrics on the baseline's sample (computed once and kept with the baseline)."""
+        from .bias import compute_bias
+
+        if isinstance(data, str):
+            data = self.ws.dataset(data)
+        df = as_frame(data, "data")
+        if isinstance(target, str) and target in df.columns:
+            labels = df[target].to_numpy()
+            df = df.drop(columns=[target])
+        else:
+            labels = _array(target, len(df), "target")
+        mv = self.ws.get(ref)
+        model = self.ws.load(mv.ref)
+        preds = model.predict(_features(df, model, None))
+        baseline_values = None
+        try:
+            baseline = self.get_baseline(mv.ref)
+            stored = (baseline.extra.get("bias") or {})
+            if facet in stored and stored[facet].get("label_value") == _plain(label_value):
+                baseline_values = {facet: stored[facet]["groups"]}
+            else:
+                sample = self.baseline_sample(baseline)
+                if LABEL in sample.columns and facet in sample.columns:
+                    b_df = sample.drop(columns=[LABEL])
+                    b_rep = compute_bias(b_df, sample[LABEL].to_numpy(), facet, model.predict(_features(b_df, model, None)),
+                                         facet_value=facet_value, label_value=label_value)
+                    baseline_values = {facet: b_rep.groups}
+                    self._update_extra(baseline, bias={**stored, facet: {"label_value": _plain(label_value), "groups": b_rep.groups}})
+        except BaselineNotFound:
+            pass
+        return compute_bias(df, labels, facet, preds, facet_value=facet_value, label_value=label_value,
+                            baseline=baseline_values, tolerance=tolerance, target=mv.ref)
+
+    def attribution_drift(self, ref: str, data: Any, max_rows: int = 500):
+        """Mean |SHAP| per feature on the baseline's sample and on ``data``; NDCG of the ranking."""
+        from .attribution import attribution_drift
+
+        if isinstance(data, str):
+            data = self.ws.dataset(data)
+        mv = self.ws.get(ref)
+        model = self.ws.load(mv.ref)
+        baseline = self.get_baseline(mv.ref)
+        sample = self.baseline_sample(baseline).drop(columns=[LABEL], errors="ignore")
+        cached = baseline.extra.get("attributions")
+        report = attribution_drift(model, sample, as_frame(data, "data"), baseline_attributions=cached,
+                                   max_rows=max_rows, target=mv.ref)
+        if cached is None:
+            self._update_extra(baseline, attributions=report.baseline, attribution_explainer=report.explainer)
+        return report
+
+    def concept_drift(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
+                      stream: Any = None, detectors: tuple | None = None):
+        """Concept drift detectors over the per-request error stream (predictions joined to
+        ``ground_truth``) in time order, or over a given ``stream`` of errors or scores."""
+        import numpy as np
+
+        from .concept import detect_concept_drift
+
+        if stream is not None:
+            return detect_concept_drift(stream, detectors=detectors, target=target)
+        if ground_truth is None:
+            raise InvalidInput("Concept drift needs ground truth (or a stream of errors/scores).")
+        ref, endpoint, window = self.resolve(target, data, since)
+        model = self.ws.load(ref)
+        labels, keep = _join_labels(window, ground_truth)
+        rows = window.iloc[keep] if keep is not None else window
+        preds = model.predict(_features(rows, model, endpoint))
+        kind = _problem_type(model, self.ws.get(ref).signature)
+        if kind == "classification":
+            errors = (np.asarray(preds).astype(str) != np.asarray(labels).astype(str)).astype(float)
+        else:
+            errors = np.abs(np.asarray(preds, dtype=float) - np.asarray(labels, dtype=float))
+        times = rows["time"].tolist() if "time" in rows.columns else None
+        return detect_concept_drift(errors, times=times, detectors=detectors, target=target,
+                                    kind="error" if kind == "classification" else "absolute error")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _iso(t) -> str:
+    if t is None:
+        return ""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return t.isoformat(timespec="seconds")
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _array(values, n: int, what: str):
+    import numpy as np
+
+    arr = np.asarray(values)
+    if arr.ndim != 1 or len(arr) != n:
+        raise InvalidInput(f"{what} has {len(arr) if arr.ndim else 1} values for {n} rows of data.")
+    return arr
+
+
+def _parquet(df) -> bytes:
+    buf = io.BytesIO()
+    df.columns = [str(c) for c in df.columns]
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _features(window, model, endpoint):
+    cols = getattr(model, "feature_names_in_", None)
+    if cols is not None:
+        missing = [c for c in cols if c not in window.columns]
+        if missing:
+            raise InvalidInput(f"The data lacks the model's features: {', '.join(map(str, missing))}.")
+        return window[list(cols)]
+    return window.drop(columns=[c for c in CAPTURE_META if c in window.columns]) if endpoint else window
+
+
+def _problem_type(model, signature: dict | None) -> str:
+    if getattr(model, "classes_", None) is not None:
+        return "classification"
+    kind = ((signature or {}).get("output") or {}).get("kind")
+    return "classification" if kind == "classification" else "regression"
+
+
+def _as_class_labels(preds, classes):
+    import numpy as np
+
+    # captured predictions come back as JSON numbers or strings: map them onto the model's classes
+    cls = np.asarray(classes)
+    lookup = {str(c): c for c in classes}
+    out = []
+    for p in np.asarray(preds, dtype=object):
+        key = str(int(p)) if isinstance(p, float) and p.is_integer() else str(p)
+        out.append(lookup.get(key, p))
+    try:
+        return np.asarray(out, dtype=cls.dtype)
+    except (TypeError, ValueError):
+        return np.asarray(out, dtype=object)
+
+
+def _join_labels(window, ground_truth):
+    """(labels, positions of the window rows they belong to, or None for all rows in order)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(ground_truth, dict):
+        ground_truth = pd.DataFrame({"inference_id": list(ground_truth), "label": list(ground_truth.values())})
+    if isinstance(ground_truth, pd.DataFrame) and "inference_id" in ground_truth.columns:
+        if "inference_id" not in window.columns:
+            raise InvalidInput("The ground truth is keyed by inference_id but the window has no inference ids.",
+                               hint="Send InferenceId with requests, or pass labels in window order.")
+        label_col = next(c for c in ground_truth.columns if c != "inference_id")
+        lookup = dict(zip(ground_truth["inference_id"].astype(str), ground_truth[label_col]))
+        ids = window["inference_id"].astype(str).to_numpy()
+        keep = np.flatnonzero([i in lookup for i in ids])
+        if len(keep) < 2:
+            raise InsufficientData(f"Only {len(keep)} of {len(window)} window rows have ground truth (joined by inference_id).")
+        return np.asarray([lookup[ids[i]] for i in keep], dtype=object), keep
+    labels = np.asarray(ground_truth.iloc[:, 0] if isinstance(ground_truth, pd.DataFrame) else ground_truth)
+    if len(labels) != len(window):
+        raise InvalidInput(f"{len(labels)} labels for {len(window)} window rows.",
+                           hint="Join by inference id: pass a DataFrame with columns inference_id and label.")
+    return labels, None
+
+
+def _model_metrics(model, df, labels, signature) -> dict:
+    from .modelquality import classification_metrics, regression_metrics
+
+    try:
+        X = _features(df, model, None)
+        preds = model.predict(X)
+        if _problem_type(model, signature) == "classification":
+            score = model.predict_proba(X) if hasattr(model, "predict_proba") else None
+            return classification_metrics(labels, preds, score, list(getattr(model, "classes_", [])) or None)[0]
+        return regression_metrics(labels, preds)
+    except Exception:  # a model that cannot score its own baseline data keeps the registered metrics
+        return {}

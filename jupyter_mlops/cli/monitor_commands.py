@@ -1,0 +1,119 @@
+"""Monitoring commands: baseline, check, drift, quality, bias, attribution, concept-drift.
+Data options take .csv or .parquet files."""
+
+from __future__ import annotations
+
+import click
+
+from . import emit, main, workspace
+from .registry_commands import _pairs, _read_frame
+
+
+def _labels(path: str | None):
+    df = _read_frame(path)
+    if df is None:
+        return None
+    return df if "inference_id" in df.columns else df.iloc[:, 0]
+
+
+def _target(df, target: str | None):
+    if target is None:
+        return None
+    if df is not None and target in df.columns:
+        return target
+    return _labels(target)
+
+
+@main.command("baseline")
+@click.argument("ref")
+@click.option("--data", "-d", help="baseline features (.csv/.parquet); omit to show the stored baseline")
+@click.option("--target", "-t", help="a column of --data, or a file with the labels")
+@click.option("--save", "save_dir", type=click.Path(file_okay=False), help="also write statistics.json and constraints.json here")
+@click.pass_context
+def baseline_cmd(ctx, ref, data, target, save_dir):
+    """Make (or show) REF's baseline: Model Monitor statistics and constraints."""
+    df = _read_frame(data)
+    result = workspace(ctx).baseline(ref, df, target=_target(df, target))
+    if save_dir:
+        result.save(save_dir)
+    emit(ctx, result)
+
+
+@main.command("check")
+@click.argument("target")
+@click.option("--data", "-d", help="data to check (.csv/.parquet) instead of captured traffic")
+@click.option("--since", help="captured window: 30m, 1h, 7d or an ISO time")
+@click.option("--save", "save_path", help="write the report (.html + .json + constraint_violations.json)")
+@click.pass_context
+def check_cmd(ctx, target, data, since, save_path):
+    """Data quality violations and drift of an endpoint's captured traffic (or --data)."""
+    result = workspace(ctx).check(target, data=_read_frame(data), since=since)
+    if save_path:
+        result.save(save_path)
+    emit(ctx, result)
+    if result.has_violations:
+        ctx.exit(3)  # for cron and CI: 3 means the check found violations
+
+
+@main.command("drift")
+@click.option("--reference", "-r", required=True, help="reference data file, or a model ref (its baseline)")
+@click.option("--current", "-c", required=True, help="current data file")
+@click.option("--method", "-m", default="auto", show_default=True, help="auto, ks, chi2, psi, wasserstein, jensenshannon")
+@click.option("--threshold", type=float, help="threshold for every feature")
+@click.option("--drift-share", type=float, default=0.5, show_default=True)
+@click.option("--save", "save_path", help="write the report (.html + .json)")
+@click.pass_context
+def drift_cmd(ctx, reference, current, method, threshold, drift_share, save_path):
+    """Per-feature drift between two data files."""
+    ref = _read_frame(reference) if reference.endswith((".csv", ".parquet", ".pq", ".txt")) else reference
+    result = workspace(ctx).drift(ref, _read_frame(current), method=method, threshold=threshold, drift_share=drift_share)
+    if save_path:
+        result.save(save_path)
+    emit(ctx, result)
+
+
+@main.command("quality")
+@click.argument("target")
+@click.option("--ground-truth", "-g", help="labels file (one column, or inference_id + label)")
+@click.option("--data", "-d", help="inputs file instead of captured traffic")
+@click.option("--since", help="captured window")
+@click.option("--threshold", multiple=True, metavar="METRIC=LIMIT", help="absolute limits, e.g. accuracy=0.8")
+@click.pass_context
+def quality_cmd(ctx, target, ground_truth, data, since, threshold):
+    """Model quality of an endpoint or model against its baseline metrics."""
+    emit(ctx, workspace(ctx).quality(target, _labels(ground_truth), data=_read_frame(data), since=since,
+                                     thresholds=_pairs(threshold, "--threshold") or None))
+
+
+@main.command("bias")
+@click.argument("ref")
+@click.option("--data", "-d", required=True, help="features file with the facet column")
+@click.option("--target", "-t", required=True, help="a column of --data, or a labels file")
+@click.option("--facet", "-f", required=True)
+@click.option("--facet-value")
+@click.option("--label-value")
+@click.pass_context
+def bias_cmd(ctx, ref, data, target, facet, facet_value, label_value):
+    """SageMaker Clarify bias metrics for a facet, with bias drift against the baseline."""
+    df = _read_frame(data)
+    emit(ctx, workspace(ctx).bias(ref, df, _target(df, target), facet, facet_value=facet_value, label_value=label_value))
+
+
+@main.command("attribution")
+@click.argument("ref")
+@click.option("--data", "-d", required=True, help="current data file")
+@click.pass_context
+def attribution_cmd(ctx, ref, data):
+    """SHAP feature attribution drift (NDCG of the ranking) against the baseline."""
+    emit(ctx, workspace(ctx).attribution_drift(ref, _read_frame(data)))
+
+
+@main.command("concept-drift")
+@click.argument("target")
+@click.option("--ground-truth", "-g", required=True, help="labels file")
+@click.option("--data", "-d", help="inputs file instead of captured traffic")
+@click.option("--since", help="captured window")
+@click.pass_context
+def concept_drift_cmd(ctx, target, ground_truth, data, since):
+    """DDM / Page-Hinkley / ADWIN over the per-request error stream."""
+    emit(ctx, workspace(ctx).concept_drift(target, _labels(ground_truth), data=_read_frame(data), since=since))
