@@ -32,7 +32,7 @@ def test_binary_tensors_by_default(triton, module_ws):
     r = triton.infer("churn", [i], model_version="1", request_id="req-1")
     assert r.get_response()["id"] == "req-1"
     assert r.get_response()["model_version"] == "1"
-    expected = module_ws.load("churn:1").predict(x.astype(np.float64))
+    expected = module_ws.load("churn:1").predict(X.head(5).astype(np.float32).astype(np.float64))
     assert r.as_numpy("predictions").tolist() == expected.tolist()
 
 
@@ -43,7 +43,7 @@ def test_json_tensors_and_version_routing(triton, module_ws):
     i.set_data_from_numpy(x, binary_data=False)
     out = httpclient.InferRequestedOutput("predictions", binary_data=False)
     r = triton.infer("churn", [i], outputs=[out], model_version="2")
-    assert r.as_numpy("predictions").tolist() == module_ws.load("churn:2").predict(x).tolist()
+    assert r.as_numpy("predictions").tolist() == module_ws.load("churn:2").predict(X.head(3)).tolist()
 
 
 def test_one_tensor_per_column(triton, module_ws):
