@@ -1,0 +1,123 @@
+"""Serving commands: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
+captured. Each makes one Workspace call."""
+
+from __future__ import annotations
+
+import click
+
+from . import emit, main, workspace
+from .registry_commands import _read_frame
+
+
+def _pairs(items) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"expected VARIANT=WEIGHT, got {item!r}")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise click.UsageError(f"{item!r}: the weight must be a number") from None
+    return out
+
+
+@main.command("deploy")
+@click.argument("ref")
+@click.option("--endpoint", "-e", required=True, help="endpoint name")
+@click.option("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+@click.option("--workers", type=int, default=1, show_default=True, help="worker processes")
+@click.option("--capture", type=float, default=0, help="percent of requests to capture")
+@click.option("--token", help="require 'Authorization: Bearer TOKEN'")
+@click.option("--variant", help="variant name (default <model>-v<version>)")
+@click.option("--canary", type=float, metavar="PCT", help="canary at PCT%, bake, then 100%")
+@click.option("--linear", type=float, metavar="PCT", help="steps of PCT% with a bake after each")
+@click.option("--blue-green", is_flag=True, help="all at once, once healthy")
+@click.option("--shadow", type=float, metavar="PCT", help="copy PCT% of requests to it")
+@click.option("--ab", type=float, metavar="PCT", help="A/B test at PCT%")
+@click.option("--bake", type=float, help="seconds per step (default 60)")
+@click.option("--max-error-rate", type=float, help="guardrail: max error rate (0-1)")
+@click.option("--max-p99-ms", type=float, help="guardrail: max p99 latency in ms")
+@click.pass_context
+def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
+               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms):
+    """Serve REF at a local endpoint, or roll it out on a running one."""
+    chosen = [(n, v) for n, v in (("canary", canary), ("linear", linear), ("shadow", shadow),
+                                  ("ab", ab)) if v is not None]
+    if blue_green:
+        chosen.append(("blue_green", None))
+    if len(chosen) > 1:
+        raise click.UsageError("choose one of --canary, --linear, --blue-green, --shadow, --ab")
+    strategy, percent = chosen[0] if chosen else (None, None)
+    guardrails = {k: v for k, v in (("max_error_rate", max_error_rate),
+                                    ("max_p99_ms", max_p99_ms)) if v is not None}
+    emit(ctx, workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
+                                    token=token, strategy=strategy, percent=percent, bake=bake,
+                                    guardrails=guardrails or None, variant=variant))
+
+
+@main.command("endpoints")
+@click.pass_context
+def endpoints_cmd(ctx):
+    """All endpoints with live status and metrics."""
+    emit(ctx, workspace(ctx).endpoints())
+
+
+@main.command("traffic")
+@click.argument("endpoint")
+@click.argument("weights", nargs=-1, required=True)
+@click.pass_context
+def traffic_cmd(ctx, endpoint, weights):
+    """Set weights: mlops traffic churn churn-v3=50 churn-v4=50"""
+    emit(ctx, workspace(ctx).traffic(endpoint, _pairs(weights)))
+
+
+@main.command("rollback")
+@click.argument("endpoint")
+@click.pass_context
+def rollback_cmd(ctx, endpoint):
+    """Abort the rollout in progress, or undo the last change."""
+    emit(ctx, workspace(ctx).rollback(endpoint))
+
+
+@main.command("invoke")
+@click.argument("endpoint")
+@click.option("--data", "-d", required=True, help="rows to send (.csv/.parquet)")
+@click.option("--variant", help="TargetVariant")
+@click.pass_context
+def invoke_cmd(ctx, endpoint, data, variant):
+    """Send rows to ENDPOINT and print the predictions."""
+    emit(ctx, workspace(ctx).endpoint(endpoint).predict(_read_frame(data), variant=variant).tolist())
+
+
+@main.command("logs")
+@click.argument("endpoint")
+@click.pass_context
+def logs_cmd(ctx, endpoint):
+    """Print the endpoint's log."""
+    click.echo(workspace(ctx).endpoint(endpoint).logs())
+
+
+@main.command("stop")
+@click.argument("endpoint")
+@click.pass_context
+def stop_cmd(ctx, endpoint):
+    """Stop ENDPOINT (drains in-flight requests)."""
+    workspace(ctx).stop(endpoint)
+
+
+@main.command("shadow-report")
+@click.argument("endpoint")
+@click.pass_context
+def shadow_report_cmd(ctx, endpoint):
+    """Shadow agreement and latency against production."""
+    emit(ctx, workspace(ctx).shadow_report(endpoint))
+
+
+@main.command("captured")
+@click.argument("endpoint")
+@click.option("--since", help="30m, 1h, 7d or an ISO time")
+@click.pass_context
+def captured_cmd(ctx, endpoint, since):
+    """Captured requests (CSV-like table)."""
+    emit(ctx, workspace(ctx).captured(endpoint, since=since))

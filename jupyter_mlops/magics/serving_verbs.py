@@ -1,0 +1,106 @@
+"""Serving verbs: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
+captured. Each body is one Workspace call."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument
+
+from ._verbs import parse_pairs, verb
+
+
+def _strategy(args) -> tuple[str | None, float | None]:
+    chosen = [(name, value) for name, value in (
+        ("canary", args.canary), ("linear", args.linear), ("shadow", args.shadow), ("ab", args.ab))
+        if value is not None]
+    if args.blue_green:
+        chosen.append(("blue_green", None))
+    if len(chosen) > 1:
+        raise UsageError("Choose one of --canary, --linear, --blue-green, --shadow, --ab.")
+    return chosen[0] if chosen else (None, None)
+
+
+@verb("deploy")
+@argument("ref", help="the model version to serve, e.g. churn@production or churn:4")
+@argument("--endpoint", "-e", required=True, help="endpoint name (created if it does not run yet)")
+@argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+@argument("--workers", type=int, default=1, help="worker processes (SO_REUSEPORT, one socket each)")
+@argument("--capture", type=float, default=0, help="percent of requests to capture (0-100)")
+@argument("--token", help="require 'Authorization: Bearer TOKEN' on every request")
+@argument("--variant", help="variant name (default: <model>-v<version>)")
+@argument("--canary", type=float, metavar="PCT", help="canary: PCT%% of traffic, bake, then 100%%")
+@argument("--linear", type=float, metavar="PCT", help="linear: steps of PCT%% with a bake after each")
+@argument("--blue-green", action="store_true", help="all at once, once loaded and healthy")
+@argument("--shadow", type=float, metavar="PCT", help="shadow: copy PCT%% of requests, answers unused")
+@argument("--ab", type=float, metavar="PCT", help="A/B test: add at PCT%%, promote nothing")
+@argument("--bake", type=float, help="seconds to watch each step before the next (default 60)")
+@argument("--max-error-rate", type=float, help="guardrail: roll back above this error rate (0-1)")
+@argument("--max-p99-ms", type=float, help="guardrail: roll back above this p99 latency")
+def deploy(view, args):
+    """Serve a model version at a local endpoint, or roll it out on a running one."""
+    strategy, percent = _strategy(args)
+    guardrails = {k: v for k, v in (("max_error_rate", args.max_error_rate),
+                                    ("max_p99_ms", args.max_p99_ms)) if v is not None}
+    return view.ws.deploy(args.ref, args.endpoint, port=args.port, workers=args.workers,
+                          capture=args.capture, token=args.token, strategy=strategy, percent=percent,
+                          bake=args.bake, guardrails=guardrails or None, variant=args.variant)
+
+
+@verb("endpoints")
+def endpoints(view, args):
+    """All endpoints: status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""
+    return view.ws.endpoints()
+
+
+@verb("traffic")
+@argument("endpoint", help="endpoint name")
+@argument("weights", nargs="+", metavar="VARIANT=WEIGHT", help="e.g. churn-v3=50 churn-v4=50")
+def traffic(view, args):
+    """Set variant weights (share = weight / sum) without a restart."""
+    return view.ws.traffic(args.endpoint, parse_pairs(args.weights, "traffic"))
+
+
+@verb("rollback")
+@argument("endpoint", help="endpoint name")
+def rollback(view, args):
+    """Abort the rollout in progress, or restore the variants before the last change."""
+    return view.ws.rollback(args.endpoint)
+
+
+@verb("invoke")
+@argument("endpoint", help="endpoint name")
+@argument("--data", "-d", required=True, help="variable with the rows to send (DataFrame, array, list)")
+@argument("--variant", help="send to this variant (TargetVariant)")
+def invoke(view, args):
+    """Call the endpoint over HTTP and return the predictions."""
+    return view.ws.endpoint(args.endpoint).predict(view.value(args.data, "--data"),
+                                                   variant=args.variant)
+
+
+@verb("logs")
+@argument("endpoint", help="endpoint name")
+def logs(view, args):
+    """The endpoint process's log."""
+    print(view.ws.endpoint(args.endpoint).logs())
+
+
+@verb("stop")
+@argument("endpoint", help="endpoint name")
+def stop(view, args):
+    """Stop the endpoint: in-flight requests drain (SIGTERM), SIGKILL after 30 s."""
+    return view.ws.stop(args.endpoint)
+
+
+@verb("shadow-report")
+@argument("endpoint", help="endpoint name")
+def shadow_report(view, args):
+    """Agreement and latency of the shadow variant against production."""
+    return view.ws.shadow_report(args.endpoint)
+
+
+@verb("captured")
+@argument("endpoint", help="endpoint name")
+@argument("--since", help="30m, 1h, 7d or an ISO time")
+def captured(view, args):
+    """Captured requests as a DataFrame (inputs, prediction, inference_id, time, variant)."""
+    return view.ws.captured(args.endpoint, since=args.since)

@@ -1,0 +1,60 @@
+"""%mlops and the mlops CLI map their options to the serving calls of the Workspace."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from IPython.core.error import UsageError
+
+from jupyter_mlops.cli import main
+
+
+@pytest.fixture(scope="module")
+def shell():
+    from IPython.testing.globalipapp import start_ipython
+
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "jupyter_mlops")
+    return ip
+
+
+def test_magic_verbs_deploy_canary_traffic_rollback_stop(shell, sws):
+    X, _ = sws._test_data
+    shell.user_ns["rows"] = X.head(3)
+    m = lambda line: shell.run_line_magic("mlops", line)  # noqa: E731
+    ep = m("deploy churn:1 --endpoint churn --capture 100")
+    assert ep.status == "running" and ep.capture_percent == 100
+    ep = m("deploy churn:2 --endpoint churn --canary 10 --bake 600 --max-error-rate 0.02 "
+           "--max-p99-ms 50")
+    assert ep.rollout["steps"] == [10.0, 100.0] and ep.rollout["bake"] == 600
+    assert ep.rollout["guardrails"] == {"max_error_rate": 0.02, "max_p99_ms": 50}
+    assert m("invoke churn --data rows --variant churn-v2").tolist() == \
+        sws.load("churn:2").predict(X.head(3)).tolist()
+    table = m("endpoints")
+    assert table.loc[0, "variants"] == "churn-v1=90, churn-v2=10"
+    ep = m("traffic churn churn-v1=50 churn-v2=50")
+    assert {v["name"]: v["weight"] for v in ep.variants} == {"churn-v1": 50, "churn-v2": 50}
+    ep = m("rollback churn")
+    assert {v["name"]: v["weight"] for v in ep.variants} == {"churn-v1": 90, "churn-v2": 10}
+    with pytest.raises(UsageError, match="one of"):
+        m("deploy churn:2 --endpoint churn --canary 10 --ab 5")
+    m("stop churn")
+    assert m("endpoints").loc[0, "status"] == "stopped"
+
+
+def test_cli_deploy_endpoints_stop(sws):
+    def run(*args):
+        result = CliRunner().invoke(main, ["-w", str(sws.home), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = run("deploy", "churn:1", "--endpoint", "cli")
+    assert "Endpoint cli [running]" in out
+    url = sws.endpoint("cli").url
+    assert httpx.post(f"{url}/invocations", json={"instances": [[1, 70, 3]]}).status_code == 200
+    assert "cli" in run("endpoints")
+    run("deploy", "churn:2", "--endpoint", "cli", "--ab", "25")
+    assert "churn-v2=25" in run("endpoints")
+    run("stop", "cli")
+    assert "stopped" in run("endpoints")
