@@ -22,7 +22,8 @@
     │   ├── BaselineNotFound
     │   └── InsufficientData        a window too small to compute a statistic
     └── PipelineError
-        └── SchedulerError
+        └── SchedulerError          the scheduler daemon cannot start, stop or run a job
+            └── ScheduleNotFound    no schedule has that id (close matches listed)
 
 ``http_status`` maps each class to the status a server answers with (one table, used by every
 HTTP view).
@@ -145,6 +146,17 @@ class PipelineError(MlopsError):
 
 class SchedulerError(PipelineError):
     pass
+
+
+class ScheduleNotFound(SchedulerError):
+    http_status = 404
+
+    def __init__(self, message: str, *, candidates: Iterable[str] = (), wanted: str | None = None):
+        self.close_matches = (
+            difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.5) if wanted else []
+        )
+        hint = f"Did you mean: {', '.join(self.close_matches)}?" if self.close_matches else None
+        super().__init__(message, hint=hint)
 
 
 def http_status(error: BaseException) -> int:

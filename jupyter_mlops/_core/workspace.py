@@ -266,6 +266,45 @@ class Workspace:
         """DDM, Page-Hinkley and ADWIN over the per-request error stream: when the change began."""
         return self._monitoring.concept_drift(target, ground_truth, data=data, since=since, stream=stream)
 
+    # -- scheduler (issue 4 item 9; owned by the scheduler engineer) -----------------------------
+    @cached_property
+    def scheduler(self):
+        """The scheduler part: ``scheduler.add(kind, target, every=/cron=, options=)`` for other parts."""
+        from .scheduler.schedules import Scheduler
+
+        return Scheduler(self)
+
+    def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
+                since: Any = None, cron: str | None = None, timezone: str | None = None):
+        """Check ``endpoint``'s captured traffic on a schedule (default every 1h); a violation writes
+        an alert (audit entry, report under <home>/reports/, optional webhook POST)."""
+        return self.scheduler.monitor(endpoint, every=every, on_violation=on_violation, webhook=webhook,
+                                      since=since, cron=cron, timezone=timezone)
+
+    def schedules(self):
+        """All schedules: kind, target, trigger, next run, last run, last status."""
+        return self.scheduler.list()
+
+    def unschedule(self, id: str) -> None:
+        """Remove the schedule ``id`` (its runs stay on record)."""
+        return self.scheduler.remove(id)
+
+    def runs(self, name: str | None = None, limit: int | None = 200):
+        """Scheduled runs, newest first: all, or those of one schedule id or target."""
+        return self.scheduler.runs(name, limit=limit)
+
+    def start_scheduler(self, timeout: float = 30):
+        """Start this workspace's scheduler daemon (detached: it outlives the kernel)."""
+        return self.scheduler.start(timeout=timeout)
+
+    def stop_scheduler(self, timeout: float = 30):
+        """Stop the daemon: SIGTERM (runs in progress finish), SIGKILL after ``timeout`` seconds."""
+        return self.scheduler.stop(timeout=timeout)
+
+    def scheduler_status(self):
+        """Whether the daemon runs (pid, since when, log file) and how many schedules it has."""
+        return self.scheduler.status()
+
     # -- policy storage ------------------------------------------------------------------------
     def _current_policy(self) -> Policy:
         from .store import orm

@@ -1,0 +1,236 @@
+"""Starting, stopping and inspecting the scheduler daemon of a workspace.
+
+Files live in ``<home>/scheduler/``: ``scheduler.pid`` (JSON: pid, process start time, started,
+log), ``scheduler.lock`` (held with ``flock`` by the running daemon: two daemons of one workspace
+cannot both hold it) and ``scheduler.log``. A pid file whose process is gone, or whose pid now
+belongs to another process (a different start time), is stale and is removed.
+
+The daemon is a detached child (``start_new_session=True``): it keeps running when the kernel or
+shell that started it exits, until ``stop`` (SIGTERM, then SIGKILL after ``timeout`` seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SchedulerError
+from .entities import SchedulerStatus
+
+#: Popen handles of daemons this process started, so that stopping one also reaps it (no zombie).
+_CHILDREN: dict[int, subprocess.Popen] = {}
+
+
+@dataclass(frozen=True)
+class Paths:
+    folder: Path
+
+    @classmethod
+    def of(cls, home: Path) -> "Paths":
+        return cls(Path(home) / "scheduler")
+
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / "scheduler.pid"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.folder / "scheduler.lock"
+
+    @property
+    def log_file(self) -> Path:
+        return self.folder / "scheduler.log"
+
+
+# -- pid file ---------------------------------------------------------------------------------
+def read_pid_file(paths: Paths) -> dict | None:
+    try:
+        info = json.loads(paths.pid_file.read_text())
+        return info if isinstance(info, dict) and isinstance(info.get("pid"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def write_pid_file(paths: Paths, info: dict) -> None:
+    paths.folder.mkdir(parents=True, exist_ok=True)
+    tmp = paths.pid_file.with_name(f".{paths.pid_file.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(info))
+    os.replace(tmp, paths.pid_file)  # readers never see half a file
+
+
+def remove_pid_file(paths: Paths, pid: int) -> None:
+    """Remove the pid file if it still names ``pid`` (never another daemon's)."""
+    info = read_pid_file(paths)
+    if info is None or info.get("pid") == pid:
+        try:
+            paths.pid_file.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def process_start_time(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def is_alive(pid: int, create_time: float | None = None) -> bool:
+    """``pid`` runs (not a zombie) and, when given, is the process that started at ``create_time``."""
+    import psutil
+
+    child = _CHILDREN.get(pid)
+    if child is not None and child.poll() is not None:
+        _CHILDREN.pop(pid, None)
+        return False
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return create_time is None or abs(proc.create_time() - create_time) < 0.05
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+# -- the lock (taken by the daemon) -------------------------------------------------------------
+def acquire_lock(paths: Paths, wait: float = 3.0):
+    """An open file holding the exclusive lock, or None when another daemon holds it. Waits a
+    little first: a ``status`` probe never takes it, but a daemon that is shutting down may."""
+    import fcntl
+
+    paths.folder.mkdir(parents=True, exist_ok=True)
+    handle = open(paths.lock_file, "a+")  # noqa: SIM115 - held for the daemon's lifetime
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.close()
+                return None
+            time.sleep(0.1)
+
+
+# -- status / start / stop ----------------------------------------------------------------------
+def _status(ws, note: str | None = None) -> SchedulerStatus:
+    paths = Paths.of(ws.home)
+    info = read_pid_file(paths)
+    count = _schedule_count(ws)
+    if info is None:
+        return SchedulerStatus(False, str(ws.home), schedules=count, note=note)
+    pid = info["pid"]
+    if not is_alive(pid, info.get("create_time")):
+        remove_pid_file(paths, pid)
+        stale = f"removed a stale pid file (pid {pid} is no longer the scheduler)"
+        return SchedulerStatus(False, str(ws.home), schedules=count, note=f"{note}; {stale}" if note else stale)
+    started = dt.datetime.fromisoformat(info["started_at"]) if info.get("started_at") else None
+    return SchedulerStatus(True, str(ws.home), pid=pid, started_at=started, log=info.get("log"),
+                           schedules=count, note=note)
+
+
+def _schedule_count(ws) -> int:
+    from .schedules import Scheduler
+
+    return Scheduler(ws).enabled_count()
+
+
+def status(ws) -> SchedulerStatus:
+    return _status(ws)
+
+
+def start(ws, timeout: float = 30) -> SchedulerStatus:
+    """Start the daemon and return once it holds the lock and has written its pid file."""
+    current = _status(ws)
+    if current.running:
+        raise SchedulerError(f"The scheduler of {ws.home} is already running (pid {current.pid}).",
+                             hint="Stop it first with `mlops scheduler stop` (or %mlops scheduler stop).")
+    paths = Paths.of(ws.home)
+    paths.folder.mkdir(parents=True, exist_ok=True)
+    ws.store.migrate()  # create the schema here, where errors reach the caller, not the log
+    env = {**os.environ, **ws.environment()}
+    package_root = str(Path(__file__).resolve().parents[3])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
+    with open(paths.log_file, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler"], env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, close_fds=True)
+    _CHILDREN[proc.pid] = proc
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = read_pid_file(paths)
+        if info and info.get("pid") == proc.pid:
+            return _status(ws)
+        if proc.poll() is not None:
+            _CHILDREN.pop(proc.pid, None)
+            raise SchedulerError(f"The scheduler exited at start (status {proc.returncode}): "
+                                 f"{_log_tail(paths.log_file, log_offset)}")
+        time.sleep(0.05)
+    _terminate(proc.pid, None, 5)
+    raise SchedulerError(f"The scheduler did not start within {timeout:g} s: {_log_tail(paths.log_file, log_offset)}")
+
+
+def stop(ws, timeout: float = 30) -> SchedulerStatus:
+    """SIGTERM the daemon (it finishes the runs in progress), SIGKILL after ``timeout`` seconds."""
+    current = _status(ws)
+    if not current.running:
+        return _status(ws, note=current.note or "the scheduler was not running")
+    pid = current.pid
+    info = read_pid_file(Paths.of(ws.home)) or {}
+    how = _terminate(pid, info.get("create_time"), timeout)
+    remove_pid_file(Paths.of(ws.home), pid)
+    return _status(ws, note=f"stopped pid {pid} ({how})")
+
+
+def _terminate(pid: int, create_time: float | None, timeout: float) -> str:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return "already gone"
+    if _wait_gone(pid, create_time, timeout):
+        return "SIGTERM"
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return "SIGTERM"
+    if not _wait_gone(pid, create_time, 10):
+        raise SchedulerError(f"The scheduler (pid {pid}) did not exit even after SIGKILL.")
+    return f"SIGKILL after {timeout:g} s"
+
+
+def _wait_gone(pid: int, create_time: float | None, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        child = _CHILDREN.get(pid)
+        if child is not None:
+            try:
+                child.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                pass
+        if not is_alive(pid, create_time):
+            _CHILDREN.pop(pid, None)
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        if child is None:
+            time.sleep(0.05)
+
+
+def _log_tail(path: Path, offset: int = 0, lines: int = 15) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text[-lines:]) or f"(the log {path} is empty)"

@@ -1,0 +1,164 @@
+"""The scheduler daemon: APScheduler runs the workspace's schedules.
+
+* The ``schedules`` table is the source of truth. A sync job (itself an APScheduler interval job)
+  reads it every ``SYNC_SECONDS`` and adds, reschedules or removes APScheduler jobs, so a schedule
+  made or removed while the daemon runs is picked up within a few seconds; it also writes each
+  job's next run time back to ``schedules.next_run_at`` for ``ws.schedules()`` to show.
+* Each job is added with ``max_instances=1`` (a run still going when the next is due makes that one
+  skipped, never overlapping) and ``coalesce=True``. A restarted daemon gives each job the
+  ``next_run_at`` it stored, which may lie in the past: APScheduler then finds all the runs missed
+  meanwhile and, coalescing, runs once. ``misfire_grace_time`` is one period (plus a minute), so
+  that single catch-up run, which is never more than a period late, is not dropped as missed.
+* SIGTERM (``mlops scheduler stop``) shuts APScheduler down, letting runs in progress finish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+
+from . import control, runner, triggers
+from .schedules import utc
+
+log = logging.getLogger("jupyter_mlops.scheduler")
+
+SYNC_SECONDS = float(os.environ.get("MLOPS_SCHEDULER_SYNC_SECONDS", "2"))
+WORKERS = int(os.environ.get("MLOPS_SCHEDULER_WORKERS", "4"))
+_SYNC_JOB = "__sync__"
+
+
+class Daemon:
+    def __init__(self, ws, stopping: threading.Event | None = None):
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.ws = ws
+        # Workers for the jobs plus one for the sync job, so a full pool never delays the sync.
+        self.scheduler = BackgroundScheduler(
+            timezone=dt.timezone.utc,
+            executors={"default": ThreadPoolExecutor(WORKERS + 1)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        self._triggers: dict[str, str] = {}  # schedule id -> its trigger spec as loaded (JSON)
+        self._stopping = stopping or threading.Event()
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run until the ``stopping`` event is set (by SIGTERM or SIGINT, see :func:`main`)."""
+        log.info("scheduler loading schedules of %s", self.ws.home)
+        interrupted = runner.mark_interrupted_runs(self.ws)
+        if interrupted:
+            log.warning("marked %d run(s) left running by a previous daemon as failed", interrupted)
+        self.sync()
+        if not self._stopping.is_set():  # a stop while loading: never start APScheduler
+            self.scheduler.add_job(self._sync_safely, "interval", seconds=SYNC_SECONDS, id=_SYNC_JOB,
+                                   name="sync schedules", misfire_grace_time=None)
+            self.scheduler.start()
+            log.info("scheduler started with %d schedule(s)", len(self._triggers))
+            self._stopping.wait()
+            log.info("stopping: waiting for runs in progress")
+            self.scheduler.shutdown(wait=True)
+        log.info("scheduler stopped")
+
+    # -- keeping APScheduler's jobs equal to the schedules table ---------------------------------
+    def _sync_safely(self) -> None:
+        try:
+            self.sync()
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the sync job
+            log.exception("syncing schedules failed; retrying in %g s", SYNC_SECONDS)
+
+    def sync(self) -> None:
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        with self.ws.store.write() as s:
+            rows = {r.id: r for r in s.execute(select(orm.Schedule).where(orm.Schedule.enabled.is_(True))).scalars()}
+            for sid in [sid for sid in self._triggers if sid not in rows]:
+                self._remove(sid)
+            for sid, row in rows.items():
+                key = json.dumps(row.spec.get("trigger"), sort_keys=True)
+                if self._triggers.get(sid) != key:
+                    self._add(row, key)
+                job = self.scheduler.get_job(sid)
+                upcoming = job.next_run_time if job else None
+                stored = utc(row.next_run_at)
+                if upcoming is not None and (stored is None or abs((upcoming - stored).total_seconds()) > 0.001):
+                    row.next_run_at = upcoming
+
+    def _add(self, row, key: str) -> None:
+        from ..errors import InvalidInput
+
+        try:
+            created = utc(row.created_at)
+            trigger = triggers.build_trigger(row.spec["trigger"], created)
+            grace = int(triggers.period_seconds(row.spec["trigger"], created)) + 60
+        except (InvalidInput, KeyError, TypeError) as exc:
+            log.error("schedule %s has an unusable trigger %r: %s", row.id, row.spec.get("trigger"), exc)
+            self._triggers[row.id] = key  # do not log it again every sync
+            return
+        now = dt.datetime.now(dt.timezone.utc)
+        first = utc(row.next_run_at) or trigger.get_next_fire_time(None, now)
+        self.scheduler.add_job(self._run, trigger, args=[row.id], id=row.id, name=f"{row.kind} {row.target}",
+                               next_run_time=first, misfire_grace_time=grace, replace_existing=True)
+        verb = "rescheduled" if row.id in self._triggers else "loaded"
+        self._triggers[row.id] = key
+        log.info("%s schedule %s (%s %s, %s), next run %s", verb, row.id, row.kind, row.target,
+                 triggers.describe(row.spec["trigger"]), first.isoformat())
+
+    def _remove(self, sid: str) -> None:
+        from apscheduler.jobstores.base import JobLookupError
+
+        try:
+            self.scheduler.remove_job(sid)
+        except JobLookupError:
+            pass
+        self._triggers.pop(sid, None)
+        log.info("dropped schedule %s (removed or disabled)", sid)
+
+    def _run(self, schedule_id: str) -> None:
+        runner.run_schedule(self.ws, schedule_id, next_run_at=lambda: self._next_run(schedule_id))
+
+    def _next_run(self, schedule_id: str) -> dt.datetime | None:
+        job = self.scheduler.get_job(schedule_id)
+        return job.next_run_time if job else None
+
+
+def main() -> int:
+    """Entry point of ``python -m jupyter_mlops._core.scheduler`` (and ``mlops scheduler start
+    --foreground``): the workspace comes from the environment (``MLOPS_HOME`` etc.)."""
+    import psutil
+
+    from ..workspace import Workspace
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s [pid %(process)d] %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Handlers first: a stop that comes while the daemon is still loading must not kill it
+    # midway (the default SIGTERM action), but end it cleanly.
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    ws = Workspace()
+    paths = control.Paths.of(ws.home)
+    lock = control.acquire_lock(paths)
+    if lock is None:
+        info = control.read_pid_file(paths) or {}
+        log.error("another scheduler (pid %s) already runs for %s; exiting", info.get("pid", "?"), ws.home)
+        return 3
+    pid = os.getpid()
+    try:
+        control.write_pid_file(paths, {"pid": pid, "create_time": psutil.Process(pid).create_time(),
+                                       "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                                       "home": str(ws.home), "log": str(paths.log_file),
+                                       "python": sys.executable})
+        Daemon(ws, stopping).run()
+        return 0
+    finally:
+        control.remove_pid_file(paths, pid)
+        lock.close()

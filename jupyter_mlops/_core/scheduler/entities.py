@@ -1,0 +1,100 @@
+"""Result objects of the scheduler: a ``Schedule`` and the daemon's ``SchedulerStatus``.
+Plain dataclasses, detached from the database."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .. import html
+from ..entities import _jsonable
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: str
+    kind: str
+    target: str
+    trigger: str                      # "every 1h" / "cron 0 3 * * *"
+    spec: dict                        # {"trigger": {...}, plus the kind's options}
+    enabled: bool
+    created_at: datetime
+    next_run_at: datetime | None = None
+    last_run_at: datetime | None = None
+    last_status: str | None = None
+    #: where the next run's window starts: the end of the last completed run's window, if any
+    window_start: datetime | None = field(default=None, compare=False)
+
+    @property
+    def options(self) -> dict:
+        return {k: v for k, v in self.spec.items() if k != "trigger"}
+
+    def to_dict(self) -> dict:
+        d = _jsonable(asdict(self))
+        d.pop("window_start", None)
+        return d
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{"id": self.id, "kind": self.kind, "target": self.target, "trigger": self.trigger,
+                              "next_run": self.next_run_at, "last_run": self.last_run_at,
+                              "last_status": self.last_status, "enabled": self.enabled,
+                              "options": self.options}])
+
+    def _repr_html_(self) -> str:
+        rows = [("kind", self.kind), ("target", self.target), ("when", self.trigger),
+                ("next run", _when(self.next_run_at)), ("last run", _when(self.last_run_at)),
+                ("last status", self.last_status), *self.options.items()]
+        state = html.badge("enabled", "mlops-ok") if self.enabled else html.badge("disabled", "mlops-muted")
+        note = ('<p class="mlops-muted">Runs while the scheduler daemon runs: '
+                '<span class="mlops-mono">%mlops scheduler start</span>.</p>')
+        return html.card(f"Schedule {self.id}", state, [("", html.kv_table(rows) + note)])
+
+    def __repr__(self) -> str:
+        return (f"Schedule {self.id}: {self.kind} {self.target} {self.trigger}, next run "
+                f"{_when(self.next_run_at)}, last {self.last_status or 'never run'}")
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    running: bool
+    home: str
+    pid: int | None = None
+    started_at: datetime | None = None
+    log: str | None = None
+    schedules: int = 0
+    note: str | None = None           # e.g. "removed a stale pid file (pid 123 is gone)"
+
+    def to_dict(self) -> dict:
+        return _jsonable(asdict(self))
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        state = html.badge("running", "mlops-ok") if self.running else html.badge("stopped", "mlops-muted")
+        rows = [("workspace", self.home), ("pid", self.pid), ("started", _when(self.started_at)),
+                ("log", self.log), ("enabled schedules", self.schedules)]
+        if self.note:
+            rows.append(("note", self.note))
+        return html.card("Scheduler", state, [("", html.kv_table(rows))])
+
+    def __repr__(self) -> str:
+        if self.running:
+            text = f"scheduler running (pid {self.pid}) since {_when(self.started_at)}; log {self.log}"
+        else:
+            text = "scheduler not running"
+        text += f"; {self.schedules} enabled schedule(s) in {self.home}"
+        return text + (f"\n  {self.note}" if self.note else "")
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(value)

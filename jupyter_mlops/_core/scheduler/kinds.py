@@ -1,0 +1,56 @@
+"""Job kinds: what a schedule of each kind does when it runs.
+
+A kind is a function ``(ws, schedule) -> dict``: ``ws`` is the daemon's ``Workspace``,
+``schedule`` the :class:`~.entities.Schedule` being run (its ``spec`` holds the kind's options and
+``window_start`` the end of the window the previous completed run covered). The dict it returns is
+stored as the run's result; a ``"status"`` key of ``"violation"`` or ``"skipped"`` sets the run's
+status (anything else is ``succeeded``); an exception marks the run ``failed`` with its text.
+
+Built-in kinds are named here as ``"module:function"`` and imported when first used, so the
+daemon pays only for the kinds it runs. Other packages add kinds through the entry-point group
+``jupyter_mlops.job_kinds`` (``retrain = "mypkg.jobs:retrain"``), which is also how a kind can be
+added without editing this table.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from ..errors import InvalidInput
+
+ENTRY_POINT_GROUP = "jupyter_mlops.job_kinds"
+
+#: kind -> "module:function" of the built-in kinds. Retraining adds "retrain" here next.
+BUILTIN_KINDS: dict[str, str] = {
+    "monitor": "jupyter_mlops._core.scheduler.monitor_job:run_monitor",
+}
+
+JobFunction = Callable[[Any, Any], dict]
+
+
+def _entry_points() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def known_kinds() -> list[str]:
+    return sorted({*BUILTIN_KINDS, *_entry_points()})
+
+
+def check_kind(kind: str) -> None:
+    if kind not in BUILTIN_KINDS and kind not in _entry_points():
+        raise InvalidInput(f"Unknown job kind {kind!r}. Known kinds: {', '.join(known_kinds())}.",
+                           hint=f"Packages add kinds through the entry-point group {ENTRY_POINT_GROUP!r}.")
+
+
+def job_function(kind: str) -> JobFunction:
+    """The function that runs schedules of ``kind`` (imported on first use)."""
+    if kind in BUILTIN_KINDS:
+        module, _, name = BUILTIN_KINDS[kind].partition(":")
+        return getattr(importlib.import_module(module), name)
+    ep = _entry_points().get(kind)
+    if ep is None:
+        check_kind(kind)  # raises, naming the known kinds
+    return ep.load()

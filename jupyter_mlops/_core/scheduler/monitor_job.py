@@ -1,0 +1,79 @@
+"""The ``monitor`` job kind: check an endpoint's captured traffic since the previous run against
+its baseline (``ws.check``), and on a violation write an alert.
+
+The window of a run starts where the last completed run's window ended (so no request is skipped
+between runs), or, for the first run, ``since`` (default: one period of the schedule) before now,
+and ends when the run starts. A window with too little traffic (fewer than 2 rows) is ``skipped``,
+not failed, and the next run looks back to the same start.
+
+On a violation: the report goes to ``<home>/reports/<schedule>/<time>.html`` (+ ``.json``), an
+``alert`` entry to the audit log, and, when the schedule has a webhook, a JSON POST to it.
+``on_violation="retrain"`` does all that and records ``retrain_requested`` in the run's result
+for the retraining part to act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import alerts, triggers
+
+MAX_VIOLATIONS_IN_ALERT = 20
+
+
+def window_start(schedule, now: dt.datetime) -> dt.datetime:
+    if schedule.window_start is not None:
+        return schedule.window_start
+    since = schedule.spec.get("since")
+    if since:
+        try:
+            return now - dt.timedelta(seconds=triggers.interval_seconds(since))
+        except Exception:
+            parsed = dt.datetime.fromisoformat(since)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return now - dt.timedelta(seconds=triggers.period_seconds(schedule.spec["trigger"], schedule.created_at))
+
+
+def run_monitor(ws, schedule) -> dict[str, Any]:
+    from ..errors import InsufficientData
+
+    until = dt.datetime.now(dt.timezone.utc)
+    since = window_start(schedule, until)
+    window = {"since": since.isoformat(), "until": until.isoformat()}
+    try:
+        report = ws.check(schedule.target, since=since)
+    except InsufficientData as exc:
+        return {"status": "skipped", "window": window, "reason": str(exc)}
+    result: dict[str, Any] = {
+        "status": "violation" if report.has_violations else "ok",
+        "window": window, "rows": report.n_rows, "ref": report.ref, "summary": report.summary(),
+        "violations": len(report.violations), "drifted_features": report.drift.drifted_columns,
+    }
+    if report.has_violations:
+        result.update(_alert(ws, schedule, report, until))
+    return result
+
+
+def _alert(ws, schedule, report, when: dt.datetime) -> dict[str, Any]:
+    on_violation = schedule.spec.get("on_violation", "alert")
+    files = alerts.save_report(report, alerts.report_path(ws.home, schedule.id, when))
+    violations = [{"feature": v.get("feature_name"), "check": v.get("constraint_check_type"),
+                   "description": v.get("description")} for v in report.violations[:MAX_VIOLATIONS_IN_ALERT]]
+    details = {"schedule": schedule.id, "ref": report.ref, "summary": report.summary(), "report": files["html"],
+               "violations": violations, "drifted_features": report.drift.drifted_columns,
+               "on_violation": on_violation}
+    ws.audit_log.record("alert", schedule.target, details)
+    out: dict[str, Any] = {"report": files, "alert": True}
+    if on_violation == "retrain":
+        out["retrain_requested"] = True  # the retraining part picks this up (see notes/scheduler.md)
+    webhook = schedule.spec.get("webhook")
+    if webhook:
+        payload = {"event": "jupyter_mlops.monitoring.violation", "endpoint": schedule.target,
+                   "schedule": schedule.id, "workspace": str(ws.home), "time": when.isoformat(),
+                   "ref": report.ref, "rows": report.n_rows, "summary": report.summary(),
+                   "violations": violations, "drifted_features": report.drift.drifted_columns,
+                   "report": files["html"], "report_json": files["json"],
+                   "retrain_requested": on_violation == "retrain"}
+        out["webhook"] = alerts.post_webhook(webhook, payload)
+    return out

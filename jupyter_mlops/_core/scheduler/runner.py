@@ -1,0 +1,89 @@
+"""One run of one schedule, recorded: a ``JobRun`` row is written ``running`` before the job
+starts and finished with its status, result and error; the schedule's ``last_run_at`` and
+``next_run_at`` follow. The daemon calls :func:`run_schedule` from APScheduler's worker threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import traceback
+from typing import Callable
+
+from . import kinds
+from .schedules import Scheduler, utc
+
+log = logging.getLogger("jupyter_mlops.scheduler")
+
+MAX_ERROR_CHARS = 20_000
+_RESULT_STATUSES = {"violation", "skipped"}
+
+
+def _jsonable(result) -> dict:
+    if not isinstance(result, dict):
+        result = {"value": result}
+    return json.loads(json.dumps(result, default=str))
+
+
+def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | None] | None = None) -> int | None:
+    """Run schedule ``schedule_id`` once; returns the JobRun id (None if the schedule was removed
+    in the meantime). Never raises for a failing job: the failure is the run's record."""
+    from ..errors import ScheduleNotFound
+    from ..store import orm
+
+    try:
+        schedule = Scheduler(ws).get(schedule_id)
+    except ScheduleNotFound:
+        log.info("schedule %s was removed before its run; skipping", schedule_id)
+        return None
+    if not schedule.enabled:
+        return None
+    started = dt.datetime.now(dt.timezone.utc)
+    with ws.store.write() as s:
+        run = orm.JobRun(schedule_id=schedule.id, kind=schedule.kind, target=schedule.target, status="running",
+                         started_at=started, result={})
+        s.add(run)
+        row = s.get(orm.Schedule, schedule.id)
+        if row is not None:
+            row.last_run_at = started
+        s.flush()
+        run_id = run.id
+    log.info("run %s of %s (%s %s) started", run_id, schedule.id, schedule.kind, schedule.target)
+
+    status, result, error = "succeeded", {}, None
+    try:
+        result = _jsonable(kinds.job_function(schedule.kind)(ws, schedule) or {})
+        if result.get("status") in _RESULT_STATUSES:
+            status = result["status"]
+    except Exception as exc:  # noqa: BLE001 - any failure of the job is recorded, the daemon carries on
+        status = "failed"
+        error = (f"{type(exc).__name__}: {exc}\n\n" + traceback.format_exc())[:MAX_ERROR_CHARS]
+        log.warning("run %s of %s failed: %s: %s", run_id, schedule.id, type(exc).__name__, exc)
+
+    finished = dt.datetime.now(dt.timezone.utc)
+    upcoming = next_run_at() if next_run_at else None
+    with ws.store.write() as s:
+        run = s.get(orm.JobRun, run_id)
+        run.status, run.result, run.error, run.finished_at = status, result, error, finished
+        row = s.get(orm.Schedule, schedule.id)
+        if row is not None and upcoming is not None:
+            row.next_run_at = upcoming
+    log.info("run %s of %s %s in %.2f s", run_id, schedule.id, status, (finished - started).total_seconds())
+    return run_id
+
+
+def mark_interrupted_runs(ws) -> int:
+    """Runs left ``running`` by a daemon that was killed: mark them failed, saying so."""
+    from sqlalchemy import select
+
+    from ..store import orm
+
+    now = dt.datetime.now(dt.timezone.utc)
+    with ws.store.write() as s:
+        rows = list(s.execute(select(orm.JobRun).where(orm.JobRun.status == "running")).scalars())
+        for r in rows:
+            r.status, r.finished_at = "failed", now
+            r.error = (f"interrupted: the scheduler stopped while this run was in progress "
+                       f"(started {utc(r.started_at).isoformat()})")
+    return len(rows)

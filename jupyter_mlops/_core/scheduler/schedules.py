@@ -1,0 +1,245 @@
+"""The scheduler part: schedules and their runs in the metadata database, plus the daemon's controls.
+
+A schedule is a row (``id, kind, target, spec, enabled, created_at, last_run_at, next_run_at``);
+``spec`` holds ``{"trigger": {...}}`` (see ``triggers.py``) and the kind's options. The daemon
+(``daemon.py``) reads these rows and runs them; every run is a ``JobRun`` row. Other parts make
+schedules of their own kinds with :meth:`Scheduler.add` (retraining: ``kind="retrain"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+from ..errors import EndpointNotFound, InvalidInput, ScheduleNotFound
+from ..names import validate_name
+from . import kinds, triggers
+from .entities import Schedule, SchedulerStatus
+
+ON_VIOLATION = ("alert", "retrain")
+RUN_STATUSES = ("running", "succeeded", "violation", "skipped", "failed")
+RUN_COLUMNS = ["id", "schedule", "kind", "target", "status", "started", "finished", "seconds", "result", "error"]
+SCHEDULE_COLUMNS = ["id", "kind", "target", "trigger", "next_run", "last_run", "last_status", "enabled", "options"]
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every time stored here is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def schedule_id(kind: str, target: str) -> str:
+    """``monitor-churn``: readable, and the same for the same kind and target, so re-running a
+    notebook cell updates its schedule instead of adding a twin."""
+    raw = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{kind}-{target}")
+    if len(raw) <= 64:
+        return raw
+    return raw[:55] + "-" + hashlib.sha256(raw.encode()).hexdigest()[:8]
+
+
+def _since_option(since: Any) -> str | None:
+    """``since`` (how far back the first run looks) as stored: a duration or an ISO time."""
+    if since is None:
+        return None
+    if isinstance(since, dt.datetime):
+        return utc(since).isoformat()
+    if isinstance(since, (dt.timedelta, int, float)) and not isinstance(since, bool):
+        return f"{triggers.interval_seconds(since):g}s"
+    if isinstance(since, str):
+        try:
+            triggers.interval_seconds(since)
+            return since.strip()
+        except InvalidInput:
+            pass
+        try:
+            return utc(dt.datetime.fromisoformat(since.strip())).isoformat()
+        except ValueError:
+            pass
+    raise InvalidInput(f"since={since!r} is neither a duration like '30m', '1h', '7d' nor a time "
+                       "like '2026-11-26T08:00:00'.")
+
+
+def _webhook_option(webhook: Any) -> str | None:
+    if webhook is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(str(webhook))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(f"webhook={webhook!r} is not an http(s) URL.",
+                           hint="Give the full address, e.g. 'https://hooks.example.com/mlops'.")
+    return str(webhook)
+
+
+class Scheduler:
+    def __init__(self, ws):
+        self.ws = ws
+
+    # -- schedules ---------------------------------------------------------------------------
+    def add(self, kind: str, target: str, every: Any = None, cron: str | None = None,
+            options: dict | None = None, id: str | None = None, timezone: str | None = None) -> Schedule:
+        """Store (or update) a schedule of ``kind`` for ``target``. Same id: the trigger and options
+        are replaced, and the next run is counted from now if the trigger changed."""
+        from ..store import orm
+
+        kinds.check_kind(kind)
+        trigger = triggers.make_spec(every=every, cron=cron, timezone=timezone)
+        spec = {"trigger": trigger, **(options or {})}
+        sid = id or schedule_id(kind, target)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", sid):
+            raise InvalidInput(f"Schedule id {sid!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-'.")
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.ws.store.write() as s:
+            row = s.get(orm.Schedule, sid)
+            action = "schedule" if row is None else "reschedule"
+            if row is None:
+                row = orm.Schedule(id=sid, kind=kind, target=target, created_at=now, enabled=True)
+                s.add(row)
+            elif row.kind != kind:
+                raise InvalidInput(f"Schedule {sid!r} already exists with kind {row.kind!r}; pick another id= "
+                                   f"or unschedule it first.")
+            if row.spec is None or row.spec.get("trigger") != trigger or not row.enabled:
+                row.next_run_at = triggers.next_fire_time(trigger, now, now)
+            row.spec, row.target, row.enabled = spec, target, True
+            s.flush()
+            self.ws.audit_log.append(s, action, target, {"schedule": sid, "kind": kind, "spec": spec})
+            return self._entity(s, row)
+
+    def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
+                since: Any = None, cron: str | None = None, timezone: str | None = None) -> Schedule:
+        """A monitoring schedule: each run checks the endpoint's captured traffic since the previous
+        run against its baseline; a violation writes an alert (audit entry, saved report, webhook)."""
+        validate_name(endpoint, "endpoint name")
+        self._require_endpoint(endpoint)
+        if on_violation not in ON_VIOLATION:
+            raise InvalidInput(f"on_violation={on_violation!r}: use 'alert' (report and notify) or 'retrain' "
+                               "(the same, and request a retraining run).")
+        if every is None and cron is None:
+            every = "1h"
+        options = {"on_violation": on_violation, "webhook": _webhook_option(webhook), "since": _since_option(since)}
+        return self.add("monitor", endpoint, every=every, cron=cron, timezone=timezone, options=options)
+
+    def get(self, schedule: str) -> Schedule:
+        from ..store import orm
+
+        with self.ws.store.read() as s:
+            row = s.get(orm.Schedule, schedule)
+            if row is None:
+                self._not_found(s, schedule)
+            return self._entity(s, row)
+
+    def remove(self, schedule: str) -> None:
+        """Delete the schedule (its runs stay, for the record). A running daemon drops it within
+        a few seconds; a run already in progress finishes."""
+        from ..store import orm
+
+        with self.ws.store.write() as s:
+            row = s.get(orm.Schedule, schedule)
+            if row is None:
+                self._not_found(s, schedule)
+            details = {"schedule": row.id, "kind": row.kind, "spec": row.spec}
+            target = row.target
+            s.delete(row)
+            self.ws.audit_log.append(s, "unschedule", target, details)
+
+    def list(self):
+        import pandas as pd
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        with self.ws.store.read() as s:
+            rows = [self._entity(s, r) for r in s.execute(select(orm.Schedule).order_by(orm.Schedule.id)).scalars()]
+        frame = pd.DataFrame([r.to_frame().iloc[0].to_dict() for r in rows], columns=SCHEDULE_COLUMNS)
+        return frame.set_index("id")
+
+    def runs(self, name: str | None = None, limit: int | None = 200):
+        """Runs, newest first: all, or those of one schedule id or target (endpoint, model)."""
+        import pandas as pd
+        from sqlalchemy import or_, select
+
+        from ..store import orm
+
+        q = select(orm.JobRun).order_by(orm.JobRun.id.desc())
+        if name:
+            q = q.where(or_(orm.JobRun.schedule_id == name, orm.JobRun.target == name))
+        if limit:
+            q = q.limit(int(limit))
+        with self.ws.store.read() as s:
+            rows = [{"id": r.id, "schedule": r.schedule_id, "kind": r.kind, "target": r.target, "status": r.status,
+                     "started": utc(r.started_at), "finished": utc(r.finished_at),
+                     "seconds": (utc(r.finished_at) - utc(r.started_at)).total_seconds() if r.finished_at else None,
+                     "result": r.result, "error": r.error} for r in s.execute(q).scalars()]
+        frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
+        for col in ("started", "finished"):
+            frame[col] = pd.to_datetime(frame[col], utc=True)
+        return frame.set_index("id")
+
+    # -- the daemon --------------------------------------------------------------------------
+    def start(self, timeout: float = 30) -> SchedulerStatus:
+        from . import control
+
+        return control.start(self.ws, timeout=timeout)
+
+    def stop(self, timeout: float = 30) -> SchedulerStatus:
+        from . import control
+
+        return control.stop(self.ws, timeout=timeout)
+
+    def status(self) -> SchedulerStatus:
+        from . import control
+
+        return control.status(self.ws)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def enabled_count(self) -> int:
+        from sqlalchemy import func, select
+
+        from ..store import orm
+
+        with self.ws.store.read() as s:
+            return s.execute(select(func.count()).select_from(orm.Schedule)
+                             .where(orm.Schedule.enabled.is_(True))).scalar()
+
+    def _require_endpoint(self, endpoint: str) -> None:
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        with self.ws.store.read() as s:
+            if s.get(orm.Endpoint, endpoint) is None:
+                names = list(s.execute(select(orm.Endpoint.name)).scalars())
+                raise EndpointNotFound(f"There is no endpoint named {endpoint!r} to monitor.",
+                                       hint=f"Endpoints: {', '.join(names) or 'none'}. Deploy one with "
+                                            "deploy(ref, endpoint, capture=100) so there is traffic to check.")
+
+    @staticmethod
+    def _not_found(session, schedule: str):
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        ids = list(session.execute(select(orm.Schedule.id)).scalars())
+        raise ScheduleNotFound(f"There is no schedule {schedule!r}.", candidates=ids, wanted=schedule)
+
+    @staticmethod
+    def _entity(session, row) -> Schedule:
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        last = session.execute(select(orm.JobRun).where(orm.JobRun.schedule_id == row.id)
+                               .order_by(orm.JobRun.id.desc()).limit(1)).scalar_one_or_none()
+        done = session.execute(select(orm.JobRun).where(orm.JobRun.schedule_id == row.id,
+                                                        orm.JobRun.status.in_(("succeeded", "violation")))
+                               .order_by(orm.JobRun.id.desc()).limit(1)).scalar_one_or_none()
+        window_end = ((done.result or {}).get("window") or {}).get("until") if done else None
+        return Schedule(id=row.id, kind=row.kind, target=row.target,
+                        trigger=triggers.describe(row.spec["trigger"]), spec=dict(row.spec),
+                        enabled=bool(row.enabled), created_at=utc(row.created_at),
+                        next_run_at=utc(row.next_run_at), last_run_at=utc(row.last_run_at),
+                        last_status=last.status if last else None,
+                        window_start=utc(dt.datetime.fromisoformat(window_end)) if window_end else None)

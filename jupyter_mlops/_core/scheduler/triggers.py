@@ -1,0 +1,158 @@
+"""When a schedule runs: an interval (``every="30s" | "5m" | "1h" | "1d"``) or a standard
+five-field cron string (``cron="0 3 * * *"``), validated here and turned into APScheduler triggers.
+
+The stored form is a small JSON dict (``{"every": "1h", "seconds": 3600}`` or
+``{"cron": "0 3 * * *", "timezone": "Europe/Paris"}``) so the database stays readable and the
+daemon can rebuild the trigger after a restart.
+
+Cron strings mean what they mean to cron: day-of-week 0 and 7 are Sunday. APScheduler 3.x's
+``CronTrigger.from_crontab`` counts 0 as Monday (its issue 286), so the day-of-week field is
+translated to weekday names before it reaches APScheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ..errors import InvalidInput
+
+_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+          "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+          "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
+          "d": 86400, "day": 86400, "days": 86400,
+          "w": 604800, "week": 604800, "weeks": 604800}
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+_NICKNAMES = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+              "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
+              "@annually": "0 0 1 1 *"}
+_CRON_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # cron numbering: 0 = Sunday
+_INTERVAL_HELP = ("Use a number and a unit: s, m, h, d or w (e.g. '30s', '5m', '1h', '1d'), "
+                  "or give a cron string instead (cron='0 3 * * *').")
+
+
+def interval_seconds(every: Any) -> float:
+    """``"30s"`` -> 30.0, ``"1h"`` -> 3600.0; a number is seconds; a ``timedelta`` as is."""
+    if isinstance(every, dt.timedelta):
+        seconds = every.total_seconds()
+    elif isinstance(every, (int, float)) and not isinstance(every, bool):
+        seconds = float(every)
+    elif isinstance(every, str):
+        m = _INTERVAL.match(every)
+        if not m or m.group(2).lower() not in _UNITS:
+            looks_like_cron = len(every.split()) == 5 or every.strip().startswith("@")
+            hint = f" It looks like a cron string: pass it as cron={every!r}." if looks_like_cron else ""
+            raise InvalidInput(f"every={every!r} is not an interval.{hint}", hint=_INTERVAL_HELP)
+        seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    else:
+        raise InvalidInput(f"every={every!r} is not an interval.", hint=_INTERVAL_HELP)
+    if not seconds >= 1:
+        raise InvalidInput(f"every={every!r} is shorter than one second; the shortest interval is '1s'.")
+    return seconds
+
+
+def _cron_weekday_field(field: str) -> str:
+    """Translate a cron day-of-week field (0/7 = Sunday) into APScheduler 3.x weekday names."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+
+    def value(token: str) -> int:
+        token = token.lower()
+        if token in _CRON_DAYS:
+            return _CRON_DAYS.index(token)
+        if token.isdigit() and 0 <= int(token) <= 7:
+            return int(token)
+        raise InvalidInput(f"day-of-week {token!r} is not 0-7 or a day name (sun, mon, …).")
+
+    for part in field.split(","):
+        span, _, step_text = part.partition("/")
+        if step_text and not (step_text.isdigit() and int(step_text) > 0):
+            raise InvalidInput(f"day-of-week step {step_text!r} is not a positive whole number.")
+        step = int(step_text) if step_text else 1
+        if span == "*":
+            lo, hi = 0, 6
+        elif "-" in span:
+            a, _, b = span.partition("-")
+            lo, hi = value(a), value(b)
+            if hi < lo:
+                raise InvalidInput(f"day-of-week range {span!r} runs backwards.")
+        else:
+            lo = value(span)
+            hi = 6 if step_text else lo  # cron reads "1/2" as "from 1 to the end, every 2"
+        days.update(d % 7 for d in range(lo, hi + 1, step))
+    return ",".join(_CRON_DAYS[d] for d in sorted(days))
+
+
+def local_timezone_name() -> str:
+    from tzlocal import get_localzone_name
+
+    return get_localzone_name() or "UTC"
+
+
+def make_spec(every: Any = None, cron: str | None = None, timezone: str | None = None) -> dict:
+    """The stored trigger for ``every=`` or ``cron=`` (exactly one), validated now so that a bad
+    value fails when the schedule is made, not at 3 a.m. in the daemon's log."""
+    if every is not None and cron is not None:
+        raise InvalidInput("Give either every= (an interval) or cron= (a cron string), not both.")
+    if every is None and cron is None:
+        raise InvalidInput("A schedule needs every= (e.g. '1h') or cron= (e.g. '0 3 * * *').")
+    if every is not None:
+        seconds = interval_seconds(every)
+        label = every if isinstance(every, str) else f"{seconds:g}s"
+        return {"every": label.strip(), "seconds": seconds}
+    if not isinstance(cron, str) or not cron.strip():
+        raise InvalidInput(f"cron={cron!r} is not a cron string like '0 3 * * *'.")
+    spec = {"cron": " ".join(cron.split()), "timezone": timezone or local_timezone_name()}
+    build_trigger(spec)  # raises InvalidInput when APScheduler refuses it
+    return spec
+
+
+def build_trigger(spec: dict, start: dt.datetime | None = None):
+    """The APScheduler trigger for a stored spec. Intervals count from ``start`` (the schedule's
+    creation), so a restarted daemon keeps the same rhythm."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    if "seconds" in spec:
+        start = start or dt.datetime.now(dt.timezone.utc)
+        return IntervalTrigger(seconds=spec["seconds"], start_date=start + dt.timedelta(seconds=spec["seconds"]),
+                               timezone=dt.timezone.utc)
+    expr = _NICKNAMES.get(spec["cron"].lower(), spec["cron"])
+    fields = expr.split()
+    if len(fields) != 5:
+        raise InvalidInput(f"cron={spec['cron']!r} has {len(fields)} fields; a cron string has 5: "
+                           "minute hour day-of-month month day-of-week (e.g. '0 3 * * *').")
+    minute, hour, day, month, weekday = fields
+    try:
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=_cron_weekday_field(weekday), timezone=spec.get("timezone") or "UTC")
+    except InvalidInput as exc:
+        raise InvalidInput(f"cron={spec['cron']!r}: {exc.message}") from None
+    except (ValueError, LookupError) as exc:
+        raise InvalidInput(f"cron={spec['cron']!r} is not a valid cron string: {exc}.",
+                           hint="Fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *'.") from None
+
+
+def next_fire_time(spec: dict, start: dt.datetime, after: dt.datetime | None = None) -> dt.datetime | None:
+    now = after or dt.datetime.now(dt.timezone.utc)
+    return build_trigger(spec, start).get_next_fire_time(None, now)
+
+
+def period_seconds(spec: dict, start: dt.datetime) -> float:
+    """The length of one period (the gap between the next two fire times for cron)."""
+    if "seconds" in spec:
+        return float(spec["seconds"])
+    trigger = build_trigger(spec, start)
+    now = dt.datetime.now(dt.timezone.utc)
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first) if first else None
+    return (second - first).total_seconds() if first and second else 86400.0
+
+
+def describe(spec: dict) -> str:
+    if "seconds" in spec:
+        return f"every {spec['every']}"
+    tz = spec.get("timezone")
+    return f"cron {spec['cron']}" + (f" ({tz})" if tz and tz != "UTC" else "")
