@@ -28,6 +28,7 @@ NUMERIC_CASES = {
     "heavy-ties": (rng.integers(0, 6, 2000).astype(float), rng.integers(1, 7, 1500).astype(float)),
     "rounded-ties": (rng.normal(size=5000).round(1), rng.normal(0.05, size=4000).round(1)),
     "large-asymptotic": (rng.normal(size=30_000), rng.normal(0.02, size=25_000)),
+    "far-tail": (rng.normal(size=40_000), rng.normal(0.1, size=30_000)),  # n D^2 > 14: the Kolmogorov limit
     "constant-reference": (np.full(500, 3.0), rng.normal(3, 1, 400)),
     "both-constant-equal": (np.full(50, 1.0), np.full(60, 1.0)),
     "both-constant-different": (np.full(50, 1.0), np.full(60, 2.0)),

@@ -3,7 +3,9 @@
 The statistic is the largest gap between the two empirical CDFs, read from the sorted samples (see
 ``_ecdf``). The p-value is scipy's for the same sizes and statistic: exact when both samples have at
 most 10,000 values, else the asymptotic Kolmogorov distribution ``kstwo.sf(D, round(n*m/(n+m)))``.
-In exact mode scipy reports D rounded to the lattice h/lcm(n, m); so do we.
+In exact mode scipy reports D rounded to the lattice h/lcm(n, m); so do we. One shortcut: in the
+far tail (n*D^2 >= 14, p < 1.4e-12 for sure) the p-value is the Kolmogorov limit, which differs from
+scipy's finite-n value by less than 1.4e-12 and costs microseconds instead of up to 0.4 s.
 """
 
 from __future__ import annotations
@@ -17,16 +19,35 @@ from ._ecdf import merged_counts, run_ends
 from .base import StatTest, TestResult, sorted_finite
 
 MAX_EXACT_N = 10_000  # scipy's MAX_AUTO_N
+FAR_TAIL_NX2 = 14.0  # n * D^2 beyond which every p-value here is < 2 exp(-28) = 1.4e-12
 
 
 def ks_statistic_from_sorted(ref_sorted: np.ndarray, cur_sorted: np.ndarray) -> float:
-    n1, n2 = ref_sorted.size, cur_sorted.size
-    merged, ref_le, cur_le = merged_counts(ref_sorted, cur_sorted)
-    last = run_ends(merged)
-    diffs = ref_le[last] / n1 - cur_le[last] / n2
-    max_s = float(diffs.max())
-    min_s = float(np.clip(-diffs.min(), 0, 1))
+    a, b = ref_sorted, cur_sorted
+    n1, n2 = a.size, b.size
+    le_b = np.searchsorted(a, b, side="right")  # #reference <= each current value
+    if _has_ties(a, b, le_b):
+        merged, ref_le, cur_le = merged_counts(a, b)
+        last = run_ends(merged)
+        diffs = ref_le[last] / n1 - cur_le[last] / n2
+        max_s, min_d = float(diffs.max()), float(diffs.min())
+    else:
+        # all values distinct: F - G at each current value, and at each reference value (where the
+        # number of current values below it is the number whose reference rank is <= its index)
+        at_b = le_b / n1 - np.arange(1, n2 + 1) / n2
+        below_a = np.cumsum(np.bincount(le_b, minlength=n1 + 1)[:n1])
+        at_a = np.arange(1, n1 + 1) / n1 - below_a / n2
+        max_s = float(max(at_a.max(), at_b.max()))
+        min_d = float(min(at_a.min(), at_b.min()))
+    min_s = float(np.clip(-min_d, 0, 1))
     return min_s if min_s > max_s else max_s
+
+
+def _has_ties(a: np.ndarray, b: np.ndarray, le_b: np.ndarray) -> bool:
+    if np.any(a[1:] == a[:-1]) or np.any(b[1:] == b[:-1]):
+        return True
+    hit = le_b > 0
+    return bool(np.any(a[le_b[hit] - 1] == b[hit]))
 
 
 def ks_pvalue(d: float, n1: int, n2: int) -> tuple[float, float]:
@@ -43,8 +64,15 @@ def ks_pvalue(d: float, n1: int, n2: int) -> tuple[float, float]:
                 return float(d_lattice), float(np.clip(prob, 0, 1))
             d = d_lattice
     m, n = sorted([float(n1), float(n2)], reverse=True)
-    en = m * n / (m + n)
-    return float(d), float(np.clip(distributions.kstwo.sf(d, np.round(en)), 0, 1))
+    en = float(np.round(m * n / (m + n)))
+    if en * d * d >= FAR_TAIL_NX2:
+        # scipy's kstwo.sf here runs an O(n) exact sum (0.4 s at n = 500,000) for a value that the
+        # Dvoretzky-Kiefer-Wolfowitz-Massart bound puts below 2 exp(-2 n d^2) <= 1.4e-12; the
+        # Kolmogorov limit is below the same bound, so the two agree within 1.4e-12.
+        from scipy.special import kolmogorov
+
+        return float(d), float(np.clip(kolmogorov(np.sqrt(en) * d), 0, 1))
+    return float(d), float(np.clip(distributions.kstwo.sf(d, en), 0, 1))
 
 
 def _scipy_exact():
