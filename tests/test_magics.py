@@ -60,7 +60,7 @@ def test_the_registry_verbs(ip, numeric_data):
     assert mlops_(ip, "diff churn:1 churn:2").loc["metric.auc", "changed"]
     assert mlops_(ip, "reject churn:2 -m no").approval == "Rejected"
     assert mlops_(ip, "archive churn:2").status == "archived"
-    assert list(mlops_(ip, "audit churn")["action"])[:2] == ["register", "register"]
+    assert list(mlops_(ip, "audit churn")["action"])[:3] == ["register", "baseline", "register"]
     assert mlops_(ip, "audit --verify").ok and mlops_(ip, "verify-audit").ok
 
 

@@ -264,3 +264,11 @@ def test_skops_refuses_types_that_were_not_recorded(ws, numeric_data):
     forged = {**v.format, "trusted_types": []}
     with pytest.raises(mlops.ArtifactIntegrityError, match="not recorded"):
         load_model(payload, forged)
+
+
+def test_registering_with_data_baselines_the_version(ws, clf, numeric_data):
+    X, y = numeric_data
+    ws.register(clf, "churn", data=X, target=y)
+    baseline = ws.baseline("churn:1")
+    names = [f["name"] for f in baseline.statistics["features"]]
+    assert names == list(X.columns)

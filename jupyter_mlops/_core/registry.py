@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 
 from . import lineage as lineage_mod
 from .audit import AuditLog
 from .entities import ModelVersion
-from .errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
+from .errors import InvalidInput, MlopsError, ModelNotFound, PolicyViolation, RegistryError
 from .hashing import data_fingerprint
 from .modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
 from .names import Ref, parse_ref, validate_name, validate_text
@@ -80,6 +81,9 @@ class Registry:
         self.audit = audit
         self.datasets = datasets
         self._policy = policy_source
+        #: called as ``hook(version, data, target)`` after a version with data is committed
+        #: (the workspace baselines it for monitoring)
+        self.after_register: list = []
 
     # -- writing ----------------------------------------------------------------------------
     def register(self, model: Any, name: str, data: Any = None, target: Any = None,
@@ -150,7 +154,14 @@ class Registry:
                 "metrics": metrics, "format": fmt["format"]})
             if alias is not None:
                 self._set_alias(s, row, mv, alias)
-        return self.get(Ref(name, version=version))
+        registered = self.get(Ref(name, version=version))
+        if data is not None:
+            for hook in self.after_register:
+                try:
+                    hook(registered, data, target)
+                except MlopsError as exc:  # the version is complete; only its extra record failed
+                    warnings.warn(f"{registered.ref} was registered, but {exc}", stacklevel=3)
+        return registered
 
     def _set_alias(self, s, model_row, version_row, alias: str) -> int | None:
         from .store import orm
