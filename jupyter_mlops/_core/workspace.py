@@ -93,7 +93,13 @@ class Workspace:
     def registry(self):
         from .registry import Registry
 
-        return Registry(self.store, self.artifacts, self.audit_log, self._datasets, self._current_policy)
+        registry = Registry(self.store, self.artifacts, self.audit_log, self._datasets, self._current_policy)
+        registry.after_register.append(self._baseline_after_register)
+        return registry
+
+    def _baseline_after_register(self, version: ModelVersion, data: Any, target: Any) -> None:
+        """``register(data=…)`` also baselines the version for monitoring."""
+        self._monitoring.baseline(version.ref, data, target=target)
 
     def environment(self) -> dict:
         """Variables a child process (endpoint, papermill job, scheduler) needs to see this workspace."""
