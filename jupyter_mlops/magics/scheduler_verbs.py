@@ -1,0 +1,65 @@
+"""Scheduler verbs: monitor, schedules, unschedule, runs, scheduler start|stop|status. Each body is
+one Workspace call."""
+
+from __future__ import annotations
+
+from IPython.core.magic_arguments import argument
+
+from ._verbs import verb
+
+
+@verb("monitor")
+@argument("endpoint", help="the endpoint whose captured traffic is checked")
+@argument("--every", help="interval: 30s, 5m, 1h, 1d (default 1h)")
+@argument("--cron", help="instead of --every: a cron string, e.g. \"0 3 * * *\" (quote it)")
+@argument("--on-violation", dest="on_violation", choices=["alert", "retrain"], default="alert",
+          help="alert: audit entry + saved report + webhook; retrain: the same, and request a retraining run")
+@argument("--webhook", help="URL that receives a JSON POST for each alert")
+@argument("--since", help="how far back the first run looks (default: one period), e.g. 1h")
+@argument("--timezone", help="time zone of --cron (default: this machine's)")
+def monitor(view, args):
+    """Check an endpoint's captured traffic on a schedule; a violation writes an alert."""
+    return view.ws.monitor(args.endpoint, every=args.every, on_violation=args.on_violation, webhook=args.webhook,
+                           since=args.since, cron=_unquote(args.cron), timezone=args.timezone)
+
+
+@verb("schedules")
+def schedules(view, args):
+    """List the schedules: kind, target, trigger, next run, last run, last status."""
+    return view.ws.schedules()
+
+
+@verb("unschedule")
+@argument("id", help="the schedule id (see %%mlops schedules)")
+def unschedule(view, args):
+    """Remove a schedule (its runs stay on record)."""
+    return view.ws.unschedule(args.id)
+
+
+@verb("runs")
+@argument("name", nargs="?", help="only the runs of this schedule id or target (endpoint, model)")
+@argument("--limit", type=int, default=200, help="newest runs to show (default 200)")
+def runs(view, args):
+    """List scheduled runs, newest first: status, start, finish, result, error."""
+    return view.ws.runs(args.name, limit=args.limit)
+
+
+@verb("scheduler")
+@argument("action", choices=["start", "stop", "status"], nargs="?", default="status",
+          help="start the daemon (detached, one per workspace), stop it, or show its status")
+@argument("--timeout", type=float, default=30, help="stop: seconds before SIGTERM becomes SIGKILL")
+def scheduler(view, args):
+    """The daemon that runs the schedules: start, stop or status."""
+    if args.action == "start":
+        return view.ws.start_scheduler()
+    if args.action == "stop":
+        return view.ws.stop_scheduler(timeout=args.timeout)
+    return view.ws.scheduler_status()
+
+
+def _unquote(text: str | None) -> str | None:
+    # magic_arguments splits like a shell, but a cron string typed with single quotes inside a
+    # double-quoted line may keep them
+    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
