@@ -51,6 +51,11 @@ def test_registry_commands_and_json_output(home, files):
     shown = json.loads(run("--json", "show", "churn@production").output)
     assert shown["ref"] == "churn:1" and shown["approval"] == "Approved" and shown["aliases"] == ["production"]
     assert "approval" in run("diff", "churn:1", "churn:2").output
+    run("load", "churn@production", "-o", str(files / "back.skops"))
+    import skops.io as sio
+
+    back = sio.load(files / "back.skops", trusted=sio.get_untrusted_types(file=files / "back.skops"))
+    assert type(back).__name__ == "LogisticRegression"
     run("reject", "churn:2")
     run("archive", "churn:2")
     actions = [e["action"] for e in json.loads(run("--json", "audit", "churn").output)]

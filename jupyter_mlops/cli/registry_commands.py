@@ -199,3 +199,22 @@ def dataset_load(ctx, ref, out):
     frame = workspace(ctx).dataset(ref)
     (frame.to_parquet if out.endswith((".parquet", ".pq")) else lambda p: frame.to_csv(p, index=False))(out)
     click.echo(out)
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False),
+              help="where to write the model (.skops, or .joblib/.pkl)")
+@click.pass_context
+def load(ctx, ref, out):
+    """Load a version (hash-verified) and write the model object to a file."""
+    model = workspace(ctx).load(ref)
+    if out.endswith(".skops"):
+        import skops.io as sio
+
+        sio.dump(model, out)
+    else:
+        import joblib
+
+        joblib.dump(model, out)
+    click.echo(out)
