@@ -8,7 +8,9 @@
 * more than 1,000 rows: normalised Wasserstein (>= 0.1) for those numeric columns and
   Jensen-Shannon distance (>= 0.1) for the rest.
 
-Low-cardinality numeric columns are compared as categories (their values), where Evidently bins
+A single ``method`` applies to every column it can take (``"ks"`` leaves categorical columns to the
+automatic choice); a ``{column: method}`` dict is taken as given. Low-cardinality numeric columns
+are compared as categories (their values), where Evidently bins
 them. The dataset drifts when the share of drifted features is at least ``drift_share`` (0.5).
 
 Each column is one task: the current column is sorted (numeric) or counted (categorical) once,
@@ -40,6 +42,7 @@ SMALL_REFERENCE_ROWS = 1000
 LOW_CARDINALITY = 5
 MIN_ROWS = 2
 TOP_CATEGORIES = 20
+THREADS_FROM_ROWS = 200_000
 
 
 def auto_method(col: ColumnProfile) -> str:
@@ -93,6 +96,11 @@ def compute_drift(
     for name in names:
         col = profile.columns[name]
         m = _per_column(method, name, "auto")
+        if m not in (None, "auto") and not isinstance(method, dict):
+            # one method for all: the columns it cannot take (categorical for ks/wasserstein,
+            # numeric for chi2 is fine) keep the automatic choice
+            if col.kind not in get_stattest(m).kinds and col.kind == CATEGORICAL:
+                m = "auto"
         m = auto_method(col) if m in (None, "auto") else get_stattest(m).name
         t = _per_column(threshold, name, None)
         tasks.append((col, cur[name], m, t))
@@ -100,7 +108,9 @@ def compute_drift(
         futures = client.map(lambda args: column_drift(*args), tasks, pure=False)
         results = client.gather(futures)
     else:
-        n = workers or min(2, os.cpu_count() or 1)
+        # threads pay off once a column's sort and search take milliseconds (numpy releases the
+        # GIL there); below that the hand-offs cost more than they save
+        n = workers or (min(2, os.cpu_count() or 1) if len(cur) >= THREADS_FROM_ROWS else 1)
         if n <= 1 or len(tasks) == 1:
             results = [column_drift(*a) for a in tasks]
         else:
@@ -206,4 +216,6 @@ def _sorted_value_counts(s: np.ndarray) -> tuple[list, np.ndarray]:
 
 
 def _label(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))  # integer codes read as floats: show 5, not 5.0
     return str(v)

@@ -113,6 +113,7 @@ def cbpe(proba, threshold: float = 0.5, reference_proba=None, reference_labels=N
         p = p[:, -1]
     if p.size < 2:
         raise InsufficientData(f"Estimating performance needs at least 2 predictions; got {p.size}.")
+    pred = p >= threshold  # what the model predicts: from its own scores, before calibration
     if reference_proba is not None and reference_labels is not None:
         from sklearn.isotonic import IsotonicRegression
 
@@ -120,7 +121,6 @@ def cbpe(proba, threshold: float = 0.5, reference_proba=None, reference_labels=N
         rp = rp[:, -1] if rp.ndim == 2 else rp
         iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(rp, np.asarray(reference_labels).astype(float))
         p = iso.predict(p)
-    pred = p >= threshold
     tp = float(p[pred].sum())
     fp = float((1 - p[pred]).sum())
     fn = float(p[~pred].sum())

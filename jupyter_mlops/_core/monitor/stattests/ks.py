@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,20 +35,31 @@ def ks_statistic_from_sorted(ref_sorted: np.ndarray, cur_sorted: np.ndarray) -> 
     else:
         # all values distinct: F - G at each current value, and at each reference value (where the
         # number of current values below it is the number whose reference rank is <= its index)
-        at_b = le_b / n1 - np.arange(1, n2 + 1) / n2
-        below_a = np.cumsum(np.bincount(le_b, minlength=n1 + 1)[:n1])
-        at_a = np.arange(1, n1 + 1) / n1 - below_a / n2
+        at_b = le_b / n1
+        at_b -= _steps(n2)
+        at_a = np.cumsum(np.bincount(le_b, minlength=n1 + 1)[:n1]) / n2
+        np.subtract(_steps(n1), at_a, out=at_a)
         max_s = float(max(at_a.max(), at_b.max()))
         min_d = float(min(at_a.min(), at_b.min()))
     min_s = float(np.clip(-min_d, 0, 1))
     return min_s if min_s > max_s else max_s
 
 
+@lru_cache(maxsize=4)
+def _steps(n: int) -> np.ndarray:
+    """1/n, 2/n, ..., 1: an ECDF's values at its sorted points (the same divisions scipy does),
+    kept for the few sample sizes of a check's columns."""
+    out = np.arange(1, n + 1) / n
+    out.setflags(write=False)
+    return out
+
+
 def _has_ties(a: np.ndarray, b: np.ndarray, le_b: np.ndarray) -> bool:
     if np.any(a[1:] == a[:-1]) or np.any(b[1:] == b[:-1]):
         return True
-    hit = le_b > 0
-    return bool(np.any(a[le_b[hit] - 1] == b[hit]))
+    # the largest reference value <= each current value; where there is none (le_b == 0) the
+    # clipped index reads a[0], which is then > that current value, so no false tie
+    return bool(np.any(a.take(le_b - 1, mode="clip") == b))
 
 
 def ks_pvalue(d: float, n1: int, n2: int) -> tuple[float, float]:
