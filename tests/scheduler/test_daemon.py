@@ -180,3 +180,22 @@ def test_a_run_cut_off_by_a_killed_daemon_is_marked_failed_at_the_next_start(ws,
     assert wait_for(lambda: len(_runs(ws, "sleep-long", ("failed",))) == 1, 20)
     run = _runs(ws, "sleep-long", ("failed",)).iloc[0]
     assert run["error"].startswith("interrupted")
+
+
+def test_foreground_mode_for_systemd_and_containers(ws, plugin):
+    """`mlops scheduler start --foreground` runs the daemon in that process; stop ends it cleanly."""
+    from .conftest import kill_by_pid
+
+    ws.scheduler.add("sleep", "fg", every="1s", options={"seconds": 0})
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops", "-w", str(ws.home), "scheduler", "start",
+                             "--foreground"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: ws.scheduler_status().pid == proc.pid, 30)
+        assert ws.scheduler_status().log == "stderr"  # in the foreground the log is the process's stderr
+        assert wait_for(lambda: len(_runs(ws, "sleep-fg")) >= 1, 20)
+        stopped = ws.stop_scheduler()
+        assert "SIGTERM" in stopped.note
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0 and "scheduler stopped" in err
+    finally:
+        kill_by_pid(proc.pid)

@@ -116,6 +116,7 @@ def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data
     assert len(alerts) == 1
     details = alerts.iloc[0]["details"]
     assert details["schedule"] == "monitor-churn" and details["report"] == str(report_html)
+    assert alerts.iloc[0]["actor"].startswith("scheduler:")
     assert details["violations"] and {"feature", "check", "description"} <= set(details["violations"][0])
 
     assert wait_for(lambda: len(webhook.bodies) == 1, 15)

@@ -6,4 +6,4 @@ import sys
 
 from .daemon import main
 
-sys.exit(main())
+sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))

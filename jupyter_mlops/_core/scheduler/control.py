@@ -162,7 +162,7 @@ def start(ws, timeout: float = 30) -> SchedulerStatus:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
     with open(paths.log_file, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler", str(paths.log_file)], env=env,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, close_fds=True)
     _CHILDREN[proc.pid] = proc

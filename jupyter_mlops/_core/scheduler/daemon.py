@@ -77,19 +77,27 @@ class Daemon:
 
         from ..store import orm
 
-        with self.ws.store.write() as s:
+        with self.ws.store.read() as s:  # rows are detached after the session (expire_on_commit=False)
             rows = {r.id: r for r in s.execute(select(orm.Schedule).where(orm.Schedule.enabled.is_(True))).scalars()}
-            for sid in [sid for sid in self._triggers if sid not in rows]:
-                self._remove(sid)
-            for sid, row in rows.items():
-                key = json.dumps(row.spec.get("trigger"), sort_keys=True)
-                if self._triggers.get(sid) != key:
-                    self._add(row, key)
-                job = self.scheduler.get_job(sid)
-                upcoming = job.next_run_time if job else None
-                stored = utc(row.next_run_at)
-                if upcoming is not None and (stored is None or abs((upcoming - stored).total_seconds()) > 0.001):
-                    row.next_run_at = upcoming
+        for sid in [sid for sid in self._triggers if sid not in rows]:
+            self._remove(sid)
+        updates: dict[str, tuple[str, dt.datetime]] = {}
+        for sid, row in rows.items():
+            key = json.dumps(row.spec.get("trigger"), sort_keys=True)
+            if self._triggers.get(sid) != key:
+                self._add(row, key)
+            job = self.scheduler.get_job(sid)
+            upcoming = job.next_run_time if job else None
+            stored = utc(row.next_run_at)
+            if upcoming is not None and (stored is None or abs((upcoming - stored).total_seconds()) > 0.001):
+                updates[sid] = (key, upcoming)
+        if updates:  # take the write lock only when there is something to write
+            with self.ws.store.write() as s:
+                for sid, (key, upcoming) in updates.items():
+                    row = s.get(orm.Schedule, sid)
+                    # skip a schedule changed since it was read: its new next run comes next sync
+                    if row is not None and json.dumps(row.spec.get("trigger"), sort_keys=True) == key:
+                        row.next_run_at = upcoming
 
     def _add(self, row, key: str) -> None:
         from ..errors import InvalidInput
@@ -129,9 +137,10 @@ class Daemon:
         return job.next_run_time if job else None
 
 
-def main() -> int:
-    """Entry point of ``python -m jupyter_mlops._core.scheduler`` (and ``mlops scheduler start
-    --foreground``): the workspace comes from the environment (``MLOPS_HOME`` etc.)."""
+def main(log_file: str | None = None) -> int:
+    """Entry point of ``python -m jupyter_mlops._core.scheduler [LOG_FILE]`` (and ``mlops scheduler
+    start --foreground``): the workspace comes from the environment (``MLOPS_HOME`` etc.). The log
+    goes to stderr, which a detached daemon has redirected to ``LOG_FILE``."""
     import psutil
 
     from ..workspace import Workspace
@@ -155,7 +164,7 @@ def main() -> int:
     try:
         control.write_pid_file(paths, {"pid": pid, "create_time": psutil.Process(pid).create_time(),
                                        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                                       "home": str(ws.home), "log": str(paths.log_file),
+                                       "home": str(ws.home), "log": log_file or "stderr",
                                        "python": sys.executable})
         Daemon(ws, stopping).run()
         return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..lineage import actor
 from . import alerts, triggers
 
 MAX_VIOLATIONS_IN_ALERT = 20
@@ -63,7 +64,7 @@ def _alert(ws, schedule, report, when: dt.datetime) -> dict[str, Any]:
     details = {"schedule": schedule.id, "ref": report.ref, "summary": report.summary(), "report": files["html"],
                "violations": violations, "drifted_features": report.drift.drifted_columns,
                "on_violation": on_violation}
-    ws.audit_log.record("alert", schedule.target, details)
+    ws.audit_log.record("alert", schedule.target, details, actor=f"scheduler:{actor()}")
     out: dict[str, Any] = {"report": files, "alert": True}
     if on_violation == "retrain":
         out["retrain_requested"] = True  # the retraining part picks this up (see notes/scheduler.md)

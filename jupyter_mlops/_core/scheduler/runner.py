@@ -67,7 +67,8 @@ def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | N
         run = s.get(orm.JobRun, run_id)
         run.status, run.result, run.error, run.finished_at = status, result, error, finished
         row = s.get(orm.Schedule, schedule.id)
-        if row is not None and upcoming is not None:
+        # (unless the trigger was changed meanwhile: the daemon reschedules that one itself)
+        if row is not None and upcoming is not None and row.spec.get("trigger") == schedule.spec.get("trigger"):
             row.next_run_at = upcoming
     log.info("run %s of %s %s in %.2f s", run_id, schedule.id, status, (finished - started).total_seconds())
     return run_id
@@ -81,7 +82,8 @@ def mark_interrupted_runs(ws) -> int:
 
     now = dt.datetime.now(dt.timezone.utc)
     with ws.store.write() as s:
-        rows = list(s.execute(select(orm.JobRun).where(orm.JobRun.status == "running")).scalars())
+        rows = list(s.execute(select(orm.JobRun).where(orm.JobRun.status == "running",
+                                                       orm.JobRun.schedule_id.is_not(None))).scalars())
         for r in rows:
             r.status, r.finished_at = "failed", now
             r.error = (f"interrupted: the scheduler stopped while this run was in progress "
