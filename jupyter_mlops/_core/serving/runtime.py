@@ -153,6 +153,8 @@ class Runtime:
                   "loaded": sorted(self.live.variants) if self.live else [],
                   "use_array": {n: v.use_array for n, v in (self.live.variants.items()
                                                             if self.live else [])},
+                  "linear_fast_path": {n: v.fast is not None for n, v in (
+                      self.live.variants.items() if self.live else [])},
                   "capture_written": self.capture.written if self.capture else 0,
                   **self.process_stats(), **self.metrics.snapshot()}
         path = self.report_path()
