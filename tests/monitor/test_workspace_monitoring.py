@@ -1,0 +1,194 @@
+"""The monitor through the public API: baselines stored with versions, checks over given data and
+over a real endpoint's captured traffic, quality joined by inference id, bias and attribution
+baselines kept with the baseline, and the CLI / %mlops verbs mapping onto the same calls."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn import metrics as skm
+
+import jupyter_mlops as mlops
+from jupyter_mlops._core.errors import BaselineNotFound, InsufficientData, InvalidInput
+
+
+def churn_frame(n: int, seed: int, shift: float = 0.0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({
+        "tenure": rng.integers(0, 72, n).astype(float) + 30 * shift,
+        "monthly": np.abs(rng.normal(70 + 25 * shift, 20, n)),
+        "support_calls": rng.poisson(2 + 3 * shift, n).astype(float),
+        "senior": (rng.uniform(size=n) < 0.3).astype(float),
+    })
+    logit = X.support_calls * 0.8 - X.tenure * 0.05 + 0.5 * X.senior + rng.normal(0, 1, n)
+    return X, pd.Series((logit > 0).astype(int), name="churned")
+
+
+@pytest.fixture
+def mws(ws):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = churn_frame(2000, 0)
+    model = RandomForestClassifier(n_estimators=30, max_depth=6, random_state=0).fit(X, y)
+    ws.register(model, "churn", data=X, target=y)
+    ws._train = (X, y)
+    yield ws
+    _stop_endpoints(ws)
+
+
+def _stop_endpoints(ws) -> None:
+    """Stop, by pid, every endpoint a test started in this workspace."""
+    from sqlalchemy import select
+
+    from jupyter_mlops._core.serving import process
+    from jupyter_mlops._core.store import orm
+
+    with ws.store.read() as s:
+        rows = [(r.name, r.pid) for r in s.execute(select(orm.Endpoint)).scalars()]
+    for name, pid in rows:
+        if pid and process.is_endpoint_process(pid):
+            server = ws._serving._server_info(name)
+            process.stop_pid(pid, timeout=15, extra_pids=server.get("worker_pids") or [])
+
+
+def test_a_baseline_is_stored_with_the_version_and_its_files_are_artifacts(mws, tmp_path):
+    X, y = mws._train
+    b = mws.baseline("churn:1", X, target=y)
+    assert b.ref == "churn:1" and b.statistics["dataset"]["item_count"] == 2000
+    assert b.extra["metrics"]["accuracy"] > 0.8  # the model scored on its baseline data
+    stored = mws.baseline("churn:1")
+    assert stored.id == b.id and stored.statistics == b.statistics and stored.constraints == b.constraints
+    assert json.loads(mws.artifacts.get_bytes(b.extra["statistics_sha256"])) == b.statistics
+    assert json.loads(mws.artifacts.get_bytes(b.extra["constraints_sha256"])) == b.constraints
+    folder = stored.save(tmp_path / "baseline")
+    assert json.loads((folder / "constraints.json").read_text()) == b.constraints
+    assert "4 features" in stored.summary() and stored.to_frame().loc["tenure", "num_present"] == 2000
+    assert mws.audit("churn").action.tolist()[-1] == "baseline"
+
+
+def test_register_with_data_baselines_the_version(mws):
+    b = mws.baseline("churn:1")
+    assert b.statistics["dataset"]["item_count"] == 2000 and "accuracy" in b.extra["metrics"]
+
+
+def test_checking_without_a_baseline_says_how_to_make_one(mws):
+    mws.register(mws.load("churn:1"), "plain")
+    with pytest.raises(BaselineNotFound, match=r"plain:1 has no baseline.*ws.baseline\('plain:1', data=X_train\)"):
+        mws.check("plain:1", data=mws._train[0])
+
+
+def test_check_on_given_data_reports_violations_and_drift(mws):
+    X, y = mws._train
+    mws.baseline("churn:1", X, target=y)
+    calm = mws.check("churn:1", data=churn_frame(800, 1)[0])
+    assert calm.violations == [] and not calm.drift.dataset_drift and calm.status() == "ok"
+    shifted = churn_frame(800, 2, shift=1.0)[0].drop(columns=["senior"])
+    rep = mws.check("churn", data=shifted)
+    kinds = {(v["feature_name"], v["constraint_check_type"]) for v in rep.violations}
+    assert ("senior", "missing_column_check") in kinds and ("monthly", "baseline_drift_check") in kinds
+    assert rep.drift.dataset_drift and set(rep.drift.drifted_columns) == {"tenure", "monthly", "support_calls"}
+    assert rep.has_violations and rep.status() == "alert"
+    assert rep.constraint_violations()["violations"] == rep.violations
+
+
+def test_drift_takes_frames_or_a_model_ref_as_reference(mws):
+    X, y = mws._train
+    mws.baseline("churn:1", X, target=y)
+    new = churn_frame(1500, 3, shift=1.0)[0]
+    a = mws.drift(X, new).to_frame()
+    b = mws.drift("churn:1", new).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+    assert mws.drift(X, new, method="ks", threshold=0.01)["tenure"].method == "ks"
+
+
+def test_bias_and_attribution_keep_their_baseline_values_with_the_baseline(mws):
+    X, y = mws._train
+    mws.baseline("churn:1", X, target=y)
+    new_X, new_y = churn_frame(1000, 4, shift=1.0)
+    bias = mws.bias("churn:1", new_X, new_y, facet="senior", facet_value=1.0)
+    assert set(bias.groups["1.0"]) >= {"CI", "DPL", "DPPL", "DI", "AD", "RD", "DAR", "DCA"}
+    assert bias.baseline and "1.0" in bias.baseline  # computed on the baseline sample...
+    assert "senior" in mws.baseline("churn:1").extra["bias"]  # ...and kept for the next run
+    attr = mws.attribution_drift("churn:1", new_X)
+    assert attr.explainer == "tree" and set(attr.current) == set(X.columns)
+    assert mws.baseline("churn:1").extra["attributions"] == attr.baseline
+
+
+def test_an_endpoints_captured_traffic_is_checked_and_joined_to_ground_truth(mws):
+    X, y = mws._train
+    mws.baseline("churn:1", X, target=y)
+    ep = mws.deploy("churn:1", "churn-live", capture=100)
+    live_X, live_y = churn_frame(120, 5, shift=1.0)
+    with httpx.Client(base_url=ep.url, timeout=30) as client:
+        for i, row in enumerate(live_X.itertuples(index=False)):
+            r = client.post("/invocations", content=",".join(map(str, row)), headers={
+                "content-type": "text/csv", "x-amzn-sagemaker-inference-id": f"req-{i}"})
+            assert r.status_code == 200
+    deadline = time.time() + 20
+    while time.time() < deadline and len(mws.captured("churn-live")) < len(live_X):
+        time.sleep(0.2)
+    rep = mws.check("churn-live", since="1h")
+    assert rep.endpoint == "churn-live" and rep.ref == "churn:1" and rep.n_rows == 120
+    assert "tenure" in rep.drift.drifted_columns and rep.status() == "alert"
+    truth = pd.DataFrame({"inference_id": [f"req-{i}" for i in range(0, 120, 2)], "label": live_y.iloc[::2].to_numpy()})
+    q = mws.quality("churn-live", ground_truth=truth)
+    preds = mws.load("churn:1").predict(live_X.iloc[::2])
+    assert q.n == 60 and q.metrics["accuracy"] == pytest.approx(skm.accuracy_score(live_y.iloc[::2], preds))
+    assert q.baseline["accuracy"] == mws.baseline("churn:1").extra["metrics"]["accuracy"]
+    est = mws.quality("churn-live")
+    assert est.estimated and est.n == 120
+    drift_over_time = mws.concept_drift("churn-live", ground_truth=truth)
+    assert drift_over_time.n == 60
+
+
+def test_an_endpoint_without_captured_traffic_is_a_clear_error(mws):
+    mws.baseline("churn:1", *mws._train)
+    mws.deploy("churn:1", "quiet")
+    with pytest.raises(InsufficientData, match="Endpoint 'quiet' captured 0 request row"):
+        mws.check("quiet", since="1h")
+    with pytest.raises(InvalidInput, match="a model has no captured traffic"):
+        mws.check("churn:1")
+
+
+def test_the_cli_maps_options_onto_the_same_calls(mws, tmp_path):
+    from jupyter_mlops.cli import main
+
+    X, y = mws._train
+    X.assign(churned=y).to_csv(tmp_path / "train.csv", index=False)
+    churn_frame(500, 6, shift=1.0)[0].to_csv(tmp_path / "new.csv", index=False)
+    runner = CliRunner()
+    r = runner.invoke(main, ["baseline", "churn:1", "--data", str(tmp_path / "train.csv"), "--target", "churned",
+                             "--save", str(tmp_path / "files")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "files" / "statistics.json").read_text())["dataset"]["item_count"] == 2000
+    r = runner.invoke(main, ["--json", "check", "churn:1", "--data", str(tmp_path / "new.csv"),
+                             "--save", str(tmp_path / "report.html")], catch_exceptions=False)
+    assert r.exit_code == 3  # violations found: a non-zero status for cron and CI
+    assert json.loads(r.output)["drift"]["dataset_drift"] is True
+    assert (tmp_path / "report.constraint_violations.json").exists() and (tmp_path / "report.json").exists()
+    r = runner.invoke(main, ["drift", "-r", str(tmp_path / "train.csv"), "-c", str(tmp_path / "new.csv"), "-m", "psi"],
+                      catch_exceptions=False)
+    assert r.exit_code == 0 and "Dataset drift detected" in r.output
+
+
+def test_the_magic_verbs_map_onto_the_same_calls(mws):
+    from IPython.testing.globalipapp import start_ipython
+
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "jupyter_mlops")
+    X, y = mws._train
+    new = churn_frame(600, 7, shift=1.0)[0]
+    ip.user_ns.update(X_train=X, y_train=y, X_new=new)
+    b = ip.run_line_magic("mlops", "baseline churn:1 --data X_train --target y_train")
+    assert isinstance(b, type(mws.baseline("churn:1"))) and b.id == mws.baseline("churn:1").id
+    rep = ip.run_line_magic("mlops", "drift --reference X_train --current X_new --method wasserstein --threshold 0.2")
+    assert rep["tenure"].method == "wasserstein" and rep["tenure"].threshold == 0.2
+    rep = ip.run_line_magic("mlops", "check churn:1 --data X_new -o checked")
+    assert ip.user_ns["checked"] is rep and rep.drift.dataset_drift
+    assert mlops.Workspace().home == mws.home
