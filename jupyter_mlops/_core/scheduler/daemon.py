@@ -38,10 +38,10 @@ class Daemon:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.ws = ws
-        # Workers for the jobs plus one for the sync job, so a full pool never delays the sync.
+        # The sync job has a thread of its own, so that long runs filling the pool never delay it.
         self.scheduler = BackgroundScheduler(
             timezone=dt.timezone.utc,
-            executors={"default": ThreadPoolExecutor(WORKERS + 1)},
+            executors={"default": ThreadPoolExecutor(WORKERS), "sync": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self._triggers: dict[str, str] = {}  # schedule id -> its trigger spec as loaded (JSON)
@@ -57,7 +57,7 @@ class Daemon:
         self.sync()
         if not self._stopping.is_set():  # a stop while loading: never start APScheduler
             self.scheduler.add_job(self._sync_safely, "interval", seconds=SYNC_SECONDS, id=_SYNC_JOB,
-                                   name="sync schedules", misfire_grace_time=None)
+                                   name="sync schedules", executor="sync", misfire_grace_time=None)
             self.scheduler.start()
             log.info("scheduler started with %d schedule(s)", len(self._triggers))
             self._stopping.wait()
