@@ -136,6 +136,7 @@ class Serving:
             else DEFAULT_MAX_PAYLOAD,
             request_timeout_s=request_timeout or 60.0, capture_percent=capture, workers=workers)
         config["variants"] = [spec]
+        config["signatures"] = {spec["name"]: spec.get("signature")}
         config["generation"] = 1
         config["status"] = "running"
         file = self._config_file(endpoint)
@@ -177,6 +178,8 @@ class Serving:
                                    f"{rollout['strategy']} rollout of {rollout['variant']}.",
                                    hint="Wait for it, or rollback() first.")
             push_history(config, f"deploy {spec['ref']} ({strategy or 'replace'})")
+            # captured rows of a variant are read back with its signature, even once it is gone
+            config.setdefault("signatures", {})[new] = spec.get("signature")
             previous_variants = json.loads(json.dumps(config["variants"]))
             previous = production_weights(config)
             if capture:
@@ -479,7 +482,7 @@ class Serving:
 
         self._require(endpoint)
         config = read_config(self._config_file(endpoint))
-        signatures = {}
+        signatures = dict(config.get("signatures") or {})
         for entry in [*config.get("history", []), {"variants": config["variants"]}]:
             for v in entry["variants"]:
                 signatures[v["name"]] = v.get("signature")
