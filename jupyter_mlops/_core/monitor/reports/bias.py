@@ -74,6 +74,16 @@ class BiasReport(Report):
             rows.append(row)
         head = ["d = " + self.facet, "n_d", "n_a"] + metrics
         out = table(head, rows, numeric=set(range(1, len(head))))
+        g0 = next(iter(self.groups))
+        base0 = self.baseline.get(g0) or {}
+        shown = [k for k in metrics if self.groups[g0].get(k) is not None]
+        if shown:
+            from .charts import paired_bars
+
+            chart = paired_bars(shown, [base0.get(k) or 0.0 for k in shown], [self.groups[g0][k] for k in shown],
+                                f"{self.facet}={g0} vs the rest" + (" (grey: baseline)" if base0 else ""), "metric value")
+            chart = chart.replace("<svg", '<svg style="width:420px"', 1)
+            out = f'<div class="charts"><div class="chart">{chart}</div></div>' + out
         legend = " · ".join(f"<b>{k}</b> {esc(v)}" for k, v in NAMES.items() if k in metrics)
         out = f'<div class="meta">{legend}</div>' + out
         if flagged:

@@ -71,7 +71,7 @@ def paired_bars(labels: list[str], baseline: list[float], current: list[float], 
     ax.invert_yaxis()
     ax.set_xlabel(xlabel, fontsize=7)
     ax.set_title(title, fontsize=9, loc="left")
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(fig)
 
 

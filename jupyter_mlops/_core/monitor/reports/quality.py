@@ -52,7 +52,15 @@ class QualityReport(Report):
             if k in bad:
                 bad_rows.add(i)
             rows.append([k, v, b, (v - b) if b is not None else None, bad.get(k, {}).get("limit"), k in bad])
-        out = "<h4>Metrics</h4>" + table(["metric", "value", "baseline", "change", "limit", "violated"], rows, bad_rows, {1, 2, 3, 4})
+        from .charts import paired_bars
+
+        names = [k for k in self.metrics if k in self.baseline]
+        chart = ""
+        if names:
+            svg = paired_bars(names, [self.baseline[k] for k in names], [self.metrics[k] for k in names],
+                              "window vs baseline", "value")
+            chart = '<div class="charts"><div class="chart">' + svg.replace("<svg", '<svg style="width:420px"', 1) + "</div></div>"
+        out = chart + "<h4>Metrics</h4>" + table(["metric", "value", "baseline", "change", "limit", "violated"], rows, bad_rows, {1, 2, 3, 4})
         if self.violations:
             out += "<h4>Violations</h4><ul>" + "".join(f"<li>{esc(v['description'])}</li>" for v in self.violations) + "</ul>"
         if self.confusion:
