@@ -9,7 +9,10 @@ def sleep_job(ws, schedule):
     """Sleeps ``spec["seconds"]``: a slow job, to show runs of one schedule never overlap."""
     began = dt.datetime.now(dt.timezone.utc)
     time.sleep(float(schedule.spec.get("seconds", 0)))
-    return {"slept": schedule.spec.get("seconds", 0), "began": began.isoformat()}
+    result = {"slept": schedule.spec.get("seconds", 0), "began": began.isoformat()}
+    if schedule.spec.get("emit"):
+        result["events"] = [schedule.spec["emit"]]  # for schedules waiting on that event
+    return result
 
 
 def failing_job(ws, schedule):

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from jupyter_mlops import SchedulerError
@@ -140,6 +141,23 @@ def test_schedules_added_and_removed_while_running_are_picked_up(ws, plugin, dae
     status = ws.stop_scheduler()  # any run after the drop would show here
     assert not status.running
     assert len(_runs(ws, "sleep-late", ("succeeded", "running"))) == count
+
+
+def test_a_run_can_emit_an_event_that_runs_the_schedules_waiting_for_it(ws, plugin, daemons):
+    waiting = ws.scheduler.add("sleep", "on-ping", on_event="ping:x", options={"seconds": 0})
+    assert waiting.trigger == "on ping:x" and waiting.next_run_at is None
+    ws.scheduler.add("sleep", "pinger", every="1s", options={"seconds": 0, "emit": "ping:x"})
+    ws.scheduler.add("sleep", "bystander", on_event="ping:y", options={"seconds": 0})
+    daemons.start(ws)
+    assert wait_for(lambda: len(_runs(ws, "sleep-on-ping")) >= 2, 30)
+    ws.stop_scheduler()
+    pinger_runs = set(_runs(ws, "sleep-pinger").index)
+    for cause in _runs(ws, "sleep-on-ping")["result"].map(lambda r: r["cause"]):
+        prefix, _, which = cause.partition(" (run ")
+        assert prefix == "ping:x" and int(which.split()[0]) in pinger_runs and which.endswith("of sleep-pinger)")
+    assert len(_runs(ws, "sleep-bystander")) == 0
+    listed = ws.schedules()
+    assert listed.loc["sleep-on-ping", "trigger"] == "on ping:x" and pd.isna(listed.loc["sleep-on-ping", "next_run"])
 
 
 def test_missed_runs_are_coalesced_into_one_catch_up_run_after_a_restart(ws, plugin, daemons):

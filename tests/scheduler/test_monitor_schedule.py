@@ -78,7 +78,7 @@ def _finished(ws, status=None):
     return runs if status is None else runs[runs["status"] == status]
 
 
-def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data, webhook, daemons):
+def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data, webhook, daemons, plugin):
     X, _ = numeric_data
     normal = X.iloc[:200]
     shifted = X.iloc[200:400].assign(monthly=lambda d: d.monthly + 60, support_calls=lambda d: d.support_calls * 4)
@@ -128,7 +128,9 @@ def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data
     assert sent["retrain_requested"] is False
     assert result["webhook"] == {"url": webhook.url, "ok": True, "status": 204}
 
-    # switching to on_violation="retrain" while the daemon runs: the next violation requests it
+    # switching to on_violation="retrain" while the daemon runs: the next violation requests it and
+    # runs the schedules waiting for drift on this endpoint (a stand-in kind for retraining here)
+    ws.scheduler.add("sleep", "retrain-churn", on_event="drift:churn", options={"seconds": 0})
     ws.monitor("churn", every="1s", webhook=webhook.url, on_violation="retrain")
     _send(endpoint, ws, shifted, 600)
     assert wait_for(lambda: len(_finished(ws, "violation")) >= 2, 30)
@@ -136,6 +138,10 @@ def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data
     assert second["retrain_requested"] is True
     assert wait_for(lambda: len(webhook.bodies) == 2, 15)
     assert webhook.bodies[1]["json"]["retrain_requested"] is True
+    assert wait_for(lambda: len(ws.runs("sleep-retrain-churn")) == 1, 15)
+    retrain = ws.runs("sleep-retrain-churn").iloc[0]
+    violation_run = _finished(ws, "violation").index[1]
+    assert retrain["result"]["cause"] == f"drift:churn (run {violation_run} of monitor-churn)"
 
     ws.stop_scheduler()
     assert pid_gone(daemon.pid)

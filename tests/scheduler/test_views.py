@@ -15,7 +15,7 @@ from .conftest import kill_by_pid, pid_gone
 
 @pytest.fixture(scope="module")
 def shell():
-    from IPython.testing.globalipapp import start_ipython
+    from conftest import start_ipython
 
     ip = start_ipython()
     ip.run_line_magic("load_ext", "jupyter_mlops")

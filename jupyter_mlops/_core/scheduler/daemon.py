@@ -9,6 +9,9 @@
   ``next_run_at`` it stored, which may lie in the past: APScheduler then finds all the runs missed
   meanwhile and, coalescing, runs once. ``misfire_grace_time`` is one period (plus a minute), so
   that single catch-up run, which is never more than a period late, is not dropped as missed.
+* Event schedules (``on_event="drift:churn"``) have no time trigger: when a run's result lists
+  events (``result["events"]``), the daemon runs the schedules waiting for each one right away, as
+  one-off APScheduler jobs under the schedule's id (so still never two runs of one schedule at once).
 * SIGTERM (``mlops scheduler stop``) shuts APScheduler down, letting runs in progress finish.
 """
 
@@ -45,6 +48,7 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self._triggers: dict[str, str] = {}  # schedule id -> its trigger spec as loaded (JSON)
+        self._events: dict[str, str] = {}    # event schedule id -> the event it waits for
         self._stopping = stopping or threading.Event()
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -81,11 +85,14 @@ class Daemon:
             rows = {r.id: r for r in s.execute(select(orm.Schedule).where(orm.Schedule.enabled.is_(True))).scalars()}
         for sid in [sid for sid in self._triggers if sid not in rows]:
             self._remove(sid)
+        self._events = {sid: r.spec["trigger"]["event"] for sid, r in rows.items() if triggers.is_event(r.spec["trigger"])}
         updates: dict[str, tuple[str, dt.datetime]] = {}
         for sid, row in rows.items():
             key = json.dumps(row.spec.get("trigger"), sort_keys=True)
             if self._triggers.get(sid) != key:
                 self._add(row, key)
+            if sid in self._events:
+                continue
             job = self.scheduler.get_job(sid)
             upcoming = job.next_run_time if job else None
             stored = utc(row.next_run_at)
@@ -102,6 +109,12 @@ class Daemon:
     def _add(self, row, key: str) -> None:
         from ..errors import InvalidInput
 
+        if triggers.is_event(row.spec["trigger"]):
+            self._remove(row.id, quiet=True)  # it may have had a time trigger before
+            self._triggers[row.id] = key
+            log.info("loaded schedule %s (%s %s, %s)", row.id, row.kind, row.target,
+                     triggers.describe(row.spec["trigger"]))
+            return
         try:
             created = utc(row.created_at)
             trigger = triggers.build_trigger(row.spec["trigger"], created)
@@ -119,18 +132,34 @@ class Daemon:
         log.info("%s schedule %s (%s %s, %s), next run %s", verb, row.id, row.kind, row.target,
                  triggers.describe(row.spec["trigger"]), first.isoformat())
 
-    def _remove(self, sid: str) -> None:
+    def _remove(self, sid: str, quiet: bool = False) -> None:
         from apscheduler.jobstores.base import JobLookupError
 
         try:
             self.scheduler.remove_job(sid)
         except JobLookupError:
             pass
-        self._triggers.pop(sid, None)
-        log.info("dropped schedule %s (removed or disabled)", sid)
+        if not quiet:
+            self._triggers.pop(sid, None)
+            log.info("dropped schedule %s (removed or disabled)", sid)
 
-    def _run(self, schedule_id: str) -> None:
-        runner.run_schedule(self.ws, schedule_id, next_run_at=lambda: self._next_run(schedule_id))
+    def _run(self, schedule_id: str, cause: str | None = None) -> None:
+        outcome = runner.run_schedule(self.ws, schedule_id, next_run_at=lambda: self._next_run(schedule_id),
+                                      cause=cause)
+        for event in outcome.events if outcome else []:
+            self.fire(event, f"{event} (run {outcome.run_id} of {schedule_id})")
+
+    def fire(self, event: str, cause: str) -> list[str]:
+        """Run now every schedule waiting for ``event``; returns their ids."""
+        waiting = [sid for sid, wanted in self._events.items() if wanted == event]
+        now = dt.datetime.now(dt.timezone.utc)
+        for sid in waiting:
+            # replace_existing keeps one job per schedule id, and APScheduler counts running
+            # instances by id: a run of it still going makes this one skipped, not overlapping.
+            self.scheduler.add_job(self._run, "date", run_date=now, args=[sid], kwargs={"cause": cause}, id=sid,
+                                   name=f"{sid} on {event}", replace_existing=True, misfire_grace_time=None)
+        log.info("event %s: running %s", event, ", ".join(waiting) or "no schedule (none waits for it)")
+        return waiting
 
     def _next_run(self, schedule_id: str) -> dt.datetime | None:
         job = self.scheduler.get_job(schedule_id)

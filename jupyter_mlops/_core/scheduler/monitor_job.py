@@ -1,15 +1,19 @@
 """The ``monitor`` job kind: check an endpoint's captured traffic since the previous run against
 its baseline (``ws.check``), and on a violation write an alert.
 
-The window of a run starts where the last completed run's window ended (so no request is skipped
-between runs), or, for the first run, ``since`` (default: one period of the schedule) before now,
-and ends when the run starts. A window with too little traffic (fewer than 2 rows) is ``skipped``,
-not failed, and the next run looks back to the same start.
+The window of a run starts where the last completed run's window ended, or, for the first run,
+``since`` (default: one period of the schedule) before now, and ends when the run starts. A window
+with too little traffic (fewer than 2 rows) is ``skipped``, not failed, and the next run looks back
+to the same start. ``ws.check`` bounds a window from below only, so the edges are approximate: a
+request captured while a run reads the files is counted in that window and the next, and one made
+in the last moment before a run but still in the endpoint's capture buffer (flushed every 0.5 s)
+is counted in neither. Exact edges need an ``until=`` in ``ws.check``.
 
 On a violation: the report goes to ``<home>/reports/<schedule>/<time>.html`` (+ ``.json``), an
 ``alert`` entry to the audit log, and, when the schedule has a webhook, a JSON POST to it.
-``on_violation="retrain"`` does all that and records ``retrain_requested`` in the run's result
-for the retraining part to act on.
+``on_violation="retrain"`` does all that, records ``retrain_requested`` in the run's result and
+emits the event ``drift:<endpoint>``: the daemon then runs every schedule made with
+``on_event="drift:<endpoint>"`` (retraining's ``ws.schedule(name, notebook, on_drift=endpoint)``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from ..lineage import actor
 from . import alerts, triggers
 
 MAX_VIOLATIONS_IN_ALERT = 20
+
+
+def drift_event(endpoint: str) -> str:
+    """The event a violation on ``endpoint`` emits when its schedule says ``on_violation="retrain"``."""
+    return f"drift:{endpoint}"
 
 
 def window_start(schedule, now: dt.datetime) -> dt.datetime:
@@ -67,7 +76,8 @@ def _alert(ws, schedule, report, when: dt.datetime) -> dict[str, Any]:
     ws.audit_log.record("alert", schedule.target, details, actor=f"scheduler:{actor()}")
     out: dict[str, Any] = {"report": files, "alert": True}
     if on_violation == "retrain":
-        out["retrain_requested"] = True  # the retraining part picks this up (see notes/scheduler.md)
+        out["retrain_requested"] = True
+        out["events"] = [drift_event(schedule.target)]
     webhook = schedule.spec.get("webhook")
     if webhook:
         payload = {"event": "jupyter_mlops.monitoring.violation", "endpoint": schedule.target,

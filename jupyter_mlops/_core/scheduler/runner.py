@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import traceback
+from dataclasses import dataclass, field
 from typing import Callable
 
 from . import kinds
@@ -26,9 +27,19 @@ def _jsonable(result) -> dict:
     return json.loads(json.dumps(result, default=str))
 
 
-def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | None] | None = None) -> int | None:
-    """Run schedule ``schedule_id`` once; returns the JobRun id (None if the schedule was removed
-    in the meantime). Never raises for a failing job: the failure is the run's record."""
+@dataclass(frozen=True)
+class Outcome:
+    run_id: int
+    status: str
+    #: events the job emitted (``result["events"]``): the daemon runs the schedules waiting for them
+    events: list[str] = field(default_factory=list)
+
+
+def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | None] | None = None,
+                 cause: str | None = None) -> Outcome | None:
+    """Run schedule ``schedule_id`` once (``cause``: why, when not its time trigger; kept in the
+    result). Returns the outcome, or None if the schedule was removed in the meantime. Never raises
+    for a failing job: the failure is the run's record."""
     from ..errors import ScheduleNotFound
     from ..store import orm
 
@@ -61,17 +72,20 @@ def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | N
         error = (f"{type(exc).__name__}: {exc}\n\n" + traceback.format_exc())[:MAX_ERROR_CHARS]
         log.warning("run %s of %s failed: %s: %s", run_id, schedule.id, type(exc).__name__, exc)
 
+    if cause:
+        result = {**result, "cause": cause}
     finished = dt.datetime.now(dt.timezone.utc)
     upcoming = next_run_at() if next_run_at else None
     with ws.store.write() as s:
         run = s.get(orm.JobRun, run_id)
         run.status, run.result, run.error, run.finished_at = status, result, error, finished
         row = s.get(orm.Schedule, schedule.id)
-        # (unless the trigger was changed meanwhile: the daemon reschedules that one itself)
+        # its next run, unless the trigger changed meanwhile (the daemon reschedules that one)
         if row is not None and upcoming is not None and row.spec.get("trigger") == schedule.spec.get("trigger"):
             row.next_run_at = upcoming
     log.info("run %s of %s %s in %.2f s", run_id, schedule.id, status, (finished - started).total_seconds())
-    return run_id
+    events = [str(e) for e in result.get("events") or []] if status != "failed" else []
+    return Outcome(run_id, status, events)
 
 
 def mark_interrupted_runs(ws) -> int:

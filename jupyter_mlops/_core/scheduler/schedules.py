@@ -80,13 +80,16 @@ class Scheduler:
 
     # -- schedules ---------------------------------------------------------------------------
     def add(self, kind: str, target: str, every: Any = None, cron: str | None = None,
-            options: dict | None = None, id: str | None = None, timezone: str | None = None) -> Schedule:
-        """Store (or update) a schedule of ``kind`` for ``target``. Same id: the trigger and options
-        are replaced, and the next run is counted from now if the trigger changed."""
+            options: dict | None = None, id: str | None = None, timezone: str | None = None,
+            on_event: str | None = None) -> Schedule:
+        """Store (or update) a schedule of ``kind`` for ``target``, run ``every`` interval, on a
+        ``cron`` string, or ``on_event`` (each time a run emits that event, e.g. ``"drift:churn"``).
+        Same id: the trigger and options are replaced, and the next run is counted from now if the
+        trigger changed."""
         from ..store import orm
 
         kinds.check_kind(kind)
-        trigger = triggers.make_spec(every=every, cron=cron, timezone=timezone)
+        trigger = triggers.make_spec(every=every, cron=cron, timezone=timezone, event=on_event)
         spec = {"trigger": trigger, **(options or {})}
         sid = id or schedule_id(kind, target)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", sid):

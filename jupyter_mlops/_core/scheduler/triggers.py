@@ -1,9 +1,11 @@
-"""When a schedule runs: an interval (``every="30s" | "5m" | "1h" | "1d"``) or a standard
-five-field cron string (``cron="0 3 * * *"``), validated here and turned into APScheduler triggers.
+"""When a schedule runs: an interval (``every="30s" | "5m" | "1h" | "1d"``), a standard
+five-field cron string (``cron="0 3 * * *"``), or an event another run emits (``on_event=
+"drift:churn"``: a monitoring run that finds a violation with ``on_violation="retrain"``), validated
+here and turned into APScheduler triggers.
 
-The stored form is a small JSON dict (``{"every": "1h", "seconds": 3600}`` or
-``{"cron": "0 3 * * *", "timezone": "Europe/Paris"}``) so the database stays readable and the
-daemon can rebuild the trigger after a restart.
+The stored form is a small JSON dict (``{"every": "1h", "seconds": 3600}``,
+``{"cron": "0 3 * * *", "timezone": "Europe/Paris"}`` or ``{"event": "drift:churn"}``) so the
+database stays readable and the daemon can rebuild the trigger after a restart.
 
 Cron strings mean what they mean to cron: day-of-week 0 and 7 are Sunday. APScheduler 3.x's
 ``CronTrigger.from_crontab`` counts 0 as Monday (its issue 286), so the day-of-week field is
@@ -28,6 +30,7 @@ _NICKNAMES = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 *
               "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
               "@annually": "0 0 1 1 *"}
 _CRON_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # cron numbering: 0 = Sunday
+_EVENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 _INTERVAL_HELP = ("Use a number and a unit: s, m, h, d or w (e.g. '30s', '5m', '1h', '1d'), "
                   "or give a cron string instead (cron='0 3 * * *').")
 
@@ -91,13 +94,20 @@ def local_timezone_name() -> str:
     return get_localzone_name() or "UTC"
 
 
-def make_spec(every: Any = None, cron: str | None = None, timezone: str | None = None) -> dict:
-    """The stored trigger for ``every=`` or ``cron=`` (exactly one), validated now so that a bad
-    value fails when the schedule is made, not at 3 a.m. in the daemon's log."""
-    if every is not None and cron is not None:
-        raise InvalidInput("Give either every= (an interval) or cron= (a cron string), not both.")
-    if every is None and cron is None:
+def make_spec(every: Any = None, cron: str | None = None, timezone: str | None = None,
+              event: str | None = None) -> dict:
+    """The stored trigger for ``every=``, ``cron=`` or ``event=`` (exactly one), validated now so
+    that a bad value fails when the schedule is made, not at 3 a.m. in the daemon's log."""
+    given = [name for name, value in (("every", every), ("cron", cron), ("on_event", event)) if value is not None]
+    if len(given) > 1:
+        raise InvalidInput(f"Give either every= (an interval) or cron= (a cron string), not both "
+                           f"(got {' and '.join(given)}).")
+    if not given:
         raise InvalidInput("A schedule needs every= (e.g. '1h') or cron= (e.g. '0 3 * * *').")
+    if event is not None:
+        if not isinstance(event, str) or not _EVENT.fullmatch(event):
+            raise InvalidInput(f"on_event={event!r} is not an event name like 'drift:churn'.")
+        return {"event": event}
     if every is not None:
         seconds = interval_seconds(every)
         label = every if isinstance(every, str) else f"{seconds:g}s"
@@ -135,13 +145,22 @@ def build_trigger(spec: dict, start: dt.datetime | None = None):
                            hint="Fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *'.") from None
 
 
+def is_event(spec: dict) -> bool:
+    return "event" in spec
+
+
 def next_fire_time(spec: dict, start: dt.datetime, after: dt.datetime | None = None) -> dt.datetime | None:
+    if is_event(spec):
+        return None  # runs when the event comes, not at a time
     now = after or dt.datetime.now(dt.timezone.utc)
     return build_trigger(spec, start).get_next_fire_time(None, now)
 
 
 def period_seconds(spec: dict, start: dt.datetime) -> float:
-    """The length of one period (the gap between the next two fire times for cron)."""
+    """The length of one period (the gap between the next two fire times for cron; a day for an
+    event, which has no period, where a look-back needs one)."""
+    if is_event(spec):
+        return 86400.0
     if "seconds" in spec:
         return float(spec["seconds"])
     trigger = build_trigger(spec, start)
@@ -152,6 +171,8 @@ def period_seconds(spec: dict, start: dt.datetime) -> float:
 
 
 def describe(spec: dict) -> str:
+    if is_event(spec):
+        return f"on {spec['event']}"
     if "seconds" in spec:
         return f"every {spec['every']}"
     tz = spec.get("timezone")
