@@ -2,12 +2,12 @@
 
 Numeric columns keep their sorted finite values (so a check sorts only the current data) and the
 reference std; categorical columns keep their distinct values and counts. A profile is saved with
-the baseline as one ``.npz`` artifact (arrays plus a JSON header) and is loaded without pickle.
+the baseline as one artifact (a JSON header and the raw arrays) and is loaded without pickle, the
+arrays as zero-copy views of the bytes.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ from .columns import CATEGORICAL, NUMERIC, as_frame, column_kind, numeric_values
 from .stattests.base import category_counts, sorted_finite
 
 FORMAT = "jupyter_mlops.reference_profile/1"
+MAGIC = b"jupyter_mlops reference profile 1\n"
 
 
 @dataclass
@@ -70,33 +71,43 @@ class ReferenceProfile:
         return cls(len(df), cols)
 
     def to_bytes(self) -> bytes:
-        header = {"format": FORMAT, "n_rows": self.n_rows, "columns": []}
-        arrays: dict[str, np.ndarray] = {}
-        for i, c in enumerate(self.columns.values()):
+        """One blob: a magic line, a JSON header, then the arrays, raw and 8-byte aligned, so that
+        loading is a read plus zero-copy views (no pickle, no zip)."""
+        header: dict[str, Any] = {"format": FORMAT, "n_rows": self.n_rows, "columns": []}
+        chunks: list[bytes] = []
+        offset = 0
+        for c in self.columns.values():
             meta = {k: getattr(c, k) for k in ("name", "kind", "dtype", "n_rows", "n_missing", "std", "n_unique")}
-            if c.kind == NUMERIC:
-                arrays[f"s{i}"] = c.sorted
-            else:
+            arr = np.ascontiguousarray(c.sorted if c.kind == NUMERIC else c.counts)
+            arr = arr.astype("<f8" if c.kind == NUMERIC else "<i8", copy=False)
+            if c.kind != NUMERIC:
                 meta["values"] = [_json_value(v) for v in c.values]
-                arrays[f"c{i}"] = c.counts
+            meta["array"] = {"offset": offset, "length": int(arr.size)}
+            chunks.append(arr.tobytes())
+            offset += arr.nbytes
             header["columns"].append(meta)
-        buf = io.BytesIO()
-        np.savez(buf, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
-        return buf.getvalue()
+        head = json.dumps(header).encode()
+        head += b" " * (-(len(MAGIC) + 8 + len(head)) % 8)
+        return b"".join([MAGIC, len(head).to_bytes(8, "little"), head, *chunks])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ReferenceProfile:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            header = json.loads(bytes(z["header"]).decode())
-            if header.get("format") != FORMAT:
-                raise InvalidInput("Not a reference profile (unknown format).")
-            cols = {}
-            for i, meta in enumerate(header["columns"]):
-                values = meta.pop("values", [])
-                if meta["kind"] == NUMERIC:
-                    cols[meta["name"]] = ColumnProfile(**meta, sorted=z[f"s{i}"])
-                else:
-                    cols[meta["name"]] = ColumnProfile(**meta, values=values, counts=z[f"c{i}"])
+        if not data.startswith(MAGIC):
+            raise InvalidInput("Not a reference profile (unknown format).")
+        size = int.from_bytes(data[len(MAGIC):len(MAGIC) + 8], "little")
+        start = len(MAGIC) + 8
+        header = json.loads(data[start:start + size])
+        body = start + size
+        cols = {}
+        for meta in header["columns"]:
+            where = meta.pop("array")
+            values = meta.pop("values", [])
+            dtype = "<f8" if meta["kind"] == NUMERIC else "<i8"
+            arr = np.frombuffer(data, dtype=dtype, count=where["length"], offset=body + where["offset"])
+            if meta["kind"] == NUMERIC:
+                cols[meta["name"]] = ColumnProfile(**meta, sorted=arr)
+            else:
+                cols[meta["name"]] = ColumnProfile(**meta, values=values, counts=arr)
         return cls(header["n_rows"], cols)
 
 
