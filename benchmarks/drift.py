@@ -191,6 +191,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     p.add_argument("--skip-evidently", action="store_true")
+    p.add_argument("--reuse-evidently", action="store_true",
+                   help="reuse benchmarks/out/result-evidently-N-1.json from an earlier run (its 1M run takes ~10 min)")
     p.add_argument("--workers", type=int, default=0,
                    help="threads for our engine (default 0: its own choice, 2 threads from 200,000 rows)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -227,7 +229,12 @@ def main() -> int:
         print(f"  KS+chi2 speed-up vs scipy loop: {loop['seconds'] / kschi['seconds']:.1f}x "
               f"({loop['seconds'] / kschi1['seconds']:.1f}x on 1 thread); max |diff| statistic {d_stat:.1e}, p-value {d_p:.1e}")
         if not args.skip_evidently:
-            ev = run_worker("evidently", n, 1, str(ensure_evidently_venv()))
+            cached = OUT / f"result-evidently-{n}-1.json"
+            if args.reuse_evidently and cached.exists():
+                ev = json.loads(cached.read_text())
+                print(f"(Evidently figures reused from {cached.name})")
+            else:
+                ev = run_worker("evidently", n, 1, str(ensure_evidently_venv()))
             mine = {c: v for c, v in ours["values"].items()}
             mine_warm = {c: v for c, v in warm["values"].items()}
             methods_ok = all({"Wasserstein distance (normed)": "wasserstein", "Jensen-Shannon distance": "jensenshannon"}

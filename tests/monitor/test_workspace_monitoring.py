@@ -178,7 +178,7 @@ def test_the_cli_maps_options_onto_the_same_calls(mws, tmp_path):
 
 
 def test_the_magic_verbs_map_onto_the_same_calls(mws):
-    from IPython.testing.globalipapp import start_ipython
+    from conftest import start_ipython
 
     ip = start_ipython()
     ip.run_line_magic("load_ext", "jupyter_mlops")

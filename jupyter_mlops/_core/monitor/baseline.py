@@ -68,7 +68,7 @@ def make_baseline(data: Any, target: Any = None, model: Any = None) -> tuple[dic
     stat_features, constraint_features = [], []
     for name in feature_names:
         series = df[name]
-        col = profile_column(name, series)
+        col = profile_column(name, series).stats()
         columns[name] = col
         itype = inferred_type(series)
         stat_features.append(feature_statistics(col, itype))
@@ -78,7 +78,7 @@ def make_baseline(data: Any, target: Any = None, model: Any = None) -> tuple[dic
         import pandas as pd
 
         ts = pd.Series(np.asarray(target_series), name=getattr(target_series, "name", None) or "target")
-        statistics["target"] = feature_statistics(profile_column(str(ts.name), ts), inferred_type(ts))
+        statistics["target"] = feature_statistics(profile_column(str(ts.name), ts).stats(), inferred_type(ts))
     constraints = {"version": 0, "features": constraint_features, "monitoring_config": default_monitoring_config()}
     return statistics, constraints, ReferenceProfile(len(df), columns)
 

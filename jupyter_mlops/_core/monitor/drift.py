@@ -46,6 +46,7 @@ THREADS_FROM_ROWS = 200_000
 
 
 def auto_method(col: ColumnProfile) -> str:
+    col.stats()
     small = col.n_rows <= SMALL_REFERENCE_ROWS
     if col.kind == NUMERIC and col.n_unique > LOW_CARDINALITY:
         return "ks" if small else "wasserstein"
@@ -151,7 +152,7 @@ def column_drift(col: ColumnProfile, cur_series, method: str, threshold: float |
     n_cur = len(cur_series)
     # tests that take both kinds compare a low-cardinality numeric column as categories
     use_numeric = col.kind == NUMERIC and test.numeric is not None and (
-        test.categorical is None or col.n_unique > LOW_CARDINALITY
+        test.categorical is None or col.stats().n_unique > LOW_CARDINALITY
     )
     if col.kind == CATEGORICAL and "categorical" not in test.kinds:
         raise InvalidInput(
@@ -164,7 +165,7 @@ def column_drift(col: ColumnProfile, cur_series, method: str, threshold: float |
         out.missing_current = n_cur - cur_sorted.size
         if not _enough(out, col.sorted.size, cur_sorted.size):
             return out
-        result = test.numeric(col.sorted, cur_sorted, ref_std=col.std)
+        result = test.numeric(col.sorted, cur_sorted, ref_std=col.stats().std if test.name == "wasserstein" else None)
         out.reference_mean = float(col.sorted.mean())
         out.current_mean = float(cur_sorted.mean())
         ref_counts, cur_counts, edges = equal_width_counts(col.sorted, cur_sorted)

@@ -30,8 +30,8 @@ class ColumnProfile:
     n_rows: int
     n_missing: int  # NaN, None, +/-inf and unparseable values
     sorted: np.ndarray | None = None  # numeric
-    std: float | None = None  # numeric, ddof=0
-    n_unique: int = 0
+    std: float | None = None  # numeric, ddof=0 (computed on first use: see stats())
+    n_unique: int | None = None
     values: list = field(default_factory=list)  # categorical
     counts: np.ndarray | None = None  # categorical
 
@@ -39,15 +39,22 @@ class ColumnProfile:
     def n_present(self) -> int:
         return self.n_rows - self.n_missing
 
+    def stats(self) -> ColumnProfile:
+        """Fill std and n_unique of a numeric column (two passes over the sorted values that only
+        the automatic test choice, Wasserstein and the baseline files need)."""
+        if self.kind == NUMERIC and (self.std is None or self.n_unique is None):
+            s = self.sorted
+            self.n_unique = int(np.count_nonzero(s[1:] != s[:-1]) + 1) if s.size else 0
+            self.std = float(np.std(s)) if s.size else 0.0
+        return self
+
 
 def profile_column(name: str, series, kind: str | None = None) -> ColumnProfile:
     kind = kind or column_kind(series)
     n = len(series)
     if kind == NUMERIC:
         s = sorted_finite(numeric_values(series))
-        n_unique = int(np.count_nonzero(s[1:] != s[:-1]) + 1) if s.size else 0
-        std = float(np.std(s)) if s.size else 0.0
-        return ColumnProfile(name, kind, str(series.dtype), n, n - s.size, sorted=s, std=std, n_unique=n_unique)
+        return ColumnProfile(name, kind, str(series.dtype), n, n - s.size, sorted=s)
     values, counts = category_counts(series)
     return ColumnProfile(
         name, CATEGORICAL, str(series.dtype), n, n - int(counts.sum()), n_unique=len(values), values=values, counts=counts
@@ -77,6 +84,7 @@ class ReferenceProfile:
         chunks: list[bytes] = []
         offset = 0
         for c in self.columns.values():
+            c.stats()
             meta = {k: getattr(c, k) for k in ("name", "kind", "dtype", "n_rows", "n_missing", "std", "n_unique")}
             arr = np.ascontiguousarray(c.sorted if c.kind == NUMERIC else c.counts)
             arr = arr.astype("<f8" if c.kind == NUMERIC else "<i8", copy=False)

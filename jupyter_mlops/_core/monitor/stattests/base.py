@@ -83,14 +83,16 @@ def aligned_counts(reference: Any, current: Any) -> tuple[np.ndarray, np.ndarray
 
 
 def category_counts(values: Any) -> tuple[list, np.ndarray]:
-    """(distinct values in order of appearance, their counts): one hash pass and one bincount."""
+    """(distinct values in order of first appearance, their counts), missing values left out: one
+    hash pass (pandas' value_counts, the fastest counter for object and Arrow strings alike)."""
     import pandas as pd
 
-    if not isinstance(values, (pd.Series, pd.Index, pd.Categorical)):
-        values = pd.Series(np.asarray(values, dtype=object))
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    counts = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:]  # code -1 (missing) lands in 0
-    return [_plain(v) for v in uniques], counts.astype(np.int64)
+    if not isinstance(values, pd.Series):
+        values = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, (pd.Index, pd.Categorical)) else values)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)  # count the values, not unused categories
+    vc = values.value_counts(dropna=True, sort=False)
+    return [_plain(v) for v in vc.index], vc.to_numpy(dtype=np.int64)
 
 
 def _plain(v: Any) -> Any:
