@@ -73,3 +73,12 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
         proc.wait(timeout)
     except ProcessLookupError:
         pass
+
+
+def start_ipython():
+    """The test session's IPython shell. IPython's globalipapp hands its shell out only once per
+    process (later calls return None), so every test module gets it here."""
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython as start
+
+    return start() or get_ipython()

@@ -12,7 +12,7 @@ from jupyter_mlops.magics import completions
 
 @pytest.fixture(scope="module")
 def shell():
-    from IPython.testing.globalipapp import start_ipython
+    from conftest import start_ipython
 
     ip = start_ipython()
     ip.run_line_magic("load_ext", "jupyter_mlops")

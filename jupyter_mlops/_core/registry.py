@@ -16,7 +16,7 @@ from typing import Any
 from . import lineage as lineage_mod
 from .audit import AuditLog
 from .entities import ModelVersion
-from .errors import InvalidInput, MlopsError, ModelNotFound, PolicyViolation, RegistryError
+from .errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
 from .hashing import data_fingerprint
 from .modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
 from .names import Ref, parse_ref, validate_name, validate_text
@@ -159,8 +159,9 @@ class Registry:
             for hook in self.after_register:
                 try:
                     hook(registered, data, target)
-                except MlopsError as exc:  # the version is complete; only its extra record failed
-                    warnings.warn(f"{registered.ref} was registered, but {exc}", stacklevel=3)
+                except Exception as exc:  # the version is complete; only its extra record failed
+                    warnings.warn(f"{registered.ref} was registered, but its baseline was not: "
+                                  f"{type(exc).__name__}: {exc}", stacklevel=3)
         return registered
 
     def _set_alias(self, s, model_row, version_row, alias: str) -> int | None:
