@@ -40,8 +40,16 @@ class MlopsError(Exception):
 
     http_status = 500
 
-    def __init__(self, message: str, *, hint: str | None = None):
+    def __init__(self, message: str, *, hint: str | None = None, candidates: Iterable[str] = (),
+                 wanted: str | None = None):
+        """``wanted`` and ``candidates``: the name the user typed and the names that exist; the
+        close matches are listed in the message (``Did you mean: churn?``)."""
         self.message = message
+        self.close_matches = (
+            difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.5) if wanted else []
+        )
+        if hint is None and self.close_matches:
+            hint = f"Did you mean: {', '.join(self.close_matches)}?"
         self.hint = hint
         super().__init__(message if not hint else f"{message} {hint}")
 
@@ -81,23 +89,9 @@ class RegistryError(MlopsError):
 class ModelNotFound(RegistryError):
     http_status = 404
 
-    def __init__(self, message: str, *, candidates: Iterable[str] = (), wanted: str | None = None):
-        self.close_matches = (
-            difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.5) if wanted else []
-        )
-        hint = f"Did you mean: {', '.join(self.close_matches)}?" if self.close_matches else None
-        super().__init__(message, hint=hint)
-
 
 class DatasetNotFound(RegistryError):
     http_status = 404
-
-    def __init__(self, message: str, *, candidates: Iterable[str] = (), wanted: str | None = None):
-        self.close_matches = (
-            difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.5) if wanted else []
-        )
-        hint = f"Did you mean: {', '.join(self.close_matches)}?" if self.close_matches else None
-        super().__init__(message, hint=hint)
 
 
 class UnsupportedModel(RegistryError):
@@ -150,13 +144,6 @@ class SchedulerError(PipelineError):
 
 class ScheduleNotFound(SchedulerError):
     http_status = 404
-
-    def __init__(self, message: str, *, candidates: Iterable[str] = (), wanted: str | None = None):
-        self.close_matches = (
-            difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.5) if wanted else []
-        )
-        hint = f"Did you mean: {', '.join(self.close_matches)}?" if self.close_matches else None
-        super().__init__(message, hint=hint)
 
 
 def http_status(error: BaseException) -> int:
