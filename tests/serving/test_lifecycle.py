@@ -120,3 +120,25 @@ def test_two_workers_aggregate_metrics_and_route_alike(sws):
     for pid in [server["pid"], *server["worker_pids"]]:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_request_over_the_timeout_gets_504_and_model_error(sws):
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        X, y = sws._test_data
+        sws.register(SlowModel(), "slow", data=X, target=y)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    ep = sws.deploy("slow:1", "timeout", request_timeout=0.3)
+    r = httpx.post(f"{ep.url}/invocations", json=ROW, timeout=30)
+    assert r.status_code == 504 and "exceeded limit (0.3 s)" in r.json()["message"]
+    assert httpx.get(f"{ep.url}/ping", timeout=2).status_code == 200  # the loop was never blocked
+    import boto3
+    from botocore.config import Config
+
+    smr = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x",
+                       config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(smr.exceptions.ModelError) as e:
+        smr.invoke_endpoint(EndpointName="timeout", Body="1,70,3", ContentType="text/csv")
+    assert e.value.response["OriginalStatusCode"] == 504

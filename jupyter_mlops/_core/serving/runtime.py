@@ -100,6 +100,9 @@ class Runtime:
         try:
             self.live = self._build(config)
             self.error, self.error_generation = None, None
+            import gc
+
+            gc.freeze()  # newly loaded models are long-lived too (see server.py)
         except Exception as exc:  # refused: keep serving the previous generation
             self.error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
             self.error_generation = generation

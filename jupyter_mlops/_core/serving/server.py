@@ -58,6 +58,14 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
 
     sock = make_socket(host, port)
     port = sock.getsockname()[1]
+    # Long-lived objects (sklearn, pandas, the models) never die: keep them out of the cyclic
+    # GC's full collections, which otherwise pause the event loop for tens of ms under load.
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    # The capture/report threads must not hold the GIL for long stretches while requests wait.
+    sys.setswitchinterval(0.002)
     timeout = float(runtime.live.config.get("graceful_seconds", 20))
 
     def started():

@@ -103,6 +103,16 @@ class LoadedVariant:
                 fast = linear_predictor(self.model)
                 if fast is not None and verified(self.model, fast, table.array):
                     self.fast = fast
+        # how long one row takes decides whether requests run on the event loop or in a thread
+        # (where the request timeout applies): measure it now, not on the first request
+        one = self.schema.from_rows(sample["data"][:1], "sample row")
+        t0 = time.perf_counter()
+        try:
+            self.predict(one)
+        except ModelFailure as exc:
+            raise DeployError(f"Variant {self.name!r} failed its smoke test on one row: {exc}") \
+                from exc
+        self.ewma_seconds = time.perf_counter() - t0
 
     # -- predicting ----------------------------------------------------------------------------
     def predict(self, table: Table) -> np.ndarray:
