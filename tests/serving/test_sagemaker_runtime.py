@@ -113,3 +113,26 @@ def test_model_exception_is_model_error_with_status_500(sws):
         smr.invoke_endpoint(EndpointName="flaky", Body="1,70,300", ContentType="text/csv")
     assert e.value.response["OriginalStatusCode"] == 500
     assert "support_calls out of range" in e.value.response["OriginalMessage"]
+
+
+def test_a_token_endpoint_accepts_boto3_signed_with_the_token_as_secret(sws):
+    ep = sws.deploy("churn:1", "locked", token="s3cret-token")
+
+    def client(secret):
+        return boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1",
+                            aws_access_key_id="me", aws_secret_access_key=secret,
+                            config=Config(retries={"total_max_attempts": 1}))
+
+    r = client("s3cret-token").invoke_endpoint(EndpointName="locked", Body="1,70,3",
+                                               ContentType="text/csv", TargetVariant="churn-v1")
+    assert r["Body"].read().strip() in (b"0", b"1")
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as e:
+        client("wrong").invoke_endpoint(EndpointName="locked", Body="1,70,3", ContentType="text/csv")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
+    import httpx
+
+    assert httpx.post(f"{ep.url}/invocations", json={"instances": [[1, 70, 3]]},
+                      headers={"authorization": "Bearer s3cret-token"}).status_code == 200

@@ -78,9 +78,10 @@ class EndpointApp:
         live = self.runtime.live
         headers = dict(scope["headers"])
         if live.token_sha256 and path not in OPEN_PATHS and not self._authorized(live, headers):
-            return await self._respond_error(send, path, HTTPError(
-                401, "Missing or wrong bearer token: send 'Authorization: Bearer <token>'.",
-                "AccessDeniedException"), extra=[(b"www-authenticate", b"Bearer")])
+            signed = headers.get(b"authorization", b"").startswith(b"AWS4-HMAC-SHA256 ")
+            if not (signed and method == "POST" and live.token_secret):
+                return await self._deny(send, path)
+            scope["mlops.verify_sigv4"] = True  # checked once the body (it is signed) is read
         try:
             if method == "POST":
                 if path == "/invocations":
@@ -100,6 +101,12 @@ class EndpointApp:
                             f"No route for {method} {path}.")
         except HTTPError as exc:
             return await self._respond_error(send, path, exc)
+
+    async def _deny(self, send, path: str):
+        return await self._respond_error(send, path, HTTPError(
+            401, "Missing or wrong token: send 'Authorization: Bearer <token>', or sign with "
+                 "boto3 using the token as aws_secret_access_key.", "AccessDeniedException"),
+            extra=[(b"www-authenticate", b"Bearer")])
 
     @staticmethod
     def _authorized(live: Live, headers: dict) -> bool:
@@ -168,6 +175,12 @@ class EndpointApp:
             if length is not None and length.isdigit() and int(length) > live.max_payload_bytes:
                 raise _too_large(int(length), live.max_payload_bytes, mode)
             body = await _read_body(receive, live.max_payload_bytes, mode)
+            if scope.get("mlops.verify_sigv4"):
+                from .sigv4 import verify
+
+                if not verify("POST", scope.get("raw_path") or scope["path"].encode(),
+                              scope.get("query_string", b""), headers, body, live.token_secret):
+                    return await self._deny(send, scope["path"])
             variant = self._route(scope, headers, live, mode)
             t1 = time.perf_counter()
             content_type = headers.get(b"content-type")

@@ -135,6 +135,13 @@ class Serving:
             max_payload_bytes=int(max_payload_mb * 1024 * 1024) if max_payload_mb
             else DEFAULT_MAX_PAYLOAD,
             request_timeout_s=request_timeout or 60.0, capture_percent=capture, workers=workers)
+        if token:  # the secret itself, for checking boto3's SigV4 signatures; owner-only file
+            secret = endpoint_dir(self.ws.home, endpoint) / "token"
+            secret.parent.mkdir(parents=True, exist_ok=True)
+            secret.touch(mode=0o600)
+            secret.chmod(0o600)
+            secret.write_text(token)
+            config["token_file"] = str(secret)
         config["variants"] = [spec]
         config["signatures"] = {spec["name"]: spec.get("signature")}
         config["generation"] = 1

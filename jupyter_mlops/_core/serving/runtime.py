@@ -34,6 +34,7 @@ class Live:
     variants: dict[str, LoadedVariant]
     router: Router
     token_sha256: str | None
+    token_secret: str | None
     max_payload_bytes: int
     request_timeout_s: float
     capture_fraction: float
@@ -133,6 +134,7 @@ class Runtime:
         return Live(generation=int(config.get("generation", 0)), name=config["name"],
                     variants=variants, router=Router(weights, shadows),
                     token_sha256=config.get("token_sha256"),
+                    token_secret=_read_secret(config.get("token_file")),
                     max_payload_bytes=int(config.get("max_payload_bytes", 6 * 1024 * 1024)),
                     request_timeout_s=float(config.get("request_timeout_s", 60.0)),
                     capture_fraction=fraction, config=config)
@@ -198,3 +200,12 @@ class Runtime:
         reports.append({"index": self.worker, "pid": os.getpid(), **self.process_stats(),
                         **self.metrics.snapshot()})
         return reports
+
+
+def _read_secret(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text().strip() or None
+    except OSError:
+        return None
