@@ -59,6 +59,8 @@ def numeric_values(series) -> np.ndarray:
         return values
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         series = pd.to_numeric(series.astype(object), errors="coerce")
+    if series.dtype == np.float64:
+        return series.to_numpy()  # a view: the sort that follows makes the one copy
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
