@@ -94,6 +94,10 @@ def load(ipython) -> None:
     from .._core.errors import MlopsError
 
     ipython.set_custom_exc((MlopsError,), _show_error_in_one_line)
+    # trio (imported by httpx clients when installed) warns that someone else's handler, ours, is set
+    import warnings
+
+    warnings.filterwarnings("ignore", message="IPython detected, but you already have a custom exception handler")
     ipython.set_hook("complete_command", _complete, str_key="%mlops")
     ipython.set_hook("complete_command", _complete, str_key="mlops")
 
