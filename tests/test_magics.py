@@ -132,3 +132,9 @@ def test_tab_completion_of_verbs_models_variables_and_options(ip):
     assert "X_train" in completions("%mlops register clf --name a --data X_", ns)
     assert "--metric" in completions("%mlops register clf --me", ns)
     assert completions("%mlops promote churn:1 --to prod", ns) == ["production"]
+
+
+def test_verb_question_mark_is_the_verbs_help(ip, capsys):
+    ip.run_cell("%mlops promote?")
+    out = capsys.readouterr().out
+    assert "%mlops promote" in out and "--to" in out

@@ -9,6 +9,7 @@ staying catchable with ``except``.
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from IPython.core.error import UsageError
@@ -88,8 +89,21 @@ def completions(line: str, user_ns: dict) -> list[str]:
     return sorted(n for n in names if n.startswith(current))
 
 
+_VERB_HELP = re.compile(r"^(\s*)%mlops\s+([\w-]+)\s*\?{1,2}\s*$")
+
+
+def verb_help_transformer(lines: list[str]) -> list[str]:
+    """``%mlops register?`` means "help on the register verb" (IPython would otherwise look up a
+    variable named ``register``): rewrite it to ``%mlops help register`` before IPython's own
+    ``?`` handling sees it."""
+    return [_VERB_HELP.sub(r"\1%mlops help \2", line.rstrip("\n")) + ("\n" if line.endswith("\n") else "")
+            for line in lines]
+
+
 def load(ipython) -> None:
     _import_verbs()
+    if verb_help_transformer not in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.append(verb_help_transformer)
     ipython.register_magics(MlopsMagics)
     from .._core.errors import MlopsError
 
@@ -104,6 +118,8 @@ def load(ipython) -> None:
 
 def unload(ipython) -> None:
     ipython.set_custom_exc((), None)
+    if verb_help_transformer in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(verb_help_transformer)
 
 
 __all__ = ["MlopsMagics", "load", "unload", "completions", "help_text", "split_verb", "UsageError"]
