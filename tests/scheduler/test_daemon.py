@@ -95,6 +95,8 @@ def test_stop_when_not_running_says_so(ws):
 def test_an_interval_schedule_runs_and_each_run_is_recorded(ws, plugin, daemons):
     sched = ws.scheduler.add("sleep", "quick", every="1s", options={"seconds": 0})
     assert sched.id == "sleep-quick" and sched.trigger == "every 1s" and sched.next_run_at is not None
+    assert sched.scheduler_running is False and "scheduler is not running" in repr(sched)
+    assert "%mlops scheduler start" in sched._repr_html_()
     daemons.start(ws)
     assert wait_for(lambda: len(_runs(ws, "sleep-quick")) >= 3, 30)
     runs = _runs(ws, "sleep-quick")
@@ -131,7 +133,8 @@ def test_runs_of_one_schedule_never_overlap(ws, plugin, daemons):
 
 def test_schedules_added_and_removed_while_running_are_picked_up(ws, plugin, daemons):
     daemons.start(ws)
-    ws.scheduler.add("sleep", "late", every="1s", options={"seconds": 0})
+    late = ws.scheduler.add("sleep", "late", every="1s", options={"seconds": 0})
+    assert late.scheduler_running is True and "scheduler is running" in late._repr_html_()
     assert wait_for(lambda: len(_runs(ws, "sleep-late")) >= 1, 20)
     ws.unschedule("sleep-late")
     assert "sleep-late" not in ws.schedules().index

@@ -144,6 +144,12 @@ def _schedule_count(ws) -> int:
     return Scheduler(ws).enabled_count()
 
 
+def is_running(home: Path) -> bool:
+    """Whether the daemon of ``home`` runs (read-only: a stale pid file is left for ``status``)."""
+    info = read_pid_file(Paths.of(home))
+    return bool(info) and is_alive(info["pid"], info.get("create_time"))
+
+
 def status(ws) -> SchedulerStatus:
     return _status(ws)
 

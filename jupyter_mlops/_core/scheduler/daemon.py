@@ -110,7 +110,9 @@ class Daemon:
         from ..errors import InvalidInput
 
         if triggers.is_event(row.spec["trigger"]):
-            self._remove(row.id, quiet=True)  # it may have had a time trigger before
+            previous = self._triggers.get(row.id)
+            if previous and not triggers.is_event(json.loads(previous)):
+                self._remove(row.id, quiet=True)  # its time job, from before it waited for an event
             self._triggers[row.id] = key
             log.info("loaded schedule %s (%s %s, %s)", row.id, row.kind, row.target,
                      triggers.describe(row.spec["trigger"]))
@@ -150,8 +152,15 @@ class Daemon:
             self.fire(event, f"{event} (run {outcome.run_id} of {schedule_id})")
 
     def fire(self, event: str, cause: str) -> list[str]:
-        """Run now every schedule waiting for ``event``; returns their ids."""
-        waiting = [sid for sid, wanted in self._events.items() if wanted == event]
+        """Run now every schedule waiting for ``event``; returns their ids. Read from the table, not
+        from the last sync, so that a schedule made a moment ago is not missed."""
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        with self.ws.store.read() as s:
+            rows = s.execute(select(orm.Schedule.id, orm.Schedule.spec).where(orm.Schedule.enabled.is_(True))).all()
+        waiting = [sid for sid, spec in rows if (spec or {}).get("trigger", {}).get("event") == event]
         now = dt.datetime.now(dt.timezone.utc)
         for sid in waiting:
             # replace_existing keeps one job per schedule id, and APScheduler counts running

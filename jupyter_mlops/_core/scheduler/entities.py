@@ -25,6 +25,8 @@ class Schedule:
     last_status: str | None = None
     #: where the next run's window starts: the end of the last completed run's window, if any
     window_start: datetime | None = field(default=None, compare=False)
+    #: whether this workspace's scheduler daemon was running when the object was made (None: unknown)
+    scheduler_running: bool | None = field(default=None, compare=False)
 
     @property
     def options(self) -> dict:
@@ -33,6 +35,7 @@ class Schedule:
     def to_dict(self) -> dict:
         d = _jsonable(asdict(self))
         d.pop("window_start", None)
+        d.pop("scheduler_running", None)
         return d
 
     def to_frame(self):
@@ -48,13 +51,22 @@ class Schedule:
                 ("next run", _when(self.next_run_at)), ("last run", _when(self.last_run_at)),
                 ("last status", self.last_status), *self.options.items()]
         state = html.badge("enabled", "mlops-ok") if self.enabled else html.badge("disabled", "mlops-muted")
-        note = ('<p class="mlops-muted">Runs while the scheduler daemon runs: '
-                '<span class="mlops-mono">%mlops scheduler start</span>.</p>')
+        if self.scheduler_running is False:
+            note = ('<p class="mlops-warn">The scheduler is not running, so this will not run until you '
+                    'start it: <span class="mlops-mono">%mlops scheduler start</span>.</p>')
+        elif self.scheduler_running:
+            note = '<p class="mlops-muted">The scheduler is running: this schedule is picked up within seconds.</p>'
+        else:
+            note = ('<p class="mlops-muted">Runs while the scheduler daemon runs: '
+                    '<span class="mlops-mono">%mlops scheduler start</span>.</p>')
         return html.card(f"Schedule {self.id}", state, [("", html.kv_table(rows) + note)])
 
     def __repr__(self) -> str:
-        return (f"Schedule {self.id}: {self.kind} {self.target} {self.trigger}, next run "
+        text = (f"Schedule {self.id}: {self.kind} {self.target} {self.trigger}, next run "
                 f"{_when(self.next_run_at)}, last {self.last_status or 'never run'}")
+        if self.scheduler_running is False:
+            text += "\n  the scheduler is not running: start it with `mlops scheduler start`"
+        return text
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,8 @@ class Scheduler:
             row.spec, row.target, row.enabled = spec, target, True
             s.flush()
             self.ws.audit_log.append(s, action, target, {"schedule": sid, "kind": kind, "spec": spec})
-            return self._entity(s, row)
+            entity = self._entity(s, row)
+        return self._with_daemon_state(entity)
 
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
                 since: Any = None, cron: str | None = None, timezone: str | None = None) -> Schedule:
@@ -132,7 +133,8 @@ class Scheduler:
             row = s.get(orm.Schedule, schedule)
             if row is None:
                 self._not_found(s, schedule)
-            return self._entity(s, row)
+            entity = self._entity(s, row)
+        return self._with_daemon_state(entity)
 
     def remove(self, schedule: str) -> None:
         """Delete the schedule (its runs stay, for the record). A running daemon drops it within
@@ -198,6 +200,13 @@ class Scheduler:
         return control.status(self.ws)
 
     # -- helpers -----------------------------------------------------------------------------
+    def _with_daemon_state(self, schedule: Schedule) -> Schedule:
+        from dataclasses import replace
+
+        from . import control
+
+        return replace(schedule, scheduler_running=control.is_running(self.ws.home))
+
     def enabled_count(self) -> int:
         from sqlalchemy import func, select
 
