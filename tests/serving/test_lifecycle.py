@@ -11,6 +11,7 @@ import time
 
 import cloudpickle
 import httpx
+import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -35,9 +36,8 @@ def test_deploy_returns_healthy_and_another_process_sees_it(sws):
     row = df.set_index("name").loc["life"]
     assert row["status"] == "running" and row["pid"] == ep.pid
     assert row["rss_mb"] > 0
-    assert other.endpoint("life").predict([[5, 70, 2]]).tolist() == \
-        sws.load("churn:1").predict(sws._test_data[0].head(0).reindex([0]).fillna(0)
-                                    .assign(tenure=5, monthly=70, support_calls=2)).tolist()
+    row = pd.DataFrame([[5.0, 70.0, 2.0]], columns=["tenure", "monthly", "support_calls"])
+    assert other.endpoint("life").predict(row).tolist() == sws.load("churn:1").predict(row).tolist()
 
 
 def test_a_killed_endpoint_shows_failed_never_running(sws):
