@@ -142,3 +142,11 @@ def test_a_request_over_the_timeout_gets_504_and_model_error(sws):
     with pytest.raises(smr.exceptions.ModelError) as e:
         smr.invoke_endpoint(EndpointName="timeout", Body="1,70,3", ContentType="text/csv")
     assert e.value.response["OriginalStatusCode"] == 504
+
+
+def test_process_settings_of_a_running_endpoint_cannot_change_silently(sws):
+    sws.deploy("churn:1", "fixed")
+    with pytest.raises(Exception, match="workers=2 .*needs a new process"):
+        sws.deploy("churn:2", "fixed", workers=2, strategy="ab", percent=10)
+    with pytest.raises(Exception, match="different token"):
+        sws.deploy("churn:2", "fixed", token="t", strategy="ab", percent=10)

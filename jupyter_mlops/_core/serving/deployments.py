@@ -119,6 +119,16 @@ class Serving:
         spec = self._variant_spec(ref, variant, endpoint)
         row = self._row(endpoint)
         if self._alive(row):
+            running = read_config(self._config_file(endpoint))
+            fixed = [("port", port, row["port"]), ("workers", workers, running.get("workers", 1))]
+            changed = [f"{k}={new!r} (it runs with {old!r})" for k, new, old in fixed
+                       if k == "port" and new is not None and new != old
+                       or k == "workers" and new != 1 and new != old]
+            if token and hashlib.sha256(token.encode()).hexdigest() != running.get("token_sha256"):
+                changed.append("a different token")
+            if changed:
+                raise InvalidInput(f"Endpoint {endpoint!r} is running; {', '.join(changed)} "
+                                   "needs a new process.", hint=f"stop({endpoint!r}) first.")
             return self._roll_out(endpoint, spec, strategy, percent, bake, guardrails, capture,
                                   timeout)
         if strategy == "shadow":
