@@ -119,6 +119,24 @@ def test_a_failing_job_is_recorded_as_failed_and_the_daemon_carries_on(ws, plugi
     assert set(_runs(ws, "sleep-healthy")["status"]) == {"succeeded"}
 
 
+def test_a_schedule_row_broken_by_hand_is_reported_and_the_others_run(ws, plugin, daemons):
+    from jupyter_mlops._core.store import orm
+
+    ws.scheduler.add("sleep", "fine", every="1s", options={"seconds": 0})
+    with ws.store.write() as s:
+        s.add(orm.Schedule(id="edited", kind="sleep", target="x", spec={"trigger": {"cron": "bogus"}}))
+        s.add(orm.Schedule(id="emptied", kind="sleep", target="y", spec=None))
+    daemons.start(ws)
+    assert wait_for(lambda: len(_runs(ws, "sleep-fine")) >= 2, 30)
+    log = (ws.home / "scheduler" / "scheduler.log").read_text()
+    assert "schedule edited has an unusable trigger {'cron': 'bogus'}" in log
+    assert "schedule emptied has an unusable trigger None" in log
+    assert log.count("schedule edited has an unusable trigger") == 1  # said once, not every sync
+    assert len(_runs(ws, "edited")) == 0 and len(_runs(ws, "emptied")) == 0
+    assert ws.schedules().loc["emptied", "trigger"] == "no trigger"
+    ws.unschedule("emptied")
+
+
 def test_runs_of_one_schedule_never_overlap(ws, plugin, daemons):
     """A job taking 1.5 s on a 1 s interval: each run starts after the previous one finished."""
     ws.scheduler.add("sleep", "slow", every="1s", options={"seconds": 1.5})

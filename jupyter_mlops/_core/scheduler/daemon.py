@@ -52,13 +52,16 @@ class Daemon:
         self._stopping = stopping or threading.Event()
 
     # -- life cycle ------------------------------------------------------------------------------
-    def run(self) -> None:
-        """Run until the ``stopping`` event is set (by SIGTERM or SIGINT, see :func:`main`)."""
+    def load(self) -> None:
+        """Mark the runs a killed daemon left behind, and read the schedules (errors end the start)."""
         log.info("scheduler loading schedules of %s", self.ws.home)
         interrupted = runner.mark_interrupted_runs(self.ws)
         if interrupted:
             log.warning("marked %d run(s) left running by a previous daemon as failed", interrupted)
         self.sync()
+
+    def serve(self) -> None:
+        """Run the schedules until the ``stopping`` event is set (by SIGTERM or SIGINT, see :func:`main`)."""
         if not self._stopping.is_set():  # a stop while loading: never start APScheduler
             self.scheduler.add_job(self._sync_safely, "interval", seconds=SYNC_SECONDS, id=_SYNC_JOB,
                                    name="sync schedules", executor="sync", misfire_grace_time=None)
@@ -85,12 +88,13 @@ class Daemon:
             rows = {r.id: r for r in s.execute(select(orm.Schedule).where(orm.Schedule.enabled.is_(True))).scalars()}
         for sid in [sid for sid in self._triggers if sid not in rows]:
             self._remove(sid)
-        self._events = {sid: r.spec["trigger"]["event"] for sid, r in rows.items() if triggers.is_event(r.spec["trigger"])}
+        specs = {sid: _trigger_of(row) for sid, row in rows.items()}
+        self._events = {sid: t["event"] for sid, t in specs.items() if t and triggers.is_event(t)}
         updates: dict[str, tuple[str, dt.datetime]] = {}
         for sid, row in rows.items():
-            key = json.dumps(row.spec.get("trigger"), sort_keys=True)
+            key = json.dumps(specs[sid], sort_keys=True)
             if self._triggers.get(sid) != key:
-                self._add(row, key)
+                self._add(row, specs[sid], key)
             if sid in self._events:
                 continue
             job = self.scheduler.get_job(sid)
@@ -103,27 +107,28 @@ class Daemon:
                 for sid, (key, upcoming) in updates.items():
                     row = s.get(orm.Schedule, sid)
                     # skip a schedule changed since it was read: its new next run comes next sync
-                    if row is not None and json.dumps(row.spec.get("trigger"), sort_keys=True) == key:
+                    if row is not None and json.dumps(_trigger_of(row), sort_keys=True) == key:
                         row.next_run_at = upcoming
 
-    def _add(self, row, key: str) -> None:
+    def _add(self, row, spec: dict | None, key: str) -> None:
         from ..errors import InvalidInput
 
-        if triggers.is_event(row.spec["trigger"]):
+        if spec and triggers.is_event(spec):
             previous = self._triggers.get(row.id)
             if previous and not triggers.is_event(json.loads(previous)):
                 self._remove(row.id, quiet=True)  # its time job, from before it waited for an event
             self._triggers[row.id] = key
-            log.info("loaded schedule %s (%s %s, %s)", row.id, row.kind, row.target,
-                     triggers.describe(row.spec["trigger"]))
+            log.info("loaded schedule %s (%s %s, %s)", row.id, row.kind, row.target, triggers.describe(spec))
             return
         try:
             created = utc(row.created_at)
-            trigger = triggers.build_trigger(row.spec["trigger"], created)
-            grace = int(triggers.period_seconds(row.spec["trigger"], created)) + 60
-        except (InvalidInput, KeyError, TypeError) as exc:
-            log.error("schedule %s has an unusable trigger %r: %s", row.id, row.spec.get("trigger"), exc)
-            self._triggers[row.id] = key  # do not log it again every sync
+            trigger = triggers.build_trigger(spec, created)
+            grace = int(triggers.period_seconds(spec, created)) + 60
+        except (InvalidInput, KeyError, TypeError, AttributeError) as exc:
+            # a row edited by hand: say so once (until it changes), keep running the others
+            log.error("schedule %s has an unusable trigger %r: %s", row.id, spec, exc)
+            self._remove(row.id, quiet=True)
+            self._triggers[row.id] = key
             return
         now = dt.datetime.now(dt.timezone.utc)
         first = utc(row.next_run_at) or trigger.get_next_fire_time(None, now)
@@ -132,7 +137,7 @@ class Daemon:
         verb = "rescheduled" if row.id in self._triggers else "loaded"
         self._triggers[row.id] = key
         log.info("%s schedule %s (%s %s, %s), next run %s", verb, row.id, row.kind, row.target,
-                 triggers.describe(row.spec["trigger"]), first.isoformat())
+                 triggers.describe(spec), first.isoformat())
 
     def _remove(self, sid: str, quiet: bool = False) -> None:
         from apscheduler.jobstores.base import JobLookupError
@@ -175,6 +180,12 @@ class Daemon:
         return job.next_run_time if job else None
 
 
+def _trigger_of(row) -> dict | None:
+    spec = row.spec if isinstance(row.spec, dict) else {}
+    trigger = spec.get("trigger")
+    return trigger if isinstance(trigger, dict) else None
+
+
 def main(log_file: str | None = None) -> int:
     """Entry point of ``python -m jupyter_mlops._core.scheduler [LOG_FILE]`` (and ``mlops scheduler
     start --foreground``): the workspace comes from the environment (``MLOPS_HOME`` etc.). The log
@@ -200,12 +211,19 @@ def main(log_file: str | None = None) -> int:
         return 3
     pid = os.getpid()
     try:
+        daemon = Daemon(ws, stopping)
+        daemon.load()
+        # The pid file is the sign of a started daemon (``control.start`` waits for it), so it is
+        # written once the schedules are loaded: a database that cannot be read fails the start.
         control.write_pid_file(paths, {"pid": pid, "create_time": psutil.Process(pid).create_time(),
                                        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
                                        "home": str(ws.home), "log": log_file or "stderr",
                                        "python": sys.executable})
-        Daemon(ws, stopping).run()
+        daemon.serve()
         return 0
+    except Exception:  # noqa: BLE001 - the reason goes to the log, which start() shows
+        log.exception("the scheduler stopped on an error")
+        return 1
     finally:
         control.remove_pid_file(paths, pid)
         lock.close()

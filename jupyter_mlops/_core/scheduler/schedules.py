@@ -249,8 +249,10 @@ class Scheduler:
                                                         orm.JobRun.status.in_(("succeeded", "violation")))
                                .order_by(orm.JobRun.id.desc()).limit(1)).scalar_one_or_none()
         window_end = ((done.result or {}).get("window") or {}).get("until") if done else None
+        spec = dict(row.spec) if isinstance(row.spec, dict) else {}
+        trigger = spec.get("trigger")
         return Schedule(id=row.id, kind=row.kind, target=row.target,
-                        trigger=triggers.describe(row.spec["trigger"]), spec=dict(row.spec),
+                        trigger=triggers.describe(trigger) if isinstance(trigger, dict) else "no trigger", spec=spec,
                         enabled=bool(row.enabled), created_at=utc(row.created_at),
                         next_run_at=utc(row.next_run_at), last_run_at=utc(row.last_run_at),
                         last_status=last.status if last else None,

@@ -174,6 +174,8 @@ def describe(spec: dict) -> str:
     if is_event(spec):
         return f"on {spec['event']}"
     if "seconds" in spec:
-        return f"every {spec['every']}"
+        return f"every {spec.get('every') or str(spec['seconds']) + 's'}"
+    if "cron" not in spec:
+        return f"unknown trigger {spec!r}"
     tz = spec.get("timezone")
     return f"cron {spec['cron']}" + (f" ({tz})" if tz and tz != "UTC" else "")
