@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import os
 import queue
+import random
 import threading
 import time
 import uuid
@@ -21,6 +22,12 @@ from typing import Any
 import orjson
 
 TEXT_ENCODINGS = {"text/csv": "CSV", "application/json": "JSON"}
+
+
+def _event_id() -> str:
+    """A random (version 4) UUID string, without uuid4()'s syscall per call."""
+    h = f"{random.getrandbits(128) & ~(0xF000 << 64) & ~(0xC << 60) | (0x4000 << 64) | (0x8 << 60):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _encoded(content_type: str, data: bytes) -> dict[str, Any]:
@@ -48,8 +55,7 @@ class CaptureWriter:
         self._tag = f"{os.getpid()}-{worker}-{uuid.uuid4().hex[:8]}"
         self.written = 0
         self._second = None
-        self._stamp = None
-        self._prefix = ""
+        self._prefix = self._hour = self._minute_second = ""
 
     def start(self) -> "CaptureWriter":
         self._thread.start()
@@ -69,6 +75,7 @@ class CaptureWriter:
     def _drain(self) -> None:
         touched = set()
         n = 0
+        encoded: dict[tuple[str, bytes], dict] = {}
         while True:
             try:
                 item = self.queue.get_nowait()
@@ -76,38 +83,45 @@ class CaptureWriter:
                 break
             variant, t, in_type, in_data, out_type, out_data, inference_id = item
             second = int(t)
-            if second != self._second:  # the hour folder and time prefix change once a second
+            if second != self._second:  # the folder and time prefix change once a second
                 self._second = second
-                self._stamp = dt.datetime.fromtimestamp(second, dt.timezone.utc)
-                self._prefix = self._stamp.strftime("%Y-%m-%dT%H:%M:%S")
-            meta = {"eventId": str(uuid.uuid4()),
+                stamp = dt.datetime.fromtimestamp(second, dt.timezone.utc)
+                self._prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S")
+                self._hour = stamp.strftime("%Y/%m/%d/%H")
+                self._minute_second = stamp.strftime("%M-%S")
+            meta = {"eventId": _event_id(),
                     "inferenceTime": f"{self._prefix}.{int((t - second) * 1000):03d}Z"}
             if inference_id:
                 meta["inferenceId"] = inference_id
+            out_key = (out_type, out_data)
+            out = encoded.get(out_key)  # identical answers (e.g. class labels) encode once
+            if out is None:
+                out = encoded[out_key] = {**_encoded(out_type, out_data), "mode": "OUTPUT"}
             record = {"captureData": {
                 "endpointInput": {**_encoded(in_type, in_data), "mode": "INPUT"},
-                "endpointOutput": {**_encoded(out_type, out_data), "mode": "OUTPUT"}},
+                "endpointOutput": out},
                 "eventMetadata": meta, "eventVersion": "0"}
-            fh = self._file(variant, self._stamp)
+            fh = self._file(variant)
             fh.write(orjson.dumps(record) + b"\n")
             touched.add(fh)
             self.written += 1
             n += 1
-            if n % 128 == 0:
+            if n % 256 == 0:
                 time.sleep(0)  # let the event loop thread take the GIL between short batches
+                if len(encoded) > 1024:
+                    encoded.clear()
         for fh in touched:
             fh.flush()
 
-    def _file(self, variant: str, stamp: dt.datetime):
-        hour = stamp.strftime("%Y/%m/%d/%H")
-        key = (variant, hour)
+    def _file(self, variant: str):
+        key = (variant, self._hour)
         fh = self._files.get(key)
         if fh is None:
             for old in [k for k in self._files if k[0] == variant]:
                 self._files.pop(old).close()
-            folder = self.directory / variant / hour
+            folder = self.directory / variant / self._hour
             folder.mkdir(parents=True, exist_ok=True)
-            fh = self._files[key] = open(folder / f"{stamp:%M-%S}-{self._tag}.jsonl", "ab")
+            fh = self._files[key] = open(folder / f"{self._minute_second}-{self._tag}.jsonl", "ab")
         return fh
 
     def close(self, timeout: float = 5.0) -> None:

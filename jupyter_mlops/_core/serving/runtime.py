@@ -58,6 +58,7 @@ class Runtime:
         self.capture: CaptureWriter | None = None
         self._loaded: dict[tuple, LoadedVariant] = {}
         self._mtime = None
+        self._last_read = 0.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.started_at = time.time()
@@ -86,12 +87,16 @@ class Runtime:
     # -- applying configs --------------------------------------------------------------------
     def poll(self) -> bool:
         try:
-            mtime = self.config_file.stat().st_mtime_ns
+            st = self.config_file.stat()
         except FileNotFoundError:
             return False
-        if mtime == self._mtime:
+        # the file is replaced, not edited: a new inode or size shows a change even when two
+        # writes fall in the same mtime tick; a re-read every second covers the rest
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if key == self._mtime and time.monotonic() - self._last_read < 1.0:
             return False
-        self._mtime = mtime
+        self._mtime = key
+        self._last_read = time.monotonic()
         config = read_config(self.config_file)
         generation = int(config.get("generation", 0))
         if self.live is not None and generation <= self.live.generation:
