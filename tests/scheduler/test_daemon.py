@@ -37,6 +37,9 @@ def test_start_status_stop_by_pid(ws, daemons):
     assert pid_gone(pid)
     assert not (ws.home / "scheduler" / "scheduler.pid").exists()
     assert "scheduler stopped" in (ws.home / "scheduler" / "scheduler.log").read_text()
+    entries = ws.audit("scheduler")
+    assert entries["action"].tolist() == ["scheduler-start", "scheduler-stop"]
+    assert [d["pid"] for d in entries["details"]] == [pid, pid] and entries["details"].iloc[1]["how"] == "SIGTERM"
 
 
 def test_the_daemon_survives_the_process_that_started_it(ws, daemons):

@@ -176,6 +176,7 @@ def start(ws, timeout: float = 30) -> SchedulerStatus:
     while time.monotonic() < deadline:
         info = read_pid_file(paths)
         if info and info.get("pid") == proc.pid:
+            ws.audit_log.record("scheduler-start", "scheduler", {"pid": proc.pid, "log": str(paths.log_file)})
             return _status(ws)
         if proc.poll() is not None:
             _CHILDREN.pop(proc.pid, None)
@@ -195,6 +196,7 @@ def stop(ws, timeout: float = 30) -> SchedulerStatus:
     info = read_pid_file(Paths.of(ws.home)) or {}
     how = _terminate(pid, info.get("create_time"), timeout)
     remove_pid_file(Paths.of(ws.home), pid)
+    ws.audit_log.record("scheduler-stop", "scheduler", {"pid": pid, "how": how})
     return _status(ws, note=f"stopped pid {pid} ({how})")
 
 
