@@ -160,3 +160,21 @@ def test_mixed_types_use_the_dataframe_path_and_check_categories(mixed_endpoint)
                          json={"dataframe_records": [{"tenure": 3, "plan": "platinum"}]})
     assert unknown.status_code == 500  # the model itself refuses an unseen category
     assert "platinum" in unknown.json()["message"]
+
+
+def test_a_client_that_stops_mid_body_gets_408_and_others_are_served(tmp_path, module_ws):
+    import socket
+
+    X, y = module_ws._test_data
+    spec = variant_spec(tmp_path / "art", module_ws.load("churn:1"), X, y, name="churn-v1")
+    ep = start_endpoint(tmp_path, "slowloris", [spec], request_timeout_s=0.5)
+    try:
+        with socket.create_connection(("127.0.0.1", ep.port), timeout=10) as s:
+            s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                      b"Content-Length: 100\r\n\r\n1,70,")
+            assert httpx.post(f"{ep.url}/invocations", content=b"1,70,3",
+                              headers={"content-type": "text/csv"}).status_code == 200
+            answer = s.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 408")
+    finally:
+        ep.stop()
