@@ -98,6 +98,12 @@ def test_a_schedule_with_a_bad_trigger_is_never_stored(ws):
         ws.scheduler.add("monitor", "churn", every="soon")
     with pytest.raises(InvalidInput, match="Unknown job kind 'nightly'. Known kinds: .*monitor"):
         ws.scheduler.add("nightly", "churn", every="1h")
+    with pytest.raises(InvalidInput, match="plain JSON values"):
+        ws.scheduler.add("monitor", "churn", every="1h", options={"model": object()})
+    with pytest.raises(InvalidInput, match="may not contain 'trigger'"):
+        ws.scheduler.add("monitor", "churn", every="1h", options={"trigger": {"every": "1s"}})
+    with pytest.raises(InvalidInput, match="not an event name"):
+        ws.scheduler.add("monitor", "churn", on_event="drift churn")
     assert len(ws.schedules()) == 0
 
 

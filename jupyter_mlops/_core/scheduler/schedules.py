@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from typing import Any
 
 from ..errors import EndpointNotFound, InvalidInput, ScheduleNotFound
-from ..names import validate_name
+from ..names import validate_name, validate_text
 from . import kinds, triggers
 from .entities import Schedule, SchedulerStatus
 
@@ -89,8 +90,16 @@ class Scheduler:
         from ..store import orm
 
         kinds.check_kind(kind)
+        validate_text(target, "schedule target", max_len=256)
         trigger = triggers.make_spec(every=every, cron=cron, timezone=timezone, event=on_event)
-        spec = {"trigger": trigger, **(options or {})}
+        options = dict(options or {})
+        if "trigger" in options:
+            raise InvalidInput("options may not contain 'trigger': give every=, cron= or on_event= instead.")
+        try:
+            json.dumps(options, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"Schedule options must be plain JSON values (they are stored in the database): {exc}.") from None
+        spec = {"trigger": trigger, **options}
         sid = id or schedule_id(kind, target)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", sid):
             raise InvalidInput(f"Schedule id {sid!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-'.")
