@@ -155,7 +155,8 @@ def status(ws) -> SchedulerStatus:
 
 
 def start(ws, timeout: float = 30) -> SchedulerStatus:
-    """Start the daemon and return once it holds the lock and has written its pid file."""
+    """Start the daemon; returns once it holds the lock and has loaded the schedules (it writes its
+    pid file then). Raises ``SchedulerError`` with the end of its log if it exits instead."""
     current = _status(ws)
     if current.running:
         raise SchedulerError(f"The scheduler of {ws.home} is already running (pid {current.pid}).",
@@ -164,8 +165,11 @@ def start(ws, timeout: float = 30) -> SchedulerStatus:
     paths.folder.mkdir(parents=True, exist_ok=True)
     ws.store.migrate()  # create the schema here, where errors reach the caller, not the log
     env = {**os.environ, **ws.environment()}
-    package_root = str(Path(__file__).resolve().parents[3])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    package_root = Path(__file__).resolve().parents[3]
+    if package_root.name not in ("site-packages", "dist-packages"):
+        # a source checkout this process imported us from (e.g. the notebook's folder): the
+        # daemon must import the same code; never put site-packages ahead of the standard library
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), env.get("PYTHONPATH")) if p)
     log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
     with open(paths.log_file, "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler", str(paths.log_file)], env=env,
