@@ -97,6 +97,16 @@ def test_check_on_given_data_reports_violations_and_drift(mws):
     assert rep.constraint_violations()["violations"] == rep.violations
 
 
+def test_quality_joins_labels_by_position_or_by_index(mws):
+    new_X, new_y = churn_frame(400, 8, shift=0.5)
+    by_position = mws.quality("churn:1", ground_truth=new_y, data=new_X)
+    some = new_y.iloc[100:300]  # labels for rows 100..299 only, keyed by the window's index
+    by_index = mws.quality("churn:1", ground_truth=some, data=new_X)
+    preds = mws.load("churn:1").predict(new_X.iloc[100:300])
+    assert by_position.n == 400 and by_index.n == 200
+    assert by_index.metrics["accuracy"] == pytest.approx(skm.accuracy_score(some, preds))
+
+
 def test_drift_takes_frames_or_a_model_ref_as_reference(mws):
     X, y = mws._train
     mws.baseline("churn:1", X, target=y)

@@ -418,7 +418,10 @@ def _as_class_labels(preds, classes):
 
 
 def _join_labels(window, ground_truth):
-    """(labels, positions of the window rows they belong to, or None for all rows in order)."""
+    """(labels, positions of the window rows they belong to, or None for all rows in order).
+
+    Ground truth joins by ``inference_id`` (a DataFrame with that column, or a dict id -> label),
+    by index (a Series labelling some of the window's rows), or by position (same length)."""
     import numpy as np
     import pandas as pd
 
@@ -435,7 +438,17 @@ def _join_labels(window, ground_truth):
         if len(keep) < 2:
             raise InsufficientData(f"Only {len(keep)} of {len(window)} window rows have ground truth (joined by inference_id).")
         return np.asarray([lookup[ids[i]] for i in keep], dtype=object), keep
-    labels = np.asarray(ground_truth.iloc[:, 0] if isinstance(ground_truth, pd.DataFrame) else ground_truth)
+    if isinstance(ground_truth, pd.DataFrame):
+        ground_truth = ground_truth.iloc[:, 0]
+    if isinstance(ground_truth, pd.Series) and not ground_truth.index.equals(window.index) \
+            and ground_truth.index.isin(window.index).all() and window.index.is_unique:
+        # labels for some rows, keyed by the window's index
+        keep = window.index.get_indexer(ground_truth.index)
+        if len(keep) < 2:
+            raise InsufficientData(f"Only {len(keep)} window rows have ground truth (joined by index).")
+        order = np.argsort(keep, kind="stable")
+        return ground_truth.to_numpy()[order], keep[order]
+    labels = np.asarray(ground_truth)
     if len(labels) != len(window):
         raise InvalidInput(f"{len(labels)} labels for {len(window)} window rows.",
                            hint="Join by inference id: pass a DataFrame with columns inference_id and label.")
