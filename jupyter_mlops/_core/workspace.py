@@ -311,6 +311,10 @@ class Workspace:
         """Whether the daemon runs (pid, since when, log file) and how many schedules it has."""
         return self.scheduler.status()
 
+    def scheduler_log(self, lines: int = 50) -> str:
+        """The last ``lines`` lines of the daemon's log (runs started and finished, errors)."""
+        return self.scheduler.log(lines)
+
     # -- policy storage ------------------------------------------------------------------------
     def _current_policy(self) -> Policy:
         from .store import orm

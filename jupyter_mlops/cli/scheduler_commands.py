@@ -1,5 +1,5 @@
 """Scheduler commands: monitor, schedules, unschedule, runs, and the daemon
-(``mlops scheduler start|stop|status``)."""
+(``mlops scheduler start|stop|status|log``)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,14 @@ def scheduler_start(ctx, foreground):
 def scheduler_stop(ctx, timeout):
     """Stop the daemon: SIGTERM, then SIGKILL after --timeout seconds."""
     emit(ctx, workspace(ctx).stop_scheduler(timeout=timeout))
+
+
+@scheduler_group.command("log")
+@click.option("--lines", "-n", type=int, default=50, show_default=True, help="how many lines from the end")
+@click.pass_context
+def scheduler_log(ctx, lines):
+    """The end of the daemon's log: schedules loaded, runs started and finished, errors."""
+    click.echo(workspace(ctx).scheduler_log(lines))
 
 
 @scheduler_group.command("status")

@@ -1,5 +1,5 @@
-"""Scheduler verbs: monitor, schedules, unschedule, runs, scheduler start|stop|status. Each body is
-one Workspace call."""
+"""Scheduler verbs: monitor, schedules, unschedule, runs, scheduler start|stop|status|log. Each body
+is one Workspace call."""
 
 from __future__ import annotations
 
@@ -45,15 +45,19 @@ def runs(view, args):
 
 
 @verb("scheduler")
-@argument("action", choices=["start", "stop", "status"], nargs="?", default="status",
-          help="start the daemon (detached, one per workspace), stop it, or show its status")
+@argument("action", choices=["start", "stop", "status", "log"], nargs="?", default="status",
+          help="start the daemon (detached, one per workspace), stop it, show its status or its log")
 @argument("--timeout", type=float, default=30, help="stop: seconds before SIGTERM becomes SIGKILL")
+@argument("--lines", "-n", type=int, default=50, help="log: how many lines from the end")
 def scheduler(view, args):
-    """The daemon that runs the schedules: start, stop or status."""
+    """The daemon that runs the schedules: start, stop, status or log."""
     if args.action == "start":
         return view.ws.start_scheduler()
     if args.action == "stop":
         return view.ws.stop_scheduler(timeout=args.timeout)
+    if args.action == "log":
+        print(view.ws.scheduler_log(args.lines))
+        return None
     return view.ws.scheduler_status()
 
 

@@ -41,7 +41,7 @@ def cli(*args, ok=True):
     return result
 
 
-def test_magics_map_to_the_api(shell, ws, served, plugin):
+def test_magics_map_to_the_api(shell, ws, served, plugin, capsys):
     mlops = lambda line: shell.run_line_magic("mlops", line)  # noqa: E731
     sched = mlops('monitor churn --cron "0 3 * * 1-5" --timezone UTC --on-violation retrain '
                   "--webhook http://127.0.0.1:9/hook --since 2h")
@@ -60,6 +60,10 @@ def test_magics_map_to_the_api(shell, ws, served, plugin):
 
         assert wait_for(lambda: len(mlops("runs sleep-tick")) >= 1, 20)
         assert set(mlops("runs --limit 1").columns) >= {"schedule", "status", "started", "finished", "result"}
+        capsys.readouterr()
+        assert mlops("scheduler log -n 3") is None
+        printed = capsys.readouterr().out.strip().splitlines()
+        assert len(printed) == 3 and all(f"[pid {started.pid}]" in line for line in printed)
     finally:
         stopped = mlops("scheduler stop --timeout 10")
         kill_by_pid(started.pid)
@@ -83,6 +87,7 @@ def test_cli_maps_to_the_api(ws, served, home):
         status = json.loads(cli("--json", "scheduler", "status").output)
         assert status["pid"] == started["pid"] and status["schedules"] == 1
         assert f"pid {started['pid']}" in cli("scheduler").output
+        assert "scheduler started with 1 schedule(s)" in cli("scheduler", "log").output
         refused = cli("scheduler", "start", ok=False)
         assert refused.exit_code == 1 and "SchedulerError: The scheduler" in refused.output
     finally:
@@ -94,5 +99,7 @@ def test_cli_maps_to_the_api(ws, served, home):
     cli("unschedule", "monitor-churn")
     bad = cli("unschedule", "monitor-churn", ok=False)
     assert bad.exit_code == 1 and "ScheduleNotFound" in bad.output
+    with pytest.raises(InvalidInput, match="lines must be"):
+        ws.scheduler_log(0)
     bad = cli("monitor", "churn", "--cron", "0 3 * *", ok=False)
     assert bad.exit_code == 1 and "has 4 fields" in bad.output

@@ -238,6 +238,14 @@ def _wait_gone(pid: int, create_time: float | None, timeout: float) -> bool:
             time.sleep(0.05)
 
 
+def log_tail(ws, lines: int = 50) -> str:
+    """The end of the daemon's log file (a foreground daemon logs to its own stderr instead)."""
+    path = Paths.of(ws.home).log_file
+    if not path.exists():
+        return f"(no scheduler log yet at {path}: start the scheduler with `mlops scheduler start`)"
+    return _log_tail(path, max(0, path.stat().st_size - 200 * lines - 4096), lines)
+
+
 def _log_tail(path: Path, offset: int = 0, lines: int = 15) -> str:
     try:
         with open(path, "rb") as f:

@@ -208,6 +208,13 @@ class Scheduler:
 
         return control.status(self.ws)
 
+    def log(self, lines: int = 50) -> str:
+        from . import control
+
+        if not isinstance(lines, int) or lines < 1:
+            raise InvalidInput(f"lines must be a whole number >= 1, got {lines!r}.")
+        return control.log_tail(self.ws, lines)
+
     # -- helpers -----------------------------------------------------------------------------
     def _with_daemon_state(self, schedule: Schedule) -> Schedule:
         from dataclasses import replace
