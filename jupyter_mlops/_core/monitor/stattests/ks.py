@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._ecdf import merged_counts, run_ends
+from ._ecdf import count_le, merged_counts, run_ends
 from .base import StatTest, TestResult, sorted_finite
 
 MAX_EXACT_N = 10_000  # scipy's MAX_AUTO_N
@@ -26,7 +26,7 @@ FAR_TAIL_NX2 = 14.0  # n * D^2 beyond which every p-value here is < 2 exp(-28) =
 def ks_statistic_from_sorted(ref_sorted: np.ndarray, cur_sorted: np.ndarray) -> float:
     a, b = ref_sorted, cur_sorted
     n1, n2 = a.size, b.size
-    le_b = np.searchsorted(a, b, side="right")  # #reference <= each current value
+    le_b = count_le(a, b)  # #reference <= each current value
     if _has_ties(a, b, le_b):
         merged, ref_le, cur_le = merged_counts(a, b)
         last = run_ends(merged)
