@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from jupyter_mlops._core.monitor.baseline import make_baseline, profile_from_statistics

@@ -21,8 +21,8 @@ from .baseline import make_baseline, profile_from_statistics
 from .columns import as_frame
 from .profile import ReferenceProfile
 from .reports.monitoring import Baseline, MonitoringReport
-
-CAPTURE_META = ("prediction", "inference_id", "event_id", "time", "variant")
+from .window import (CAPTURE_META, as_class_labels, as_labels, features_of, join_labels, model_metrics,
+                     problem_type, to_parquet)
 SAMPLE_ROWS = 5000
 LABEL = "__label__"
 
@@ -44,7 +44,7 @@ class Monitoring:
             labels = df[target].to_numpy()
             df = df.drop(columns=[target])
         else:
-            labels = None if target is None else _array(target, len(df), "target")
+            labels = None if target is None else as_labels(target, len(df), "target")
         if len(df) < 2:
             raise InsufficientData(f"A baseline needs at least 2 rows; got {len(df)}.")
         mv = self.ws.get(ref)
@@ -52,7 +52,7 @@ class Monitoring:
         statistics, constraints, profile = make_baseline(df, labels, model)
         extra: dict[str, Any] = {"n_rows": len(df), "metrics": dict(mv.metrics or {})}
         if labels is not None:
-            extra["metrics"].update(_model_metrics(model, df, labels, mv.signature))
+            extra["metrics"].update(model_metrics(model, df, labels, mv.signature))
         return self.store_baseline(mv.ref, statistics, constraints, profile, df, labels, extra)
 
     def store_baseline(self, ref: str, statistics: dict, constraints: dict, profile: ReferenceProfile | None,
@@ -75,7 +75,7 @@ class Monitoring:
             sample = sample.iloc[pos].reset_index(drop=True)
             if labels is not None:
                 sample[LABEL] = np.asarray(labels)[pos]
-            extra["sample_sha256"] = arts.put_bytes(_parquet(sample))
+            extra["sample_sha256"] = arts.put_bytes(to_parquet(sample))
         with self.ws.store.write() as s:
             _, mv = self.ws.registry._resolve(s, ref)
             row = orm.Baseline(model_version_id=mv.id, statistics=statistics, constraints=constraints, extra=extra)
@@ -235,8 +235,8 @@ class Monitoring:
         mv = self.ws.get(ref)
         model = self.ws.load(ref)
         base = self._baseline_metrics(ref, mv)
-        features = _features(window, model, endpoint)
-        kind = _problem_type(model, mv.signature)
+        features = features_of(window, model, endpoint)
+        kind = problem_type(model, mv.signature)
         if ground_truth is None:
             if kind != "classification" or not hasattr(model, "predict_proba") or len(getattr(model, "classes_", [])) != 2:
                 raise InvalidInput("Without ground truth, performance can only be estimated for binary classifiers "
@@ -247,12 +247,12 @@ class Monitoring:
                 sample = self.baseline_sample(self.get_baseline(ref))
                 if LABEL in sample.columns:
                     ref_labels = (sample[LABEL].to_numpy() == model.classes_[1]).astype(int)
-                    ref_proba = model.predict_proba(_features(sample.drop(columns=[LABEL]), model, None))
+                    ref_proba = model.predict_proba(features_of(sample.drop(columns=[LABEL]), model, None))
             except (BaselineNotFound, MonitorError):
                 pass
             return estimate_quality(proba, baseline=base, thresholds=thresholds, tolerance=tolerance,
                                     reference_proba=ref_proba, reference_labels=ref_labels, target=target)
-        labels, keep = _join_labels(window, ground_truth)
+        labels, keep = join_labels(window, ground_truth)
         feats = features.iloc[keep] if keep is not None else features
         if endpoint and "prediction" in window.columns and window["prediction"].notna().all() \
                 and not isinstance(window["prediction"].iloc[0], (list, tuple)):
@@ -263,8 +263,8 @@ class Monitoring:
         score = model.predict_proba(feats) if kind == "classification" and hasattr(model, "predict_proba") else None
         classes = list(getattr(model, "classes_", [])) or None
         if classes is not None:
-            preds = _as_class_labels(preds, classes)
-            labels = _as_class_labels(labels, classes)
+            preds = as_class_labels(preds, classes)
+            labels = as_class_labels(labels, classes)
         return evaluate_quality(labels, preds, kind=kind, y_score=score, classes=classes, baseline=base,
                                 thresholds=thresholds, tolerance=tolerance, target=target, n_window=len(window))
 
@@ -287,10 +287,10 @@ class Monitoring:
             labels = df[target].to_numpy()
             df = df.drop(columns=[target])
         else:
-            labels = _array(target, len(df), "target")
+            labels = as_labels(target, len(df), "target")
         mv = self.ws.get(ref)
         model = self.ws.load(mv.ref)
-        preds = model.predict(_features(df, model, None))
+        preds = model.predict(features_of(df, model, None))
         baseline_values = None
         try:
             baseline = self.get_baseline(mv.ref)
@@ -301,7 +301,7 @@ class Monitoring:
                 sample = self.baseline_sample(baseline)
                 if LABEL in sample.columns and facet in sample.columns:
                     b_df = sample.drop(columns=[LABEL])
-                    b_rep = compute_bias(b_df, sample[LABEL].to_numpy(), facet, model.predict(_features(b_df, model, None)),
+                    b_rep = compute_bias(b_df, sample[LABEL].to_numpy(), facet, model.predict(features_of(b_df, model, None)),
                                          facet_value=facet_value, label_value=label_value)
                     baseline_values = {facet: b_rep.groups}
                     self._update_extra(baseline, bias={**stored, facet: {"label_value": _plain(label_value), "groups": b_rep.groups}})
@@ -341,10 +341,10 @@ class Monitoring:
             raise InvalidInput("Concept drift needs ground truth (or a stream of errors/scores).")
         ref, endpoint, window = self.resolve(target, data, since)
         model = self.ws.load(ref)
-        labels, keep = _join_labels(window, ground_truth)
+        labels, keep = join_labels(window, ground_truth)
         rows = window.iloc[keep] if keep is not None else window
-        preds = model.predict(_features(rows, model, endpoint))
-        kind = _problem_type(model, self.ws.get(ref).signature)
+        preds = model.predict(features_of(rows, model, endpoint))
+        kind = problem_type(model, self.ws.get(ref).signature)
         if kind == "classification":
             errors = (np.asarray(preds).astype(str) != np.asarray(labels).astype(str)).astype(float)
         else:
@@ -354,7 +354,7 @@ class Monitoring:
                                     kind="error" if kind == "classification" else "absolute error")
 
 
-# -- helpers -----------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------
 
 def _iso(t) -> str:
     if t is None:
@@ -366,104 +366,3 @@ def _iso(t) -> str:
 
 def _plain(v):
     return v.item() if hasattr(v, "item") else v
-
-
-def _array(values, n: int, what: str):
-    import numpy as np
-
-    arr = np.asarray(values)
-    if arr.ndim != 1 or len(arr) != n:
-        raise InvalidInput(f"{what} has {len(arr) if arr.ndim else 1} values for {n} rows of data.")
-    return arr
-
-
-def _parquet(df) -> bytes:
-    buf = io.BytesIO()
-    df.columns = [str(c) for c in df.columns]
-    df.to_parquet(buf, index=False)
-    return buf.getvalue()
-
-
-def _features(window, model, endpoint):
-    cols = getattr(model, "feature_names_in_", None)
-    if cols is not None:
-        missing = [c for c in cols if c not in window.columns]
-        if missing:
-            raise InvalidInput(f"The data lacks the model's features: {', '.join(map(str, missing))}.")
-        return window[list(cols)]
-    return window.drop(columns=[c for c in CAPTURE_META if c in window.columns]) if endpoint else window
-
-
-def _problem_type(model, signature: dict | None) -> str:
-    if getattr(model, "classes_", None) is not None:
-        return "classification"
-    kind = ((signature or {}).get("output") or {}).get("kind")
-    return "classification" if kind == "classification" else "regression"
-
-
-def _as_class_labels(preds, classes):
-    import numpy as np
-
-    # captured predictions come back as JSON numbers or strings: map them onto the model's classes
-    cls = np.asarray(classes)
-    lookup = {str(c): c for c in classes}
-    out = []
-    for p in np.asarray(preds, dtype=object):
-        key = str(int(p)) if isinstance(p, float) and p.is_integer() else str(p)
-        out.append(lookup.get(key, p))
-    try:
-        return np.asarray(out, dtype=cls.dtype)
-    except (TypeError, ValueError):
-        return np.asarray(out, dtype=object)
-
-
-def _join_labels(window, ground_truth):
-    """(labels, positions of the window rows they belong to, or None for all rows in order).
-
-    Ground truth joins by ``inference_id`` (a DataFrame with that column, or a dict id -> label),
-    by index (a Series labelling some of the window's rows), or by position (same length)."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(ground_truth, dict):
-        ground_truth = pd.DataFrame({"inference_id": list(ground_truth), "label": list(ground_truth.values())})
-    if isinstance(ground_truth, pd.DataFrame) and "inference_id" in ground_truth.columns:
-        if "inference_id" not in window.columns:
-            raise InvalidInput("The ground truth is keyed by inference_id but the window has no inference ids.",
-                               hint="Send InferenceId with requests, or pass labels in window order.")
-        label_col = next(c for c in ground_truth.columns if c != "inference_id")
-        lookup = dict(zip(ground_truth["inference_id"].astype(str), ground_truth[label_col]))
-        ids = window["inference_id"].astype(str).to_numpy()
-        keep = np.flatnonzero([i in lookup for i in ids])
-        if len(keep) < 2:
-            raise InsufficientData(f"Only {len(keep)} of {len(window)} window rows have ground truth (joined by inference_id).")
-        return np.asarray([lookup[ids[i]] for i in keep], dtype=object), keep
-    if isinstance(ground_truth, pd.DataFrame):
-        ground_truth = ground_truth.iloc[:, 0]
-    if isinstance(ground_truth, pd.Series) and not ground_truth.index.equals(window.index) \
-            and ground_truth.index.isin(window.index).all() and window.index.is_unique:
-        # labels for some rows, keyed by the window's index
-        keep = window.index.get_indexer(ground_truth.index)
-        if len(keep) < 2:
-            raise InsufficientData(f"Only {len(keep)} window rows have ground truth (joined by index).")
-        order = np.argsort(keep, kind="stable")
-        return ground_truth.to_numpy()[order], keep[order]
-    labels = np.asarray(ground_truth)
-    if len(labels) != len(window):
-        raise InvalidInput(f"{len(labels)} labels for {len(window)} window rows.",
-                           hint="Join by inference id: pass a DataFrame with columns inference_id and label.")
-    return labels, None
-
-
-def _model_metrics(model, df, labels, signature) -> dict:
-    from .modelquality import classification_metrics, regression_metrics
-
-    try:
-        X = _features(df, model, None)
-        preds = model.predict(X)
-        if _problem_type(model, signature) == "classification":
-            score = model.predict_proba(X) if hasattr(model, "predict_proba") else None
-            return classification_metrics(labels, preds, score, list(getattr(model, "classes_", [])) or None)[0]
-        return regression_metrics(labels, preds)
-    except Exception:  # a model that cannot score its own baseline data keeps the registered metrics
-        return {}

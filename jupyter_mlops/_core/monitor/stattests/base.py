@@ -75,8 +75,6 @@ def sorted_finite(values: Any) -> np.ndarray:
 
 def aligned_counts(reference: Any, current: Any) -> tuple[np.ndarray, np.ndarray, list]:
     """Counts of each category in both samples over the union of their categories (missing left out)."""
-    import pandas as pd
-
     r_values, r_counts = category_counts(reference)
     c_values, c_counts = category_counts(current)
     return merge_counts(r_values, r_counts, c_values, c_counts)
