@@ -27,6 +27,7 @@ from ._core.errors import (
     PipelineError,
     PolicyViolation,
     RegistryError,
+    ScheduleNotFound,
     SchedulerError,
     ServingError,
     StoreError,
@@ -67,6 +68,7 @@ __all__ = [
     "InsufficientData",
     "PipelineError",
     "SchedulerError",
+    "ScheduleNotFound",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
