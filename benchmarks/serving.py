@@ -237,7 +237,6 @@ def main() -> int:
     parser.add_argument("--loadgen", choices=["auto", "wrk", "httpx"], default="auto")
     args = parser.parse_args()
 
-    import numpy as np
     import pandas as pd
     import sklearn
     from sklearn.datasets import make_classification

@@ -9,7 +9,6 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import (LinearRegression, LogisticRegression, Ridge, RidgeClassifier,
                                   SGDClassifier)
 
-from jupyter_mlops._core.errors import PayloadError  # noqa: F401  (the error tree is importable)
 from jupyter_mlops._core.modelio import dump_model
 from jupyter_mlops._core.serving.fastpath import linear_predictor, verified
 from jupyter_mlops._core.serving.schema import Table

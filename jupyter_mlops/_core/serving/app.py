@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import time
 import uuid
-from typing import Any
 from urllib.parse import unquote
 
 import numpy as np

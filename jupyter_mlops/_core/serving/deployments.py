@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,9 @@ from ..names import validate_name
 from . import process
 from .config import (DEFAULT_MAX_PAYLOAD, config_path, endpoint_dir, locked, new_config,
                      production_weights, push_history, read_config, updating, write_config)
-from .controller import finish_rollback, weights_for_step
+from .controller import finish_rollback
 from .results import Endpoint
+from .rollouts import plan_deploy
 
 STRATEGIES = (None, "ab", "canary", "linear", "blue_green", "shadow")
 
@@ -179,81 +179,9 @@ class Serving:
     def _roll_out(self, endpoint, spec, strategy, percent, bake, guardrails, capture,
                   timeout) -> Endpoint:
         file = self._config_file(endpoint)
-        new = spec["name"]
         with updating(file) as config:
-            names = [v["name"] for v in config["variants"]]
-            if new in names:
-                existing = next(v for v in config["variants"] if v["name"] == new)
-                if existing.get("weight", 0) > 0 or existing.get("role") == "shadow":
-                    raise InvalidInput(f"Variant {new!r} is already on endpoint {endpoint!r}.",
-                                       hint="Use traffic() to change its weight, or pass "
-                                            "variant='another-name'.")
-                config["variants"] = [v for v in config["variants"] if v["name"] != new]
-            rollout = config.get("rollout")
-            if rollout and rollout.get("status") == "baking":
-                raise InvalidInput(f"Endpoint {endpoint!r} is in the middle of a "
-                                   f"{rollout['strategy']} rollout of {rollout['variant']}.",
-                                   hint="Wait for it, or rollback() first.")
-            push_history(config, f"deploy {spec['ref']} ({strategy or 'replace'})")
-            # captured rows of a variant are read back with its signature, even once it is gone
-            config.setdefault("signatures", {})[new] = spec.get("signature")
-            previous_variants = json.loads(json.dumps(config["variants"]))
-            previous = production_weights(config)
-            if capture:
-                config["capture"]["percent"] = float(capture)
-            details = {"ref": spec["ref"], "variant": new, "strategy": strategy or "replace"}
-            if strategy == "shadow":
-                spec.update(role="shadow", weight=0.0,
-                            shadow_percent=float(100 if percent is None else percent))
-                config["variants"].append(spec)
-                config["status_reason"] = f"{new} shadows {spec['shadow_percent']:g}% of requests"
-                details["percent"] = spec["shadow_percent"]
-            elif strategy == "ab":
-                pct = _percent(percent, "ab")
-                spec["weight"] = 0.0
-                config["variants"].append(spec)
-                from .controller import apply_weights
-
-                apply_weights(config, weights_for_step(previous, new, pct))
-                config["status_reason"] = f"A/B test: {new} takes {pct:g}% of traffic"
-                details["percent"] = pct
-            else:
-                if strategy == "canary":
-                    steps = [_percent(percent, "canary"), 100.0]
-                elif strategy == "linear":
-                    step = _percent(percent, "linear")
-                    steps = [min(100.0, step * k) for k in range(1, int(100 // step) + 1)]
-                    if steps[-1] < 100:
-                        steps.append(100.0)
-                else:  # blue_green, or a plain redeploy: all at once
-                    steps = [100.0]
-                bake_s = float(bake if bake is not None else (0 if strategy in (None, "blue_green")
-                                                              else 60))
-                spec["weight"] = 0.0
-                config["variants"].append(spec)
-                from .controller import apply_weights
-
-                apply_weights(config, weights_for_step(previous, new, steps[0]))
-                if steps == [100.0] and bake_s == 0:
-                    config["variants"] = [v for v in config["variants"]
-                                          if v["name"] == new or v.get("role") == "shadow"]
-                    config["rollout"] = {"id": uuid.uuid4().hex[:12], "strategy": strategy or
-                                         "blue_green", "variant": new, "steps": steps, "step": 0,
-                                         "status": "completed", "started_at": time.time(),
-                                         "finished_at": time.time(), "bake": 0,
-                                         "previous_variants": previous_variants,
-                                         "previous_weights": previous, "guardrails": guardrails}
-                    config["status_reason"] = f"{new} takes all traffic"
-                else:
-                    config["rollout"] = {
-                        "id": uuid.uuid4().hex[:12], "strategy": strategy or "blue_green",
-                        "variant": new, "steps": steps, "step": 0, "bake": bake_s,
-                        "guardrails": guardrails, "status": "baking", "started_at": time.time(),
-                        "step_started_at": time.time(), "previous_variants": previous_variants,
-                        "previous_weights": previous}
-                    config["status_reason"] = (f"{strategy or 'blue_green'}: {new} at "
-                                               f"{steps[0]:g}%, baking {bake_s:g} s")
-                details.update(steps=steps, bake=bake_s, guardrails=guardrails)
+            details, previous_variants = plan_deploy(config, endpoint, spec, strategy, percent,
+                                                     bake, guardrails, capture)
             generation = config["generation"] + 1
         self._await_generation(endpoint, generation, timeout, revert_to=previous_variants)
         self.ws.audit_log.record("endpoint.deploy", endpoint, details)
@@ -514,19 +442,6 @@ class Serving:
 
         self._require(endpoint)
         return EndpointHandle(self, endpoint)
-
-
-def _percent(value: Any, strategy: str) -> float:
-    if value is None:
-        raise InvalidInput(f"A {strategy} rollout needs percent=… (the share of traffic for the "
-                           "new version, 0-100).")
-    try:
-        pct = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"percent must be a number, got {value!r}.") from None
-    if not 0 < pct <= 100:
-        raise InvalidInput(f"percent must be in (0, 100], got {pct:g}.")
-    return pct
 
 
 def _check_guardrails(guardrails: dict | None) -> dict:
