@@ -3,6 +3,7 @@ drains in-flight requests, start failures show the log, --workers N aggregates a
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -111,11 +112,13 @@ def test_two_workers_aggregate_metrics_and_route_alike(sws):
         workers = {s.labels["worker"] for s in fam["process_resident_memory_bytes"].samples}
         return sum(s.value for s in fam["mlops_requests"].samples), workers
 
-    deadline = time.time() + 10
+    deadline = time.time() + 30
     while time.time() < deadline and total()[0] < 120:
         time.sleep(0.2)
     count, workers = total()
-    assert count == 120 and workers == {"0", "1"}
+    reports = {p.name: {k: v["requests"] for k, v in json.loads(p.read_text())["variants"].items()}
+               for p in (ws.home / "endpoints" / "multi" / "workers").glob("*.json")}
+    assert (count, workers) == (120, {"0", "1"}), reports
     ws.stop("multi")
     for pid in [server["pid"], *server["worker_pids"]]:
         with pytest.raises(ProcessLookupError):

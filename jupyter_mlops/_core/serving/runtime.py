@@ -59,6 +59,7 @@ class Runtime:
         self._loaded: dict[tuple, LoadedVariant] = {}
         self._mtime = None
         self._last_read = 0.0
+        self._report_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.started_at = time.time()
@@ -169,9 +170,10 @@ class Runtime:
                   **self.process_stats(), **self.metrics.snapshot()}
         path = self.report_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(orjson.dumps(report))
-        os.replace(tmp, path)
+        with self._report_lock:  # the watcher and the reporter thread both write it
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(orjson.dumps(report))
+            os.replace(tmp, path)
 
     @staticmethod
     def process_stats() -> dict[str, Any]:
