@@ -33,23 +33,22 @@ def ks_statistic_from_sorted(ref_sorted: np.ndarray, cur_sorted: np.ndarray) -> 
         diffs = ref_le[last] / n1 - cur_le[last] / n2
         max_s, min_d = float(diffs.max()), float(diffs.min())
     else:
-        # all values distinct: F - G at each current value, and at each reference value (where the
-        # number of current values below it is the number whose reference rank is <= its index)
-        at_b = le_b / n1
-        at_b -= _steps(n2)
-        at_a = np.cumsum(np.bincount(le_b, minlength=n1 + 1)[:n1]) / n2
-        np.subtract(_steps(n1), at_a, out=at_a)
-        max_s = float(max(at_a.max(), at_b.max()))
-        min_d = float(min(at_a.min(), at_b.min()))
+        # all values distinct. F - G rises only at reference values and falls only at current ones,
+        # so its maximum is just before some current value b_j (or at the end, 0) and its minimum
+        # at some b_j. With j current values below b_j and le_b[j] reference values <= it, those
+        # are le_b[j]/n1 - j/n2 and le_b[j]/n1 - (j+1)/n2: the very divisions scipy evaluates there.
+        f_at_b = le_b / n1
+        max_s = max(float(np.max(f_at_b - _steps(n2, 0))), 0.0)
+        min_d = min(float(np.min(np.subtract(f_at_b, _steps(n2), out=f_at_b))), 0.0)
     min_s = float(np.clip(-min_d, 0, 1))
     return min_s if min_s > max_s else max_s
 
 
 @lru_cache(maxsize=4)
-def _steps(n: int) -> np.ndarray:
-    """1/n, 2/n, ..., 1: an ECDF's values at its sorted points (the same divisions scipy does),
-    kept for the few sample sizes of a check's columns."""
-    out = np.arange(1, n + 1) / n
+def _steps(n: int, first: int = 1) -> np.ndarray:
+    """first/n, (first+1)/n, ...: an ECDF's values at its sorted points (first=1) or just before
+    them (first=0), the same divisions scipy does; kept for the few sample sizes of a check."""
+    out = np.arange(first, n + first) / n
     out.setflags(write=False)
     return out
 
