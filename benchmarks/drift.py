@@ -8,8 +8,9 @@ Data: a synthetic reference and current frame, 40 numeric columns (every 4th shi
 5th scaled by 1.3) and 10 categorical ones (4 categories; every 3rd re-weighted, one gains a category).
 Each contender runs in its own subprocess, so that its peak memory (the rise of the peak RSS during
 the call) and its imports are its own; time is wall-clock of the call alone (data already loaded,
-imports done): the best of 3 runs for ours and the scipy loop, one run for Evidently. Evidently 0.7.23 does not import with pandas 3, so it runs in benchmarks/.venv-evidently
-(created on first use: pip install evidently==0.7.23 "pandas<3").
+imports done): the best of 3 runs for ours and the scipy loop, one run for Evidently. Evidently
+0.7.23 does not import with pandas 3, so it runs in benchmarks/.venv-evidently (created on first
+use: pip install evidently==0.7.23 "pandas<3").
 
 (a) Evidently's preset picks normalised Wasserstein (numeric) and Jensen-Shannon (categorical) for
 references over 1,000 rows; ours (method="auto") must give the same values within 1e-9.
