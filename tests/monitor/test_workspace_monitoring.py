@@ -97,6 +97,19 @@ def test_check_on_given_data_reports_violations_and_drift(mws):
     assert rep.constraint_violations()["violations"] == rep.violations
 
 
+def test_per_feature_drift_settings_in_constraints_json_are_used_by_check(mws):
+    from jupyter_mlops._core.monitor.service import _drift_settings
+
+    constraints = {"monitoring_config": {"drift_method": "ks", "drift_threshold": {"tenure": 0.5}},
+                   "features": [{"name": "monthly", "monitoringConfigOverrides": {"drift_method": "psi",
+                                                                                 "drift_threshold": 0.3}}]}
+    method, threshold = _drift_settings(constraints, ["tenure", "monthly", "senior"])
+    assert method == {"tenure": "ks", "monthly": "psi", "senior": "ks"}
+    assert threshold == {"tenure": 0.5, "monthly": 0.3}
+    rep = mws.check("churn:1", data=churn_frame(500, 9)[0])
+    assert {c.column: c.method for c in rep.drift.columns}["senior"] == "jensenshannon"  # the default: auto
+
+
 def test_quality_joins_labels_by_position_or_by_index(mws):
     new_X, new_y = churn_frame(400, 8, shift=0.5)
     by_position = mws.quality("churn:1", ground_truth=new_y, data=new_X)

@@ -198,8 +198,8 @@ class Monitoring:
         if not columns:
             raise InvalidInput(f"None of the baseline's features are in the data for {target!r}.",
                                hint=f"Baseline features: {', '.join(list(profile.columns)[:10])}.")
-        drift = compute_drift(profile, window, method=cfg.get("drift_method") or "auto",
-                              threshold=cfg.get("drift_threshold"), columns=columns,
+        method, threshold = _drift_settings(baseline.constraints, columns)
+        drift = compute_drift(profile, window, method=method, threshold=threshold, columns=columns,
                               drift_share=float(cfg.get("drift_share") or 0.5))
         return MonitoringReport(target=target, ref=ref, endpoint=endpoint, n_rows=len(window),
                                 since=None if since is None else str(since), violations=violations, drift=drift,
@@ -355,6 +355,24 @@ class Monitoring:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+def _drift_settings(constraints: dict, columns: list[str]) -> tuple[dict, dict]:
+    """Per-feature drift test and threshold from constraints.json: monitoring_config's
+    ``drift_method`` / ``drift_threshold`` (a value or a {feature: value} map), overridden by a
+    feature's ``monitoringConfigOverrides``."""
+    cfg = constraints.get("monitoring_config", {}) or {}
+    overrides = {f["name"]: f.get("monitoringConfigOverrides") or {} for f in constraints.get("features", [])}
+
+    def pick(key: str, default):
+        base = cfg.get(key)
+        out = {}
+        for c in columns:
+            value = base.get(c, default) if isinstance(base, dict) else (default if base is None else base)
+            out[c] = overrides.get(c, {}).get(key, value)
+        return out
+
+    return pick("drift_method", "auto"), {c: t for c, t in pick("drift_threshold", None).items() if t is not None}
+
 
 def _iso(t) -> str:
     if t is None:
