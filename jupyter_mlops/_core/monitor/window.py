@@ -97,9 +97,18 @@ def join_labels(window, ground_truth):
     return labels, None
 
 
+METRICS_ROWS = 100_000  # baseline metrics from at most this many rows (a seeded sample)
+
+
 def model_metrics(model, df, labels, signature) -> dict:
+    """The model's metrics on its baseline data (what later windows are compared with)."""
+    import numpy as np
+
     from .modelquality import classification_metrics, regression_metrics
 
+    if len(df) > METRICS_ROWS:
+        pos = np.sort(np.random.default_rng(0).choice(len(df), METRICS_ROWS, replace=False))
+        df, labels = df.iloc[pos], np.asarray(labels)[pos]
     try:
         X = features_of(df, model, None)
         preds = model.predict(X)
