@@ -244,9 +244,10 @@ class Workspace:
         with no data, the version's latest baseline."""
         return self._monitoring.baseline(ref, data, target=target) if data is not None else self._monitoring.get_baseline(ref)
 
-    def check(self, target: str, data: Any = None, since: Any = None):
-        """Data quality violations and drift of captured traffic (or ``data``) against the baseline."""
-        return self._monitoring.check(target, data=data, since=since)
+    def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None):
+        """Data quality violations and drift of captured traffic (or ``data``) against the baseline
+        (an endpoint's main production variant, or ``variant``)."""
+        return self._monitoring.check(target, data=data, since=since, variant=variant)
 
     def drift(self, reference: Any, current: Any, method: Any = "auto", threshold: Any = None,
               columns: list | None = None, drift_share: float = 0.5, client: Any = None):

@@ -43,11 +43,12 @@ def baseline_cmd(ctx, ref, data, target, save_dir):
 @click.argument("target")
 @click.option("--data", "-d", help="data to check (.csv/.parquet) instead of captured traffic")
 @click.option("--since", help="captured window: 30m, 1h, 7d or an ISO time")
+@click.option("--variant", help="an endpoint variant (default: the main production variant)")
 @click.option("--save", "save_path", help="write the report (.html + .json + constraint_violations.json)")
 @click.pass_context
-def check_cmd(ctx, target, data, since, save_path):
+def check_cmd(ctx, target, data, since, variant, save_path):
     """Data quality violations and drift of an endpoint's captured traffic (or --data)."""
-    result = workspace(ctx).check(target, data=_read_frame(data), since=since)
+    result = workspace(ctx).check(target, data=_read_frame(data), since=since, variant=variant)
     if save_path:
         result.save(save_path)
     emit(ctx, result)

@@ -30,9 +30,10 @@ def baseline(view, args):
 @argument("target", help="an endpoint name (its captured traffic) or a model reference with --data")
 @argument("--data", "-d", help="variable with the data to check (instead of captured traffic)")
 @argument("--since", help="captured window: 30m, 1h, 7d or an ISO time")
+@argument("--variant", help="an endpoint variant to check (default: the main production variant)")
 def check(view, args):
     """Data quality violations and drift of captured traffic (or --data) against the baseline."""
-    return view.ws.check(args.target, data=view.value(args.data, "--data"), since=args.since)
+    return view.ws.check(args.target, data=view.value(args.data, "--data"), since=args.since, variant=args.variant)
 
 
 @verb("drift")

@@ -159,6 +159,9 @@ def test_an_endpoints_captured_traffic_is_checked_and_joined_to_ground_truth(mws
     rep = mws.check("churn-live", since="1h")
     assert rep.endpoint == "churn-live" and rep.ref == "churn:1" and rep.n_rows == 120
     assert "tenure" in rep.drift.drifted_columns and rep.status() == "alert"
+    assert mws.check("churn-live", since="1h", variant="churn-v1").n_rows == 120
+    with pytest.raises(InvalidInput, match="has no variant 'churn-v9'"):
+        mws.check("churn-live", variant="churn-v9")
     truth = pd.DataFrame({"inference_id": [f"req-{i}" for i in range(0, 120, 2)], "label": live_y.iloc[::2].to_numpy()})
     q = mws.quality("churn-live", ground_truth=truth)
     preds = mws.load("churn:1").predict(live_X.iloc[::2])

@@ -133,7 +133,8 @@ class Monitoring:
         return pd.read_parquet(io.BytesIO(self.ws.artifacts.get_bytes(sha)))
 
     # -- targets and windows -------------------------------------------------------------------
-    def resolve(self, target: str, data: Any = None, since: Any = None) -> tuple[str, str | None, Any]:
+    def resolve(self, target: str, data: Any = None, since: Any = None,
+                variant: str | None = None) -> tuple[str, str | None, Any]:
         """(model ref, endpoint or None, window DataFrame)."""
         if data is not None:
             if isinstance(data, str):
@@ -143,10 +144,10 @@ class Monitoring:
             except ModelNotFound:
                 if not self._is_endpoint(target):
                     raise
-            ref, _ = self._endpoint_ref(target)
+            ref, _ = self._endpoint_ref(target, variant)
             return ref, target, as_frame(data, "data")
         if self._is_endpoint(target):
-            ref, variant = self._endpoint_ref(target)
+            ref, variant = self._endpoint_ref(target, variant)
             window = self.ws.captured(target, since=since)
             if "variant" in window.columns and variant is not None and len(window):
                 window = window[window["variant"] == variant].reset_index(drop=True)
@@ -171,8 +172,16 @@ class Monitoring:
             return False
         return True
 
-    def _endpoint_ref(self, name: str) -> tuple[str, str | None]:
+    def _endpoint_ref(self, name: str, variant: str | None = None) -> tuple[str, str | None]:
+        """(model ref, variant name): the named variant, else the production variant with the
+        largest weight."""
         info = self.ws.endpoint(name).info()
+        if variant is not None:
+            for v in info.variants:
+                if v.get("name") == variant:
+                    return self.ws.get(v["ref"]).ref, variant
+            raise InvalidInput(f"Endpoint {name!r} has no variant {variant!r}.",
+                               hint=f"Its variants: {', '.join(v.get('name', '?') for v in info.variants)}.")
         variants = [v for v in info.variants if v.get("role", "production") != "shadow"] or list(info.variants)
         if not variants:
             raise MonitorError(f"Endpoint {name!r} has no variants.")
@@ -180,12 +189,12 @@ class Monitoring:
         return self.ws.get(main["ref"]).ref, main.get("name")
 
     # -- the checks ---------------------------------------------------------------------------
-    def check(self, target: str, data: Any = None, since: Any = None) -> MonitoringReport:
+    def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None) -> MonitoringReport:
         """Data quality violations and drift of a window against the version's baseline."""
         from .dataquality import check_constraints
         from .drift import compute_drift
 
-        ref, endpoint, window = self.resolve(target, data, since)
+        ref, endpoint, window = self.resolve(target, data, since, variant)
         baseline = self.get_baseline(ref)
         profile = self.profile(baseline)
         features = [c for c in window.columns if not (endpoint and c in CAPTURE_META)]
