@@ -58,3 +58,27 @@ def test_cli_deploy_endpoints_stop(sws):
     assert "churn-v2=25" in run("endpoints")
     run("stop", "cli")
     assert "stopped" in run("endpoints")
+
+
+def test_workspace_offers_the_serving_verbs_of_surface_md():
+    import inspect
+
+    from jupyter_mlops import Workspace
+
+    for method in ("deploy", "endpoints", "endpoint", "traffic", "rollback", "stop",
+                   "shadow_report", "captured"):
+        assert callable(getattr(Workspace, method)), method
+    params = inspect.signature(Workspace.deploy).parameters
+    assert {"ref", "endpoint", "port", "workers", "capture", "token", "strategy", "percent",
+            "bake", "guardrails"} <= set(params)
+
+
+def test_serving_stays_out_of_the_import_path_of_the_magics():
+    import subprocess
+    import sys
+
+    code = ("import sys, jupyter_mlops, jupyter_mlops.magics.serving_verbs; "
+            "print(sorted(m for m in ('uvicorn', 'sklearn', 'starlette', 'jupyter_mlops._core."
+            "serving.app') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
