@@ -23,8 +23,9 @@ CSS = """
 .mlops-report .meta{color:#59636e;font-size:12px;margin-bottom:8px}
 .mlops-report table{border-collapse:collapse;margin:4px 0 8px 0;width:auto}
 .mlops-report th{background:#f6f8fa;text-align:left;font-weight:600;border-bottom:1px solid #d1d9e0}
-.mlops-report th,.mlops-report td{padding:3px 10px;border-bottom:1px solid #eef1f4;white-space:nowrap}
-.mlops-report td.num{text-align:right;font-variant-numeric:tabular-nums}
+.mlops-report table th,.mlops-report table td{padding:3px 10px;border-bottom:1px solid #eef1f4;
+  white-space:nowrap;text-align:left}
+.mlops-report table td.num{text-align:right;font-variant-numeric:tabular-nums}
 .mlops-report tr.bad td{background:#fff1f0}
 .mlops-report .yes{color:#cf222e;font-weight:600}.mlops-report .no{color:#1a7f37}
 .mlops-report .muted{color:#8c959f}
