@@ -53,3 +53,16 @@ def test_chi2_and_jensenshannon_equal_scipy_on_any_categories(a, b):
     assert ours.p_value == pytest.approx(res.pvalue, **TOL)
     assert jensenshannon(np.asarray(a, dtype=object), np.asarray(b, dtype=object)).statistic == pytest.approx(
         scipy_js(table[0], table[1]), **TOL)
+
+
+@settings(max_examples=300, deadline=None)
+@given(samples, samples, st.integers(1, 7))
+def test_the_bounded_chunk_search_gives_scipys_ks_statistic(a, b, chunk):
+    # the chunked search (used from 16,384 current values) exercised on small samples
+    from jupyter_mlops._core.monitor.stattests.ks import ks_statistic_from_sorted
+
+    fa, fb = np.sort(finite(a)), np.sort(finite(b))
+    if not fa.size or not fb.size:
+        return
+    expected = stats.ks_2samp(fa, fb, method="asymp").statistic
+    assert ks_statistic_from_sorted(fa, fb, chunk=chunk) == pytest.approx(expected, abs=1e-12)
