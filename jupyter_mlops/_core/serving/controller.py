@@ -91,6 +91,10 @@ class Controller:
                 print(f"rollout controller: {type(exc).__name__}: {exc}", flush=True)
 
     def tick(self) -> None:
+        live = self.runtime.live
+        applied = (live.config.get("rollout") or {}) if live is not None else {}
+        if applied.get("status") != "baking":
+            return  # nothing to control (the applied config follows the file within 0.2 s)
         config = read_config(self.runtime.config_file)
         rollout = config.get("rollout")
         if not rollout or rollout.get("status") != "baking":
