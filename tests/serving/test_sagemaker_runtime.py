@@ -136,3 +136,6 @@ def test_a_token_endpoint_accepts_boto3_signed_with_the_token_as_secret(sws):
 
     assert httpx.post(f"{ep.url}/invocations", json={"instances": [[1, 70, 3]]},
                       headers={"authorization": "Bearer s3cret-token"}).status_code == 200
+    # the workspace's own handle finds the token (kept owner-only next to the endpoint)
+    assert len(sws.endpoint("locked").predict([[1, 70, 3]])) == 1
+    assert oct((sws.home / "endpoints" / "locked" / "token").stat().st_mode & 0o777) == "0o600"

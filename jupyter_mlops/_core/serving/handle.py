@@ -39,6 +39,7 @@ class EndpointHandle:
         headers = {"content-type": "application/json", "accept": "application/json"}
         if variant:
             headers["x-amzn-sagemaker-target-variant"] = variant
+        token = token or self._stored_token()
         if token:
             headers["authorization"] = f"Bearer {token}"
         r = httpx.post(f"{ep.url}/invocations", content=body, headers=headers, timeout=timeout)
@@ -50,6 +51,16 @@ class EndpointHandle:
             err = PayloadError if r.status_code < 500 else ServingError
             raise err(f"Endpoint {self.name!r} answered {r.status_code}: {message}")
         return np.asarray(orjson.loads(r.content)["predictions"])
+
+    def _stored_token(self) -> str | None:
+        """The workspace keeps a token endpoint's secret in an owner-only file next to it."""
+        from .config import endpoint_dir
+
+        path = endpoint_dir(self._serving.ws.home, self.name) / "token"
+        try:
+            return path.read_text().strip() or None
+        except OSError:
+            return None
 
     def logs(self, lines: int = 200) -> str:
         return self._serving.logs(self.name, lines)
