@@ -27,6 +27,9 @@ def verb(name: str, body: str | None = None):
     is the help text)."""
 
     def wrap(func):
+        taken = VERBS.get(name)
+        if taken is not None and taken.func.__module__ != func.__module__:
+            raise RuntimeError(f"%mlops {name} is defined twice: in {taken.func.__module__} and {func.__module__}.")
         func.argcmd_name = f"mlops {name}"
         if not hasattr(func, "decorators"):
             func.decorators = []
