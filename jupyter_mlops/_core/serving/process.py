@@ -105,13 +105,14 @@ def exit_status(pid: int | None) -> int | None:
 
 
 def stop_pid(pid: int, timeout: float = 30.0, extra_pids: list[int] = ()) -> int | None:
-    """SIGTERM (the endpoint drains in-flight requests), then SIGKILL after ``timeout``."""
+    """SIGTERM to ``pid`` (the endpoint, or its supervisor which passes it on to the workers
+    once: a second SIGTERM would make uvicorn skip the drain), then SIGKILL to whatever of
+    ``pid`` and ``extra_pids`` is still alive after ``timeout``."""
     pids = [pid, *extra_pids]
-    for p in pids:
-        try:
-            os.kill(p, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
     deadline = time.time() + timeout
     while time.time() < deadline:
         if not any(_alive(p) for p in pids):
