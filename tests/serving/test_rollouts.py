@@ -195,3 +195,40 @@ def test_a_version_that_fails_its_smoke_test_is_refused_before_traffic(sws):
             .headers["x-amzn-invoked-production-variant"] for _ in range(20)} == {"churn-v1"}
     with pytest.raises(DeployError, match="smoke test"):
         ws.deploy("broken:1", "fresh")
+
+
+class SleepyModel:
+    """Right answers, slowly: for the p99 guardrail."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def predict(self, X):
+        time.sleep(0.06)
+        return self.inner.predict(X)
+
+
+def test_a_slow_canary_is_rolled_back_by_its_p99_guardrail(sws):
+    import sys
+
+    import cloudpickle
+
+    ws = sws
+    X, y = ws._test_data
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        ws.register(SleepyModel(ws.load("churn:2")), "churn", data=X, target=y)  # churn:4
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    ws.deploy("churn:1", "latency")
+    ep = ws.deploy("churn:4", "latency", strategy="canary", percent=50, bake=120,
+                   guardrails={"max_p99_ms": 30, "min_requests": 5})
+    with httpx.Client(base_url=ep.url) as c:
+        for _ in range(100):
+            c.post("/invocations", json=ROW)
+            if ws.endpoint("latency").info().rollout["status"] == "rolled_back":
+                break
+    assert _wait(lambda: ws.endpoint("latency").info().rollout["status"] == "rolled_back")
+    after = ws.endpoint("latency").info()
+    assert [v["name"] for v in after.variants] == ["churn-v1"]
+    assert "p99 latency" in after.status_reason and "max_p99_ms=30" in after.status_reason
