@@ -139,3 +139,30 @@ def test_a_token_endpoint_accepts_boto3_signed_with_the_token_as_secret(sws):
     # the workspace's own handle finds the token (kept owner-only next to the endpoint)
     assert len(sws.endpoint("locked").predict([[1, 70, 3]])) == 1
     assert oct((sws.home / "endpoints" / "locked" / "token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_response_stream_yields_the_prediction_as_a_payload_part(smr, module_ws):
+    X, _ = module_ws._test_data
+    r = smr.invoke_endpoint_with_response_stream(
+        EndpointName="churn", Body=X.head(2).to_csv(index=False, header=False),
+        ContentType="text/csv", Accept="application/json", TargetVariant="churn-v2")
+    assert r["ContentType"] == "application/json"
+    assert r["InvokedProductionVariant"] == "churn-v2"
+    parts = [e["PayloadPart"]["Bytes"] for e in r["Body"] if "PayloadPart" in e]
+    assert json.loads(b"".join(parts))["predictions"] == \
+        module_ws.load("churn:2").predict(X.head(2)).tolist()
+
+
+def test_a_model_failure_in_a_stream_is_a_model_stream_error(sws):
+    from botocore.exceptions import EventStreamError
+
+    ep = sws.deploy("churn:3", "flaky-stream")
+    smr = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x",
+                       config=Config(retries={"total_max_attempts": 1}))
+    r = smr.invoke_endpoint_with_response_stream(EndpointName="flaky-stream", Body="1,70,300",
+                                                 ContentType="text/csv")
+    with pytest.raises(EventStreamError) as e:
+        list(r["Body"])
+    assert e.value.response["Error"]["Code"] == "ModelStreamError"
+    assert "support_calls out of range" in e.value.response["Error"]["Message"]

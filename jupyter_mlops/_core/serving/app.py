@@ -21,7 +21,7 @@ import orjson
 
 from ..._version import __version__ as VERSION
 from ..errors import PayloadError
-from . import codec, v2
+from . import codec, eventstream, v2
 from .metrics import merge, prometheus_text
 from .router import NoVariant, Router
 from .runtime import Live, Runtime
@@ -32,6 +32,7 @@ INLINE_SECONDS = 0.010   # predictions faster than this run on the event loop, s
 INLINE_ROWS = 2000
 OPEN_PATHS = frozenset(("/ping", "/health", "/v2/health/live", "/v2/health/ready"))
 SAGEMAKER_ERROR_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.sagemaker/"
+STREAM_SUFFIXES = ("/invocations", "/invocations-response-stream")
 
 
 class HTTPError(Exception):
@@ -92,13 +93,16 @@ class EndpointApp:
             if method == "POST":
                 if path == "/invocations":
                     return await self.predict(scope, receive, send, headers, live, "mlflow")
-                if path.startswith("/endpoints/") and path.endswith("/invocations"):
+                if path.startswith("/endpoints/") and path.endswith(STREAM_SUFFIXES):
+                    stream = path.endswith("/invocations-response-stream")
+                    suffix = "/invocations-response-stream" if stream else "/invocations"
                     raw = scope.get("raw_path") or path.encode()
-                    name = unquote(raw.decode("latin-1")[len("/endpoints/"):-len("/invocations")])
+                    name = unquote(raw.decode("latin-1")[len("/endpoints/"):-len(suffix)])
                     if name != live.name:
                         raise HTTPError(400, f"Endpoint {name!r} not found: this server serves "
                                              f"{live.name!r}.", "ValidationError")
-                    return await self.predict(scope, receive, send, headers, live, "sagemaker")
+                    return await self.predict(scope, receive, send, headers, live, "sagemaker",
+                                              stream=stream)
                 if path.startswith("/v2/models/") and path.endswith("/infer"):
                     return await self.predict(scope, receive, send, headers, live, "v2")
             elif method in ("GET", "HEAD"):
@@ -172,7 +176,8 @@ class EndpointApp:
         return found
 
     # -- prediction ----------------------------------------------------------------------------
-    async def predict(self, scope, receive, send, headers: dict, live: Live, mode: str):
+    async def predict(self, scope, receive, send, headers: dict, live: Live, mode: str,
+                      stream: bool = False):
         t0 = time.perf_counter()
         variant = None
         status = 500
@@ -198,7 +203,7 @@ class EndpointApp:
                 in_type = "text/csv"
             else:
                 table, in_type = codec.parse(body, ctype, variant.schema)
-                accept = headers.get(b"accept")
+                accept = headers.get(b"x-amzn-sagemaker-accept" if stream else b"accept")
                 out_type = codec.choose_output(
                     accept.decode("latin-1") if accept else None,
                     in_type if mode == "sagemaker" else "application/json")
@@ -225,8 +230,11 @@ class EndpointApp:
                 if custom:
                     resp_headers.append((b"x-amzn-sagemaker-custom-attributes", custom))
             status = 200
-            await send({"type": "http.response.start", "status": 200, "headers": resp_headers})
-            await send({"type": "http.response.body", "body": out})
+            if stream:
+                await self._send_stream(send, resp_headers, out_type, eventstream.payload_part(out))
+            else:
+                await send({"type": "http.response.start", "status": 200, "headers": resp_headers})
+                await send({"type": "http.response.body", "body": out})
             self.runtime.metrics.observe(variant.name, time.perf_counter() - t0, 200)
             if live.capture_fraction and self.runtime.capture is not None and \
                     (live.capture_fraction >= 1 or np.random.random() < live.capture_fraction):
@@ -250,6 +258,12 @@ class EndpointApp:
                                       client_side=True)
         except ModelFailure as exc:
             status = 424 if mode == "sagemaker" else 500
+            if stream:  # the stream's own error frame: boto3 raises it while iterating
+                await self._send_stream(send, [(b"x-amzn-invoked-production-variant",
+                                                variant.name.encode())], "application/json",
+                                        eventstream.model_stream_error(f"The model raised {exc}"))
+                self.runtime.metrics.observe(variant.name, time.perf_counter() - t0, 500)
+                return
             await self._respond_error(send, scope["path"], HTTPError(
                 500, f"The model raised {exc}"), mode=mode, model_failed=True)
         except asyncio.TimeoutError:
@@ -296,6 +310,15 @@ class EndpointApp:
                 if deadline < now and task not in self._overdue:
                     self._overdue.add(task)
                     task.cancel()
+
+    @staticmethod
+    async def _send_stream(send, headers: list, out_type: str, frames: bytes) -> None:
+        keep = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", eventstream.CONTENT_TYPE),
+            (b"x-amzn-sagemaker-content-type", out_type.encode()), *keep]})
+        await send({"type": "http.response.body", "body": frames, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
     def _route(self, scope, headers: dict, live: Live, mode: str):
         target = headers.get(b"x-amzn-sagemaker-target-variant")
