@@ -31,6 +31,7 @@ bodies = st.one_of(
 )
 paths = st.sampled_from(["/invocations", "/endpoints/churn/invocations",
                          "/endpoints/other/invocations", "/v2/models/churn/infer",
+                         "/endpoints/churn/invocations-response-stream",
                          "/v2/models/churn/versions/2/infer", "/v2/models/zzz/infer"])
 content_types = st.sampled_from([None, "text/csv", "application/json", "application/xml",
                                  "text/csv; charset=utf-16", "application/json; charset=utf-8",
