@@ -58,7 +58,7 @@ def test_chi2_and_jensenshannon_equal_scipy_on_any_categories(a, b):
 @settings(max_examples=300, deadline=None)
 @given(samples, samples, st.integers(1, 7))
 def test_the_bounded_chunk_search_gives_scipys_ks_statistic(a, b, chunk):
-    # the chunked search (used from 16,384 current values) exercised on small samples
+    # the chunked search (used from 4,096 current values) exercised on small samples
     from jupyter_mlops._core.monitor.stattests.ks import ks_statistic_from_sorted
 
     fa, fb = np.sort(finite(a)), np.sort(finite(b))
