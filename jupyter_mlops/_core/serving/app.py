@@ -25,6 +25,7 @@ from . import codec, eventstream, v2
 from .metrics import merge, prometheus_text
 from .router import NoVariant, Router
 from .runtime import Live, Runtime
+from .shadow import ShadowRunner
 from .variants import ModelFailure
 
 JSON = b"application/json"
@@ -49,7 +50,7 @@ class EndpointApp:
     def __init__(self, runtime: Runtime, on_startup=None, on_shutdown=None):
         self.runtime = runtime
         self.on_startup, self.on_shutdown = on_startup, on_shutdown
-        self._shadow_pool = None
+        self._shadows = ShadowRunner(runtime)
         self._reading: dict = {}   # task -> deadline of its body read
         self._overdue: set = set()
         self._reaper = None
@@ -73,8 +74,7 @@ class EndpointApp:
             elif msg["type"] == "lifespan.shutdown":
                 if self.on_shutdown:
                     self.on_shutdown()
-                if self._shadow_pool is not None:
-                    self._shadow_pool.shutdown(wait=True)
+                self._shadows.close()
                 if self._reaper is not None:
                     self._reaper.cancel()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -248,7 +248,8 @@ class EndpointApp:
                                          in_body, out_type, out,
                                          inference_id.decode("latin-1") if inference_id else None)
             if live.router.shadows:
-                self._shadow(live, table, preds, t3 - t2, headers)
+                self._shadows.submit(live, table, preds, t3 - t2,
+                                     headers.get(b"x-amzn-sagemaker-inference-id"))
         except HTTPError as exc:
             status = exc.status
             await self._respond_error(send, scope["path"], exc, mode=mode)
@@ -362,40 +363,6 @@ class EndpointApp:
         return await asyncio.wait_for(loop.run_in_executor(self._model_pool, variant.predict,
                                                            table), live.request_timeout_s)
 
-    # -- shadow traffic ---------------------------------------------------------------------
-    def _shadow(self, live: Live, table, preds: np.ndarray, prod_seconds: float, headers) -> None:
-        targets = live.router.shadow_targets()
-        if not targets:
-            return
-        if self._shadow_pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._shadow_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlops-shadow")
-        if self._shadow_pool._work_queue.qsize() > 1000:  # never let shadows build a backlog
-            return
-        inference_id = headers.get(b"x-amzn-sagemaker-inference-id")
-        for name in targets:
-            self._shadow_pool.submit(self._run_shadow, live, live.variants[name], table, preds,
-                                     prod_seconds, inference_id)
-
-    def _run_shadow(self, live, variant, table, preds, prod_seconds, inference_id) -> None:
-        t0 = time.perf_counter()
-        try:
-            out = variant.predict(table)
-        except Exception:
-            self.runtime.metrics.observe_shadow(variant.name, 0, prod_seconds, 0, 0, 0.0, True)
-            return
-        seconds = time.perf_counter() - t0
-        agreed, diff = _agreement(preds, out)
-        self.runtime.metrics.observe_shadow(variant.name, seconds, prod_seconds, len(preds),
-                                            agreed, diff, False)
-        if live.capture_fraction and self.runtime.capture is not None:
-            self.runtime.capture.put(variant.name, "text/csv",
-                                     codec.encode(table.array if table.array is not None else
-                                                  np.array(table.rows(), dtype=object), "text/csv"),
-                                     "application/json", codec.encode(out, "application/json"),
-                                     inference_id.decode("latin-1") if inference_id else None)
-
     # -- errors --------------------------------------------------------------------------
     async def _respond_error(self, send, path: str, exc: HTTPError, mode: str | None = None,
                              extra=(), client_side: bool = False, model_failed: bool = False):
@@ -475,18 +442,3 @@ def _route_key(headers: dict) -> str | None:
             if k == "route-key" and v:
                 return v
     return None
-
-
-def _agreement(prod: np.ndarray, shadow: np.ndarray) -> tuple[int, float]:
-    if prod.shape != shadow.shape:
-        return 0, float("nan")
-    if prod.dtype.kind in "fc" or shadow.dtype.kind in "fc":
-        try:
-            a, b = prod.astype(float), shadow.astype(float)
-            same = np.isclose(a, b, rtol=1e-6, atol=1e-9)
-            same = same.reshape(len(prod), -1).all(axis=1)
-            return int(same.sum()), float(np.abs(a - b).sum())
-        except (TypeError, ValueError):
-            pass
-    same = (prod == shadow).reshape(len(prod), -1).all(axis=1)
-    return int(same.sum()), float(len(prod) - int(same.sum()))
