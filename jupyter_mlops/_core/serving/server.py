@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+T_START = time.perf_counter()
+
 
 def make_socket(host: str, port: int, listen: bool = True) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -46,6 +48,9 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
 
     silence_feature_name_warning()
     runtime = Runtime(config_file, worker)
+    import skops.io  # noqa: F401  (imports all of scikit-learn: most of the start-up time)
+
+    t_load = time.perf_counter()
     try:
         runtime.start()
     except Exception as exc:
@@ -74,6 +79,9 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
         if announce:
             write_server_file(config_file.parent, pid=os.getpid(), port=port,
                               url=f"http://{host}:{port}", started_at=time.time(), workers=1)
+        now = time.perf_counter()
+        print(f"endpoint {runtime.live.name} worker {worker}: imports {t_load - T_START:.2f} s, "
+              f"load + hash + smoke test {now - t_load:.2f} s", flush=True)
         print(f"endpoint {runtime.live.name} worker {worker} pid {os.getpid()} serving on "
               f"http://{host}:{port}", flush=True)
 
