@@ -153,3 +153,24 @@ def test_process_settings_of_a_running_endpoint_cannot_change_silently(sws):
         sws.deploy("churn:2", "fixed", workers=2, strategy="ab", percent=10)
     with pytest.raises(Exception, match="different token"):
         sws.deploy("churn:2", "fixed", token="t", strategy="ab", percent=10)
+
+
+def test_an_endpoint_outlives_the_kernel_that_deployed_it(sws):
+    import subprocess
+
+    code = ("import jupyter_mlops as m; ep = m.Workspace(%r).deploy('churn:1', 'orphan'); "
+            "print(ep.pid)" % str(sws.home))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         timeout=120)
+    pid = int(out.stdout.strip().splitlines()[-1])  # that "kernel" has exited now
+    row = sws.endpoints().set_index("name").loc["orphan"]
+    assert row["status"] == "running" and row["pid"] == pid
+    assert httpx.post(f"{row['url']}/invocations", json=ROW).status_code == 200
+    sws.stop("orphan")  # stopped by pid from another process
+    import psutil
+
+    try:  # gone, or a zombie waiting for a container's pid 1 to reap it
+        assert psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        pass
+    assert sws.endpoints().set_index("name").loc["orphan", "status"] == "stopped"
