@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import tempfile
+import time
 
 import numpy as np
 import pandas as pd
@@ -82,3 +87,53 @@ def start_ipython():
     from IPython.testing.globalipapp import start_ipython as start
 
     return start() or get_ipython()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with status {proc.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def _pg_bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server on 127.0.0.1 for the whole test session (Debian's postgresql)."""
+    initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
+    if not initdb or not postgres:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
+    root = tempfile.mkdtemp(prefix="mlops-pg-")
+    as_user = {}
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(root, "postgres", "postgres")
+        as_user = {"user": "postgres", "group": "postgres"}
+    data = os.path.join(root, "data")
+    subprocess.run([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], check=True,
+                   capture_output=True, **as_user)
+    port = free_port()
+    proc = subprocess.Popen([postgres, "-D", data, "-p", str(port), "-k", root, "-c", "listen_addresses=127.0.0.1",
+                             "-c", "fsync=off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_user)
+    try:
+        wait_for_port(port, proc)
+        time.sleep(0.3)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        stop_process(proc, timeout=30)
+        shutil.rmtree(root, ignore_errors=True)

@@ -3,39 +3,15 @@ S3 by URL, with no code changes."""
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
-import time
 
 import pytest
 
 import jupyter_mlops as mlops
-from conftest import stop_process
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
+from conftest import free_port, stop_process, wait_for_port
 
 
 def test_the_code_expects_the_migration_head():
@@ -63,37 +39,7 @@ def test_the_workspace_folder_is_created_on_first_write(home):
     assert (home / "mlops.db").exists()
 
 
-# -- PostgreSQL: a real server started for these tests -------------------------------------------
-def _pg_bin(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    initdb, postgres = _pg_bin("initdb"), _pg_bin("postgres")
-    if not initdb or not postgres:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
-    root = tempfile.mkdtemp(prefix="mlops-pg-")
-    as_user = {}
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(root, "postgres", "postgres")
-        as_user = {"user": "postgres", "group": "postgres"}
-    data = os.path.join(root, "data")
-    subprocess.run([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], check=True,
-                   capture_output=True, **as_user)
-    port = free_port()
-    proc = subprocess.Popen([postgres, "-D", data, "-p", str(port), "-k", root, "-c", "listen_addresses=127.0.0.1",
-                             "-c", "fsync=off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_user)
-    try:
-        wait_for_port(port, proc)
-        time.sleep(0.3)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        stop_process(proc, timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
-
-
+# -- PostgreSQL: the session's real server (conftest.postgres_url) ------------------------------
 @pytest.fixture
 def pg_ws(postgres_url, home, monkeypatch):
     import sqlalchemy
