@@ -174,3 +174,13 @@ def test_an_endpoint_outlives_the_kernel_that_deployed_it(sws):
     except psutil.NoSuchProcess:
         pass
     assert sws.endpoints().set_index("name").loc["orphan", "status"] == "stopped"
+
+
+def test_a_port_in_use_is_refused_with_a_clear_error(sws):
+    ep = sws.deploy("churn:1", "first")
+    with pytest.raises(DeployError, match=f"port {ep.port} on 127.0.0.1 is in use"):
+        sws.deploy("churn:1", "second", port=ep.port)
+    with pytest.raises(DeployError, match="is in use"):
+        sws.deploy("churn:1", "third", port=ep.port, workers=2)
+    assert {httpx.post(f"{ep.url}/invocations", json=ROW).headers[
+        "x-amzn-invoked-production-variant"] for _ in range(10)} == {"churn-v1"}

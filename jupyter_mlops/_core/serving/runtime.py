@@ -64,6 +64,7 @@ class Runtime:
         self._threads: list[threading.Thread] = []
         self.started_at = time.time()
         self.controller = None
+        self.listening = False
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, first_apply: bool = True) -> "Runtime":
@@ -159,6 +160,7 @@ class Runtime:
 
     def write_report(self) -> None:
         report = {"pid": os.getpid(), "index": self.worker, "started_at": self.started_at,
+                  "listening": self.listening,
                   "generation": self.live.generation if self.live else None,
                   "error": self.error, "error_generation": self.error_generation,
                   "loaded": sorted(self.live.variants) if self.live else [],

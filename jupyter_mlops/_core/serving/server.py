@@ -23,10 +23,33 @@ from pathlib import Path
 T_START = time.perf_counter()
 
 
-def make_socket(host: str, port: int, listen: bool = True) -> socket.socket:
+class PortInUse(SystemExit):
+    pass
+
+
+def ensure_free(host: str, port: int) -> None:
+    """With SO_REUSEPORT another endpoint's socket on the same port would silently share its
+    traffic: a probe without it fails if anything listens there."""
+    if not port:
+        return
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        print(f"endpoint: port {port} on {host} is in use ({exc.strerror}); choose another "
+              "port or leave it out for a free one", file=sys.stderr, flush=True)
+        raise PortInUse(4) from None
+    finally:
+        probe.close()
+
+
+def make_socket(host: str, port: int, listen: bool = True, reuse_port: bool = False
+                ) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuse_port:  # only the workers of one endpoint share a port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     if listen:
@@ -61,7 +84,10 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
     from .app import EndpointApp
     from .controller import Controller
 
-    sock = make_socket(host, port)
+    shared = not announce  # a worker under a supervisor shares the port with its siblings
+    if not shared:
+        ensure_free(host, port)
+    sock = make_socket(host, port, reuse_port=shared)
     port = sock.getsockname()[1]
     # Long-lived objects (sklearn, pandas, the models) never die: keep them out of the cyclic
     # GC's full collections, which otherwise pause the event loop for tens of ms under load.
@@ -74,6 +100,8 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
     timeout = float(runtime.live.config.get("graceful_seconds", 20))
 
     def started():
+        runtime.listening = True
+        runtime.write_report()  # the supervisor waits for every worker to say so
         if worker == 0:
             runtime.controller = Controller(runtime).start()
         if announce:
@@ -96,7 +124,8 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
 
 
 def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
-    reserve = make_socket(host, port, listen=False)  # holds the port; never accepts
+    ensure_free(host, port)
+    reserve = make_socket(host, port, listen=False, reuse_port=True)  # holds it; never accepts
     port = reserve.getsockname()[1]
     stopping = False
 
@@ -120,7 +149,7 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
     deadline = time.time() + 120
     folder = config_file.parent / "workers"
     while time.time() < deadline and not stopping:
-        if all((folder / f"{i}.json").exists() for i in children):
+        if all(_listening(folder / f"{i}.json") for i in children):
             break
         if any(c.poll() is not None for c in children.values()):
             forward(None, None)
@@ -154,6 +183,13 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
     reserve.close()
     print(f"endpoint supervisor pid {os.getpid()} stopped", flush=True)
     return 0
+
+
+def _listening(report: Path) -> bool:
+    try:
+        return bool(json.loads(report.read_text()).get("listening"))
+    except (OSError, ValueError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
