@@ -1,8 +1,10 @@
 """Two-sample Kolmogorov-Smirnov test, equal to ``scipy.stats.ks_2samp`` (two-sided, method="auto").
 
-The statistic is the largest gap between the two empirical CDFs, read from the sorted samples (see
-``_ecdf``). The p-value is scipy's for the same sizes and statistic: exact when both samples have at
-most 10,000 values, else the asymptotic Kolmogorov distribution ``kstwo.sf(D, round(n*m/(n+m)))``.
+The statistic is the largest gap between the two empirical CDFs, read from the sorted samples: without
+ties from the counts of reference values at or below each current value (searched only in the chunks
+of current values that can hold the extremes), with ties from the merged running counts (``_ecdf``).
+The p-value is scipy's for the same sizes and statistic: exact when both samples have at most
+10,000 values, else the asymptotic Kolmogorov distribution ``kstwo.sf(D, round(n*m/(n+m)))``.
 In exact mode scipy reports D rounded to the lattice h/lcm(n, m); so do we. One shortcut: in the
 far tail (n*D^2 >= 14, p < 1.4e-12 for sure) the p-value is the Kolmogorov limit, which differs from
 scipy's finite-n value by less than 1.4e-12 and costs microseconds instead of up to 0.4 s.
