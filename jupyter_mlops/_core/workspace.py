@@ -232,6 +232,11 @@ class Workspace:
         """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant."""
         return self._serving.captured(endpoint, since=since)
 
+    def batch(self, ref: str, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
+              dask: str | None = None):
+        """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``."""
+        return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask)
+
     # -- monitoring (issue 4; owned by the monitoring engineer) ---------------------------------
     @cached_property
     def _monitoring(self):

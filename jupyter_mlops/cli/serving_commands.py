@@ -121,3 +121,17 @@ def shadow_report_cmd(ctx, endpoint):
 def captured_cmd(ctx, endpoint, since):
     """Captured requests (CSV-like table)."""
     emit(ctx, workspace(ctx).captured(endpoint, since=since))
+
+
+@main.command("batch")
+@click.argument("ref")
+@click.option("--input", "-i", "input_", required=True, help=".csv or .parquet (any fsspec URL)")
+@click.option("--output", "-o", required=True, help="output .csv or .parquet")
+@click.option("--chunk-rows", type=int, default=10_000, show_default=True)
+@click.option("--workers", type=int, default=1, show_default=True, help="threads")
+@click.option("--dask", help="Dask scheduler address")
+@click.pass_context
+def batch_cmd(ctx, ref, input_, output, chunk_rows, workers, dask):
+    """Batch transform: score INPUT with REF, write input + prediction to OUTPUT."""
+    emit(ctx, workspace(ctx).batch(ref, input_, output, chunk_rows=chunk_rows, workers=workers,
+                                   dask=dask))

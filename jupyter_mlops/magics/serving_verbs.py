@@ -1,5 +1,5 @@
 """Serving verbs: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
-captured. Each body is one Workspace call."""
+captured, batch. Each body is one Workspace call."""
 
 from __future__ import annotations
 
@@ -104,3 +104,16 @@ def shadow_report(view, args):
 def captured(view, args):
     """Captured requests as a DataFrame (inputs, prediction, inference_id, time, variant)."""
     return view.ws.captured(args.endpoint, since=args.since)
+
+
+@verb("batch")
+@argument("ref", help="the model version, e.g. churn@production")
+@argument("--input", "-i", required=True, help="a .csv or .parquet file (any fsspec URL)")
+@argument("--output", "-o", required=True, help="where to write input + prediction (.csv/.parquet)")
+@argument("--chunk-rows", type=int, default=10_000, help="rows per chunk")
+@argument("--workers", type=int, default=1, help="threads scoring chunks")
+@argument("--dask", help="a Dask scheduler address to run on (e.g. tcp://127.0.0.1:8786)")
+def batch(view, args):
+    """Batch transform: score a file in chunks with a registered version."""
+    return view.ws.batch(args.ref, args.input, args.output, chunk_rows=args.chunk_rows,
+                         workers=args.workers, dask=args.dask)

@@ -82,3 +82,19 @@ def test_serving_stays_out_of_the_import_path_of_the_magics():
             "serving.app') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_batch_from_the_magic_and_the_cli(shell, sws, tmp_path):
+    import pandas as pd
+
+    X, _ = sws._test_data
+    X.to_csv(tmp_path / "in.csv", index=False)
+    job = shell.run_line_magic("mlops", f"batch churn:1 --input {tmp_path / 'in.csv'} "
+                                        f"--output {tmp_path / 'a.csv'} --chunk-rows 100")
+    assert (job.rows, job.chunks) == (len(X), 3)
+    result = CliRunner().invoke(main, ["-w", str(sws.home), "batch", "churn:1", "-i",
+                                       str(tmp_path / "in.csv"), "-o", str(tmp_path / "b.parquet")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert pd.read_parquet(tmp_path / "b.parquet")["prediction"].tolist() == \
+        pd.read_csv(tmp_path / "a.csv")["prediction"].tolist()

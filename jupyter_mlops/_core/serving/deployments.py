@@ -437,6 +437,20 @@ class Serving:
         directory = config.get("capture", {}).get("dir") or self.ws.home / "capture" / endpoint
         return read_captured(directory, signatures, since)
 
+    def batch(self, ref: str, input: str, output: str, chunk_rows: int = 10_000,
+              workers: int = 1, dask: str | None = None):
+        """Score a file with ``ref`` (hash-checked and smoke-tested like an endpoint variant)."""
+        from .batch import run_batch
+        from .variants import LoadedVariant, silence_feature_name_warning
+
+        spec = self._variant_spec(ref, None, "_batch")
+        silence_feature_name_warning()
+        variant = LoadedVariant(spec).load()
+        job = run_batch(variant, spec["ref"], str(input), str(output), chunk_rows, workers, dask)
+        self.ws.audit_log.record("batch", spec["ref"], {
+            "input": job.input, "output": job.output, "rows": job.rows, "engine": job.engine})
+        return job
+
     def endpoint(self, endpoint: str):
         from .handle import EndpointHandle
 
