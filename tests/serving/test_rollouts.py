@@ -232,3 +232,18 @@ def test_a_slow_canary_is_rolled_back_by_its_p99_guardrail(sws):
     after = ws.endpoint("latency").info()
     assert [v["name"] for v in after.variants] == ["churn-v1"]
     assert "p99 latency" in after.status_reason and "max_p99_ms=30" in after.status_reason
+
+
+def test_guardrails_see_the_errors_of_every_worker(sws):
+    ws = sws
+    ws.deploy("churn:1", "canary2", workers=2)
+    ep = ws.deploy("churn:3", "canary2", strategy="canary", percent=50, bake=120,
+                   guardrails={"max_error_rate": 0.05, "min_requests": 10})
+    for _ in range(300):  # a new connection each time: both workers answer
+        httpx.post(f"{ep.url}/invocations", json={"instances": [[5, 70, 150]]})
+        if ws.endpoint("canary2").info().rollout["status"] == "rolled_back":
+            break
+    assert _wait(lambda: ws.endpoint("canary2").info().rollout["status"] == "rolled_back")
+    reports = ws._serving._reports("canary2")
+    assert all(r["variants"].get("churn-v3", {}).get("errors", 0) > 0 for r in reports)
+    assert [v["name"] for v in ws.endpoint("canary2").info().variants] == ["churn-v1"]
