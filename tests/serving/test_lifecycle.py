@@ -184,3 +184,14 @@ def test_a_port_in_use_is_refused_with_a_clear_error(sws):
         sws.deploy("churn:1", "third", port=ep.port, workers=2)
     assert {httpx.post(f"{ep.url}/invocations", json=ROW).headers[
         "x-amzn-invoked-production-variant"] for _ in range(10)} == {"churn-v1"}
+
+
+def test_the_endpoint_loads_the_verified_companion_and_refuses_a_changed_one(sws):
+    mv = sws.get("churn:2")
+    assert mv.format["fast_load"]["format"] == "pickle"
+    path = sws.artifacts.local_path(mv.format["fast_load"]["sha256"])
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(DeployError, match="sha256"):
+        sws.deploy("churn:2", "tampered-companion")
+    assert sws.endpoints().set_index("name").loc["tampered-companion", "status"] == "failed"

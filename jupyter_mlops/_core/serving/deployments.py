@@ -82,22 +82,30 @@ class Serving:
     def _variant_spec(self, ref: str, variant: str | None, endpoint: str) -> dict[str, Any]:
         mv = self.ws.registry.get(ref)
         name = validate_name(variant or f"{mv.name}-v{mv.version}", "variant name")
-        path = self.ws.artifacts.local_path(mv.artifact_sha256)
-        if path is None or not Path(path).exists():
-            # a remote artifact store: copy the verified bytes next to the endpoint
-            folder = endpoint_dir(self.ws.home, endpoint) / "artifacts"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{mv.artifact_sha256}.bin"
-            if not path.exists():
-                path.write_bytes(self.ws.artifacts.get_bytes(mv.artifact_sha256))
+        path = self._local_artifact(mv.artifact_sha256, endpoint)
+        fast = (mv.format or {}).get("fast_load")
+        companion = str(self._local_artifact(fast["sha256"], endpoint)) if fast else None
         try:
             sample = self.ws.registry.sample(mv.ref)
         except Exception:
             sample = None
         return {"name": name, "model": mv.name, "version": mv.version, "ref": mv.ref,
                 "artifact_path": str(path), "sha256": mv.artifact_sha256, "format": mv.format,
+                "companion_path": companion,
                 "signature": mv.signature, "weight": 100.0, "role": "production",
                 "sample": sample}
+
+    def _local_artifact(self, sha256: str, endpoint: str) -> Path:
+        """The artifact as a local file the endpoint process can read (copied next to the
+        endpoint, verified, when the artifact store is remote)."""
+        path = self.ws.artifacts.local_path(sha256)
+        if path is None or not Path(path).exists():
+            folder = endpoint_dir(self.ws.home, endpoint) / "artifacts"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{sha256}.bin"
+            if not path.exists():
+                path.write_bytes(self.ws.artifacts.get_bytes(sha256))
+        return Path(path)
 
     # -- deploy ------------------------------------------------------------------------------
     def deploy(self, ref: str, endpoint: str, port: int | None = None, workers: int = 1,

@@ -71,8 +71,6 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
 
     silence_feature_name_warning()
     runtime = Runtime(config_file, worker)
-    import skops.io  # noqa: F401  (imports all of scikit-learn: most of the start-up time)
-
     t_load = time.perf_counter()
     try:
         runtime.start()
@@ -108,8 +106,8 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
             write_server_file(config_file.parent, pid=os.getpid(), port=port,
                               url=f"http://{host}:{port}", started_at=time.time(), workers=1)
         now = time.perf_counter()
-        print(f"endpoint {runtime.live.name} worker {worker}: imports {t_load - T_START:.2f} s, "
-              f"load + hash + smoke test {now - t_load:.2f} s", flush=True)
+        print(f"endpoint {runtime.live.name} worker {worker}: start-up {t_load - T_START:.2f} s, "
+              f"imports + load + hash + smoke test {now - t_load:.2f} s", flush=True)
         print(f"endpoint {runtime.live.name} worker {worker} pid {os.getpid()} serving on "
               f"http://{host}:{port}", flush=True)
 

@@ -49,21 +49,32 @@ class LoadedVariant:
         self.key = (spec.get("sha256"), spec.get("artifact_path"))
 
     # -- loading -----------------------------------------------------------------------------
-    def load(self) -> "LoadedVariant":
-        from ..modelio import load_model
-
-        path = Path(self.spec["artifact_path"])
+    def _verified_bytes(self, path: Path, expected: str | None) -> bytes:
         if not path.exists():
             raise DeployError(f"Variant {self.name!r}: the artifact {path} does not exist.")
         payload = path.read_bytes()
-        expected = self.spec.get("sha256")
         actual = hashlib.sha256(payload).hexdigest()
         if expected and actual != expected:
             raise ArtifactIntegrityError(
                 f"Variant {self.name!r}: the artifact {path} has sha256 {actual[:12]}…, the "
                 f"registry recorded {expected[:12]}…. The changed file is refused.")
+        return payload
+
+    def load(self) -> "LoadedVariant":
+        from ..modelio import load_companion, load_model, usable_companion
+
+        payload = self._verified_bytes(Path(self.spec["artifact_path"]), self.spec.get("sha256"))
+        fmt = self.spec.get("format") or {"format": "skops"}
         try:
-            self.model = load_model(payload, self.spec.get("format") or {"format": "skops"})
+            # The registry's pickled companion (same Python and scikit-learn only) spares the
+            # endpoint the import of skops, which imports every scikit-learn estimator.
+            companion = usable_companion(fmt) if self.spec.get("companion_path") else None
+            if companion is not None:
+                self.model = load_companion(self._verified_bytes(Path(self.spec["companion_path"]), companion))
+            else:
+                self.model = load_model(payload, fmt)
+        except ArtifactIntegrityError:
+            raise
         except Exception as exc:
             raise DeployError(f"Variant {self.name!r} failed to load: "
                               f"{type(exc).__name__}: {exc}") from exc
