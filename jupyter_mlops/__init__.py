@@ -69,9 +69,47 @@ __all__ = [
     "PipelineError",
     "SchedulerError",
     "ScheduleNotFound",
+    "Endpoint",
+    "ShadowReport",
+    "BatchJob",
+    "Baseline",
+    "MonitoringReport",
+    "DriftReport",
+    "QualityReport",
+    "BiasReport",
+    "AttributionReport",
+    "ConceptDriftReport",
+    "Schedule",
+    "SchedulerStatus",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
+
+# Result types of the parts, imported on first use so that `import jupyter_mlops` stays light.
+_LAZY = {
+    "Endpoint": "._core.serving.results",
+    "ShadowReport": "._core.serving.results",
+    "BatchJob": "._core.serving.batch",
+    "Baseline": "._core.monitor.reports.monitoring",
+    "MonitoringReport": "._core.monitor.reports.monitoring",
+    "DriftReport": "._core.monitor.reports.drift",
+    "QualityReport": "._core.monitor.reports.quality",
+    "BiasReport": "._core.monitor.reports.bias",
+    "AttributionReport": "._core.monitor.reports.attribution",
+    "ConceptDriftReport": "._core.monitor.reports.concept",
+    "Schedule": "._core.scheduler.entities",
+    "SchedulerStatus": "._core.scheduler.entities",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'jupyter_mlops' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython):
