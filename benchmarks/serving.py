@@ -215,6 +215,10 @@ def stop_group(proc: subprocess.Popen) -> None:
 # -- main --------------------------------------------------------------------------------------
 
 def in_process_floor(model, X, rows: int, repeat: int = 2000) -> dict:
+    import warnings
+
+    # the floor calls predict on an ndarray, as the bare app does; sklearn would warn every time
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")
     x = X[:rows]
     model.predict(x)
     times = []
