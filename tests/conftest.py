@@ -82,11 +82,19 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 def start_ipython():
     """The test session's IPython shell. IPython's globalipapp hands its shell out only once per
-    process (later calls return None), so every test module gets it here."""
+    process (later calls return None), so every test gets it here."""
     from IPython import get_ipython
     from IPython.testing.globalipapp import start_ipython as start
 
     return start() or get_ipython()
+
+
+@pytest.fixture(scope="session")
+def shell():
+    """A real IPython shell with ``%load_ext jupyter_mlops`` done."""
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", "jupyter_mlops")
+    return ip
 
 
 def free_port() -> int:

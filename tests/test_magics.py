@@ -10,15 +10,6 @@ import jupyter_mlops as mlops
 from jupyter_mlops.magics import completions
 
 
-@pytest.fixture(scope="module")
-def shell():
-    from conftest import start_ipython
-
-    ip = start_ipython()
-    ip.run_line_magic("load_ext", "jupyter_mlops")
-    return ip
-
-
 @pytest.fixture
 def ip(shell, home, clf, numeric_data):
     X, y = numeric_data

@@ -22,8 +22,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class _Versioned:
+    """``ref`` and ``to_dict`` of a numbered version of something named."""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def to_dict(self) -> dict:
+        d = _jsonable(asdict(self))
+        d["ref"] = self.ref
+        return d
+
+
 @dataclass(frozen=True)
-class ModelVersion:
+class ModelVersion(_Versioned):
     name: str
     version: int
     created_at: datetime
@@ -42,15 +55,6 @@ class ModelVersion:
     description: str | None = None
     dataset: str | None = None
     approval_history: tuple[dict, ...] = ()
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    def to_dict(self) -> dict:
-        d = _jsonable(asdict(self))
-        d["ref"] = self.ref
-        return d
 
     def to_frame(self):
         import pandas as pd
@@ -129,7 +133,7 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
-class DatasetVersion:
+class DatasetVersion(_Versioned):
     name: str
     version: int
     content_sha256: str
@@ -139,15 +143,6 @@ class DatasetVersion:
     schema: dict
     created_at: datetime
     created_by: str
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.version}"
-
-    def to_dict(self) -> dict:
-        d = _jsonable(asdict(self))
-        d["ref"] = self.ref
-        return d
 
     def to_frame(self):
         import pandas as pd

@@ -203,11 +203,8 @@ def test_the_cli_maps_options_onto_the_same_calls(mws, tmp_path):
     assert r.exit_code == 0 and "Dataset drift detected" in r.output
 
 
-def test_the_magic_verbs_map_onto_the_same_calls(mws):
-    from conftest import start_ipython
-
-    ip = start_ipython()
-    ip.run_line_magic("load_ext", "jupyter_mlops")
+def test_the_magic_verbs_map_onto_the_same_calls(mws, shell):
+    ip = shell
     X, y = mws._train
     new = churn_frame(600, 7, shift=1.0)[0]
     ip.user_ns.update(X_train=X, y_train=y, X_new=new)

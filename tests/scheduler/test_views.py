@@ -13,15 +13,6 @@ from jupyter_mlops.cli import main
 from .conftest import kill_by_pid, pid_gone
 
 
-@pytest.fixture(scope="module")
-def shell():
-    from conftest import start_ipython
-
-    ip = start_ipython()
-    ip.run_line_magic("load_ext", "jupyter_mlops")
-    return ip
-
-
 @pytest.fixture
 def served(ws, clf, numeric_data):
     X, y = numeric_data

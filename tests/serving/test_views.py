@@ -10,15 +10,6 @@ from IPython.core.error import UsageError
 from jupyter_mlops.cli import main
 
 
-@pytest.fixture(scope="module")
-def shell():
-    from conftest import start_ipython
-
-    ip = start_ipython()
-    ip.run_line_magic("load_ext", "jupyter_mlops")
-    return ip
-
-
 def test_magic_verbs_deploy_canary_traffic_rollback_stop(shell, sws):
     X, _ = sws._test_data
     shell.user_ns["rows"] = X.head(3)
