@@ -166,16 +166,10 @@ def _records(records: Any, schema: Schema) -> Table:
         pass
     # name the first record that does not fit
     for i, r in enumerate(records):
-        missing = [n for n in names if n not in r]
-        extra = [k for k in r if k not in schema.index]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("missing column(s) " + ", ".join(repr(m) for m in missing))
-            if extra:
-                parts.append("unexpected column(s) " + ", ".join(repr(e) for e in extra))
+        mismatch = schema.column_mismatch(r)
+        if mismatch:
             raise payload_error(f"Record {i + 1} does not match the model's signature: "
-                                f"{'; '.join(parts)}. Expected columns: {schema.describe()}.")
+                                f"{mismatch}. Expected columns: {schema.describe()}.")
     raise payload_error("The records do not match the model's signature.")  # pragma: no cover
 
 

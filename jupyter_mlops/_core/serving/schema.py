@@ -48,6 +48,18 @@ class Schema:
         self.all_numeric = all(k in ("numeric", "boolean") for k in self.kinds)
         self.header_bytes = ",".join(self.names).encode()
 
+    def column_mismatch(self, given) -> str | None:
+        """``missing column(s) 'a'; unexpected column(s) 'z'`` for the names in ``given``, or
+        None when they are exactly the signature's columns."""
+        missing = [n for n in self.names if n not in given]
+        extra = [n for n in given if n not in self.index]
+        parts = []
+        if missing:
+            parts.append("missing column(s) " + ", ".join(repr(m) for m in missing))
+        if extra:
+            parts.append("unexpected column(s) " + ", ".join(repr(e) for e in extra))
+        return "; ".join(parts) or None
+
     def describe(self) -> str:
         if not self.known:
             return "(no signature recorded)"
@@ -84,17 +96,10 @@ class Schema:
                 return Table(array=np.array(list(zip(*cols.values())), dtype=np.float64))
             except (TypeError, ValueError):
                 return Table(columns=cols)
-        given = list(cols)
-        missing = [n for n in self.names if n not in cols]
-        extra = [n for n in given if n not in self.index]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("missing column(s) " + ", ".join(repr(m) for m in missing))
-            if extra:
-                parts.append("unexpected column(s) " + ", ".join(repr(e) for e in extra))
+        mismatch = self.column_mismatch(cols)
+        if mismatch:
             raise PayloadError(f"The input does not match the model's signature: "
-                               f"{'; '.join(parts)}. Expected columns: {self.describe()}.")
+                               f"{mismatch}. Expected columns: {self.describe()}.")
         lengths = {len(v) for v in cols.values()}
         if len(lengths) != 1:
             raise PayloadError("The columns have different lengths: "
