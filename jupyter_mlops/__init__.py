@@ -87,9 +87,9 @@ __all__ = [
 
 # Result types of the parts, imported on first use so that `import jupyter_mlops` stays light.
 _LAZY = {
-    "Endpoint": "._core.serving.results",
-    "ShadowReport": "._core.serving.results",
-    "BatchJob": "._core.serving.batch",
+    "Endpoint": "._core.serving.control.results",
+    "ShadowReport": "._core.serving.control.results",
+    "BatchJob": "._core.serving.control.batch",
     "Baseline": "._core.monitor.reports.monitoring",
     "MonitoringReport": "._core.monitor.reports.monitoring",
     "DriftReport": "._core.monitor.reports.drift",

@@ -9,7 +9,7 @@ import io
 from datetime import datetime, timezone
 from typing import Any
 
-from .audit import AuditLog
+from .collaborators import ArtifactSource, AuditAppender
 from .entities import DatasetVersion
 from .errors import DatasetNotFound, InvalidInput
 from .hashing import data_fingerprint
@@ -22,7 +22,7 @@ def _as_utc(ts: datetime) -> datetime:
 
 
 class Datasets:
-    def __init__(self, store, artifacts, audit: AuditLog):
+    def __init__(self, store, artifacts: ArtifactSource, audit: AuditAppender):
         self.store = store
         self.artifacts = artifacts
         self.audit = audit

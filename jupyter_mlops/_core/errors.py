@@ -3,6 +3,8 @@
     MlopsError
     ├── InvalidName                 a model, alias, tag, endpoint or dataset name is not allowed
     ├── InvalidInput                an argument has the wrong shape or value
+    ├── Conflict                    the action conflicts with the current state (a rollout in
+    │                               progress, a running process started with other settings)
     ├── WorkspaceError              the workspace cannot be opened or used
     │   └── StoreError              the metadata database refused an operation
     ├── ArtifactError
@@ -17,7 +19,20 @@
     ├── ServingError
     │   ├── EndpointNotFound
     │   ├── DeployError             an endpoint or version could not start or failed its smoke test
-    │   └── PayloadError            a request body does not fit the model's signature or format
+    │   ├── PayloadError            a request body does not fit the model's signature or format
+    │   │   ├── PayloadTooLarge     over the endpoint's payload limit
+    │   │   ├── UnsupportedMediaType
+    │   │   └── NotAcceptable       the client accepts no format the endpoint answers in
+    │   ├── RequestRejected         the endpoint refused a request before running a model
+    │   │   ├── Unauthorized        no token, or the wrong one
+    │   │   ├── InvalidRequest      the request names an endpoint or variant this one is not
+    │   │   ├── RouteNotFound       no such path or model
+    │   │   └── MethodNotAllowed
+    │   ├── RequestTimeout          the request body did not arrive in time
+    │   ├── NoVariantAvailable      no variant takes traffic (every weight is 0)
+    │   ├── ModelError              the model raised while predicting
+    │   ├── ModelTimeout            the model did not answer within the request timeout
+    │   └── InternalFailure         the endpoint failed on its own account (not the model)
     ├── MonitorError
     │   ├── BaselineNotFound
     │   └── InsufficientData        a window too small to compute a statistic
@@ -25,8 +40,10 @@
         └── SchedulerError          the scheduler daemon cannot start, stop or run a job
             └── ScheduleNotFound    no schedule has that id (close matches listed)
 
-``http_status`` maps each class to the status a server answers with (one table, used by every
-HTTP view).
+HTTP statuses come from this tree in one place, :data:`HTTP_STATUS` (read through
+:func:`http_status`): the endpoint's wire adapters, the CLI and the REST routes all ask it. A
+protocol that has codes of its own (SageMaker's ``ValidationError``, ``ModelError``) maps these
+classes to them in its adapter.
 """
 
 from __future__ import annotations
@@ -37,8 +54,6 @@ from collections.abc import Iterable
 
 class MlopsError(Exception):
     """Base of every jupyter_mlops error."""
-
-    http_status = 500
 
     def __init__(self, message: str, *, hint: str | None = None, candidates: Iterable[str] = (),
                  wanted: str | None = None):
@@ -53,13 +68,21 @@ class MlopsError(Exception):
         self.hint = hint
         super().__init__(message if not hint else f"{message} {hint}")
 
+    @property
+    def http_status(self) -> int:
+        return http_status(self)
+
 
 class InvalidName(MlopsError):
-    http_status = 400
+    pass
 
 
 class InvalidInput(MlopsError):
-    http_status = 400
+    pass
+
+
+class Conflict(MlopsError):
+    pass
 
 
 class WorkspaceError(MlopsError):
@@ -75,7 +98,7 @@ class ArtifactError(MlopsError):
 
 
 class ArtifactNotFound(ArtifactError):
-    http_status = 404
+    pass
 
 
 class ArtifactIntegrityError(ArtifactError):
@@ -87,19 +110,19 @@ class RegistryError(MlopsError):
 
 
 class ModelNotFound(RegistryError):
-    http_status = 404
+    pass
 
 
 class DatasetNotFound(RegistryError):
-    http_status = 404
+    pass
 
 
 class UnsupportedModel(RegistryError):
-    http_status = 400
+    pass
 
 
 class PolicyViolation(RegistryError):
-    http_status = 403
+    pass
 
 
 class AuditError(MlopsError):
@@ -111,7 +134,7 @@ class ServingError(MlopsError):
 
 
 class EndpointNotFound(ServingError):
-    http_status = 404
+    pass
 
 
 class DeployError(ServingError):
@@ -119,7 +142,59 @@ class DeployError(ServingError):
 
 
 class PayloadError(ServingError):
-    http_status = 400
+    pass
+
+
+class PayloadTooLarge(PayloadError):
+    pass
+
+
+class UnsupportedMediaType(PayloadError):
+    pass
+
+
+class NotAcceptable(PayloadError):
+    pass
+
+
+class RequestRejected(ServingError):
+    pass
+
+
+class Unauthorized(RequestRejected):
+    pass
+
+
+class InvalidRequest(RequestRejected):
+    pass
+
+
+class RouteNotFound(RequestRejected):
+    pass
+
+
+class MethodNotAllowed(RequestRejected):
+    pass
+
+
+class RequestTimeout(ServingError):
+    pass
+
+
+class NoVariantAvailable(ServingError):
+    pass
+
+
+class ModelError(ServingError):
+    pass
+
+
+class ModelTimeout(ServingError):
+    pass
+
+
+class InternalFailure(ServingError):
+    pass
 
 
 class MonitorError(MlopsError):
@@ -127,11 +202,11 @@ class MonitorError(MlopsError):
 
 
 class BaselineNotFound(MonitorError):
-    http_status = 404
+    pass
 
 
 class InsufficientData(MonitorError):
-    http_status = 400
+    pass
 
 
 class PipelineError(MlopsError):
@@ -143,9 +218,45 @@ class SchedulerError(PipelineError):
 
 
 class ScheduleNotFound(SchedulerError):
-    http_status = 404
+    pass
+
+
+#: The status a server answers with for each class; a class not listed takes its nearest
+#: listed ancestor's, and anything else (ours or not) is a 500.
+HTTP_STATUS: dict[type[MlopsError], int] = {
+    InvalidName: 400,
+    InvalidInput: 400,
+    Conflict: 409,
+    ArtifactNotFound: 404,
+    ModelNotFound: 404,
+    DatasetNotFound: 404,
+    UnsupportedModel: 400,
+    PolicyViolation: 403,
+    EndpointNotFound: 404,
+    PayloadError: 400,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    NotAcceptable: 406,
+    Unauthorized: 401,
+    InvalidRequest: 400,
+    RouteNotFound: 404,
+    MethodNotAllowed: 405,
+    RequestTimeout: 408,
+    NoVariantAvailable: 503,
+    ModelError: 500,
+    ModelTimeout: 504,
+    InternalFailure: 500,
+    BaselineNotFound: 404,
+    InsufficientData: 400,
+    ScheduleNotFound: 404,
+}
 
 
 def http_status(error: BaseException) -> int:
     """The HTTP status a server answers with for ``error`` (500 for anything not ours)."""
-    return getattr(error, "http_status", 500) if isinstance(error, MlopsError) else 500
+    if isinstance(error, MlopsError):
+        for cls in type(error).__mro__:
+            status = HTTP_STATUS.get(cls)
+            if status is not None:
+                return status
+    return 500

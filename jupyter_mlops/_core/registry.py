@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from . import lineage as lineage_mod
-from .audit import AuditLog
-from .entities import ModelVersion
+from .collaborators import ArtifactSource, AuditAppender
+from .datasets import Datasets
+from .entities import ModelVersion, Policy
 from .errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
 from .hashing import data_fingerprint
 from .modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
@@ -75,33 +75,30 @@ def _sample(data: Any) -> dict | None:
 
 
 class Registry:
-    def __init__(self, store, artifacts, audit: AuditLog, datasets=None, policy_source=None):
+    def __init__(self, store, artifacts: ArtifactSource, audit: AuditAppender, datasets: Datasets,
+                 policy: Callable[[], Policy]):
         self.store = store
         self.artifacts = artifacts
         self.audit = audit
         self.datasets = datasets
-        self._policy = policy_source
-        #: called as ``hook(version, data, target)`` after a version with data is committed
-        #: (the workspace baselines it for monitoring)
-        self.after_register: list = []
+        self._policy = policy
 
     # -- writing ----------------------------------------------------------------------------
     def register(self, model: Any, name: str, data: Any = None, target: Any = None,
                  metrics: dict | None = None, params: dict | None = None, tags: dict | None = None,
                  description: str | None = None, alias: str | None = None,
-                 lineage: dict | None = None) -> ModelVersion:
+                 lineage: dict | None = None, dataset: str | None = None) -> ModelVersion:
+        """``data`` is the training data itself; ``dataset`` the dataset version it was loaded
+        from, when it was (otherwise a saved dataset with the same content is found by hash)."""
         validate_name(name, "model name")
         if alias is not None:
             validate_name(alias, "alias")
         if description is not None:
             validate_text(description, "description", max_len=20000)
         metrics, params, tags = _clean_metrics(metrics), _clean_mapping(params, "param"), _clean_mapping(tags, "tag")
-        dataset_version = None
         if isinstance(data, str):
-            if self.datasets is None:
-                raise InvalidInput(f"data={data!r} names a dataset, but this registry has no dataset store.")
-            dataset_version = self.datasets.get(data)
-            data = self.datasets.load(data)
+            raise InvalidInput(f"data={data!r} is a dataset reference: load it first, or pass dataset={data!r}.")
+        dataset_version = self.datasets.get(dataset) if dataset is not None else None
         if data is not None and target is not None and len(data) != len(target):
             raise InvalidInput(f"data has {len(data)} rows but target has {len(target)}; they must match.")
 
@@ -110,7 +107,7 @@ class Registry:
         record.update(lineage or {})
         if data is not None:
             record["data"] = data_fingerprint(data)
-            if dataset_version is None and self.datasets is not None:
+            if dataset_version is None:
                 dataset_version = self.datasets.find_by_content(record["data"]["sha256"])
         if target is not None:
             record["target"] = data_fingerprint(target)
@@ -154,21 +151,13 @@ class Registry:
                 "metrics": metrics, "format": fmt["format"]})
             if alias is not None:
                 self._set_alias(s, row, mv, alias)
-        registered = self.get(Ref(name, version=version))
-        if data is not None:
-            for hook in self.after_register:
-                try:
-                    hook(registered, data, target)
-                except Exception as exc:  # the version is complete; only its extra record failed
-                    warnings.warn(f"{registered.ref} was registered, but its baseline was not: "
-                                  f"{type(exc).__name__}: {exc}", stacklevel=3)
-        return registered
+        return self.get(Ref(name, version=version))
 
     def _set_alias(self, s, model_row, version_row, alias: str) -> int | None:
         from .store import orm
 
-        policy = self._policy() if self._policy else None
-        if policy is not None and policy.require_approval and version_row.approval != APPROVED:
+        policy = self._policy()
+        if policy.require_approval and version_row.approval != APPROVED:
             raise PolicyViolation(
                 f"{model_row.name}:{version_row.version} is {version_row.approval}; the workspace policy "
                 f"requires approval before it can be @{alias}.",
@@ -208,7 +197,7 @@ class Registry:
             if state == REJECTED:
                 mv.approval = REJECTED
             else:
-                needed = self._policy().min_approvers if self._policy else 1
+                needed = self._policy().min_approvers
                 approvers = set()
                 for h in history:
                     if h["state"] == REJECTED:
@@ -304,6 +293,11 @@ class Registry:
             model_row, mv = self._resolve(s, ref)
             return self._entity(s, model_row, mv)
 
+    def version_id(self, ref: Any) -> int:
+        """The database id of the version ``ref`` names (other parts' rows point at it)."""
+        with self.store.read() as s:
+            return self._resolve(s, ref)[1].id
+
     def sample(self, ref: Any) -> dict | None:
         """The training rows kept with the version (``{"columns", "data"}``)."""
         with self.store.read() as s:
@@ -376,14 +370,17 @@ class Registry:
         cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "data_sha256", *metric_names]
         return pd.DataFrame(rows, columns=cols).set_index("version")
 
-    def diff(self, a: Any, b: Any):
+    def diff(self, a: Any, b: Any, changed_only: bool = False):
+        """Params, metrics, hashes and lineage of two versions side by side (only the fields that
+        differ with ``changed_only``)."""
         import pandas as pd
 
         va, vb = self.get(a), self.get(b)
         fa, fb = _flatten_for_diff(va), _flatten_for_diff(vb)
         keys = list(dict.fromkeys([*fa, *fb]))
         rows = [{"field": k, va.ref: fa.get(k), vb.ref: fb.get(k), "changed": fa.get(k) != fb.get(k)} for k in keys]
-        return pd.DataFrame(rows).set_index("field")
+        frame = pd.DataFrame(rows).set_index("field")
+        return frame[frame["changed"]] if changed_only else frame
 
 
 def _ranges(numbers) -> str:

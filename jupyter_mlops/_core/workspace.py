@@ -1,11 +1,20 @@
-"""``Workspace``: the one public API. Every view (magic, CLI, widgets, server routes) calls one
-method here, and every method here is one call into a part (registry, datasets, audit, serving,
-monitor, pipelines, governance).
+"""``Workspace``: the one public API, and the composition root.
+
+It builds the store, the artifact store, the audit log and the parts (registry, datasets,
+serving, monitoring, scheduler), and hands each part only the collaborators it uses
+(``collaborators.py``); no part receives or imports the workspace, so every dependency points down
+(ARCHITECTURE.md). Every view (magic, CLI, widgets, server routes) calls one method here, and every
+method is one call into a part; ``register`` is the one verb that is two steps (the version, then
+the baseline of its data), and says so.
+
+Parts are built on first use, so creating a ``Workspace`` costs nothing and ``import
+jupyter_mlops`` loads no pandas, scikit-learn or SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,8 +23,6 @@ from typing import Any
 from . import html
 from .entities import AuditCheck, DatasetVersion, ModelVersion, Policy
 from .home import resolve_home
-
-_POLICY_KEY = "policy"
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,14 @@ class Workspace:
     def __repr__(self) -> str:
         return f"Workspace({str(self.home)!r})"
 
-    # -- the parts (built on first use, so that creating a Workspace is free) -------------------
+    def environment(self) -> dict:
+        """Variables a child process (endpoint, papermill job, scheduler) needs to see this workspace."""
+        env = {"MLOPS_HOME": str(self.home), "MLOPS_ARTIFACTS": self._artifacts_url}
+        if self._db_url:
+            env["MLOPS_DB_URL"] = self._db_url
+        return env
+
+    # -- composition: each part with the collaborators it needs ---------------------------------
     @cached_property
     def store(self):
         from .store.db import store_for
@@ -84,6 +98,12 @@ class Workspace:
         return AuditLog(self.store)
 
     @cached_property
+    def _policies(self):
+        from .policy import PolicyStore
+
+        return PolicyStore(self.store, self.audit_log)
+
+    @cached_property
     def _datasets(self):
         from .datasets import Datasets
 
@@ -93,20 +113,35 @@ class Workspace:
     def registry(self):
         from .registry import Registry
 
-        registry = Registry(self.store, self.artifacts, self.audit_log, self._datasets, self._current_policy)
-        registry.after_register.append(self._baseline_after_register)
-        return registry
+        return Registry(self.store, self.artifacts, self.audit_log, self._datasets, self._policies.current)
 
-    def _baseline_after_register(self, version: ModelVersion, data: Any, target: Any) -> None:
-        """``register(data=…)`` also baselines the version for monitoring."""
-        self._monitoring.baseline(version.ref, data, target=target)
+    @cached_property
+    def _serving(self):
+        from .serving.control.serving import Serving
 
-    def environment(self) -> dict:
-        """Variables a child process (endpoint, papermill job, scheduler) needs to see this workspace."""
-        env = {"MLOPS_HOME": str(self.home), "MLOPS_ARTIFACTS": self._artifacts_url}
-        if self._db_url:
-            env["MLOPS_DB_URL"] = self._db_url
-        return env
+        return Serving(self.home, self.store, self.registry, self.artifacts, self.audit_log, self.environment)
+
+    @cached_property
+    def _monitoring(self):
+        from .monitor.monitoring import Monitoring
+
+        return Monitoring(self.store, self.artifacts, self.audit_log, self.registry, self._datasets,
+                          self._serving)
+
+    @cached_property
+    def scheduler(self):
+        """The scheduler part: ``scheduler.add(kind, target, every=/cron=, options=)`` for other parts."""
+        from .scheduler.control import DaemonControl
+        from .scheduler.scheduler import Scheduler
+
+        daemon = DaemonControl(self.home, self.environment, self.store, self.audit_log)
+        return Scheduler(self.store, self.audit_log, self._serving.records, daemon)
+
+    def job_context(self):
+        """What a scheduled job is handed (see ``scheduler/kinds.py``)."""
+        from .scheduler.kinds import JobContext
+
+        return JobContext(self.home, self.audit_log, self._monitoring)
 
     # -- status --------------------------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
@@ -123,9 +158,21 @@ class Workspace:
     def register(self, model: Any, name: str, data: Any = None, target: Any = None, metrics: dict | None = None,
                  params: dict | None = None, tags: dict | None = None, description: str | None = None,
                  alias: str | None = None) -> ModelVersion:
-        """Register ``model`` as the next version of ``name``, with lineage recorded automatically."""
-        return self.registry.register(model, name, data=data, target=target, metrics=metrics, params=params,
-                                      tags=tags, description=description, alias=alias)
+        """Register ``model`` as the next version of ``name``, with lineage recorded automatically.
+        ``data`` (a DataFrame, or a dataset reference such as ``"churn-train:2"``) is hashed for
+        lineage and, once the version is committed, baselined for monitoring."""
+        dataset = data if isinstance(data, str) else None
+        frame = self._datasets.load(dataset) if dataset is not None else data
+        version = self.registry.register(model, name, data=frame, target=target, metrics=metrics,
+                                         params=params, tags=tags, description=description, alias=alias,
+                                         dataset=dataset)
+        if frame is not None:
+            try:
+                self._monitoring.baseline(version.ref, frame, target=target)
+            except Exception as exc:  # the version is complete; only its baseline failed
+                warnings.warn(f"{version.ref} was registered, but its baseline was not: "
+                              f"{type(exc).__name__}: {exc}", stacklevel=2)
+        return version
 
     def models(self):
         """All models: name, number of versions, latest version, aliases, latest approval."""
@@ -135,30 +182,33 @@ class Workspace:
         """The versions of ``name``: created, approval, aliases, status, data hash, metrics."""
         return self.registry.versions(name)
 
-    def get(self, ref: str) -> ModelVersion:
+    def get(self, ref: Any) -> ModelVersion:
         """The version ``ref`` names (``churn``, ``churn:3``, ``churn@production``)."""
         return self.registry.get(ref)
 
-    def load(self, ref: str) -> Any:
+    def load(self, ref: Any) -> Any:
         """The model object of ``ref``, after checking its artifact's sha256."""
         return self.registry.load(ref)
 
-    def promote(self, ref: str, alias: str) -> ModelVersion:
+    def promote(self, ref: Any, alias: str) -> ModelVersion:
         """Point ``alias`` (e.g. ``production``) at the version ``ref``."""
         return self.registry.promote(ref, alias)
 
-    def approve(self, ref: str, comment: str | None = None) -> ModelVersion:
+    def approve(self, ref: Any, comment: str | None = None) -> ModelVersion:
+        """Approve ``ref`` (Approved once the policy's ``min_approvers`` distinct people did)."""
         return self.registry.approve(ref, comment=comment)
 
-    def reject(self, ref: str, comment: str | None = None) -> ModelVersion:
+    def reject(self, ref: Any, comment: str | None = None) -> ModelVersion:
+        """Reject ``ref``; its earlier approvals stop counting."""
         return self.registry.reject(ref, comment=comment)
 
-    def archive(self, ref: str) -> ModelVersion:
+    def archive(self, ref: Any) -> ModelVersion:
+        """Archive ``ref``: it stays loadable but is no longer the latest."""
         return self.registry.archive(ref)
 
-    def diff(self, a: str, b: str):
+    def diff(self, a: Any, b: Any, changed_only: bool = False):
         """Params, metrics, data hashes and lineage of two versions side by side."""
-        return self.registry.diff(a, b)
+        return self.registry.diff(a, b, changed_only=changed_only)
 
     def audit(self, name: str | None = None):
         """Audit entries (all, or those of one model): who did what, when."""
@@ -171,8 +221,8 @@ class Workspace:
     def policy(self, require_approval: bool | None = None, require_reproduction: bool | None = None,
                min_approvers: int | None = None) -> Policy:
         """Read the workspace policy, or change the settings given."""
-        return self._set_policy(require_approval=require_approval, require_reproduction=require_reproduction,
-                                min_approvers=min_approvers)
+        return self._policies.update(require_approval=require_approval,
+                                     require_reproduction=require_reproduction, min_approvers=min_approvers)
 
     # -- datasets ------------------------------------------------------------------------------
     def save_dataset(self, df, name: str) -> DatasetVersion:
@@ -180,74 +230,66 @@ class Workspace:
         return self._datasets.save(df, name)
 
     def datasets(self):
+        """Every dataset version: name, version, shape, content hash, created."""
         return self._datasets.list()
 
     def dataset(self, ref: str):
         """The DataFrame of dataset version ``ref`` (``name`` or ``name:N``), hash-verified."""
         return self._datasets.load(ref)
 
-    # -- serving (issue 3; owned by the serving engineer) ---------------------------------------
-    @cached_property
-    def _serving(self):
-        from .serving.deployments import Serving
-
-        return Serving(self)
-
-    def deploy(self, ref: str, endpoint: str, port: int | None = None, workers: int = 1, capture: float = 0,
+    # -- serving -------------------------------------------------------------------------------
+    def deploy(self, ref: Any, endpoint: str, port: int | None = None, workers: int = 1, capture: float = 0,
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
-               max_payload_mb: float | None = None, request_timeout: float | None = None):
+               max_payload_mb: float | None = None, request_timeout: float | None = None,
+               timeout: float = 60.0):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
-                                    request_timeout=request_timeout)
+                                    request_timeout=request_timeout, timeout=timeout)
 
     def endpoints(self):
         """All endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""
         return self._serving.endpoints()
 
-    def endpoint(self, name: str):
+    def endpoint(self, endpoint: str):
         """A handle on a running endpoint: ``.predict(X, variant=None)``, ``.logs()``, ``.url``."""
-        return self._serving.endpoint(name)
+        return self._serving.endpoint(endpoint)
 
-    def traffic(self, endpoint: str, weights: dict):
+    def traffic(self, endpoint: str, weights: dict, timeout: float = 30.0):
         """Set variant weights (share = weight / sum), without restarting the endpoint."""
-        return self._serving.traffic(endpoint, weights)
+        return self._serving.traffic(endpoint, weights, timeout=timeout)
 
-    def rollback(self, endpoint: str):
+    def rollback(self, endpoint: str, timeout: float = 30.0):
         """Abort the rollout in progress, or restore the variants before the last change."""
-        return self._serving.rollback(endpoint)
+        return self._serving.rollback(endpoint, timeout=timeout)
 
-    def stop(self, endpoint: str) -> None:
-        """Stop the endpoint: SIGTERM (in-flight requests drain), SIGKILL after 30 s."""
-        return self._serving.stop(endpoint)
+    def stop(self, endpoint: str, timeout: float = 30.0) -> None:
+        """Stop the endpoint: SIGTERM (in-flight requests drain), SIGKILL after ``timeout`` s."""
+        return self._serving.stop(endpoint, timeout=timeout)
 
     def shadow_report(self, endpoint: str):
         """Agreement and latency of each shadow variant against production."""
         return self._serving.shadow_report(endpoint)
 
-    def captured(self, endpoint: str, since=None):
+    def captured(self, endpoint: str, since: Any = None):
         """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant."""
         return self._serving.captured(endpoint, since=since)
 
-    def batch(self, ref: str, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
+    def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
               dask: str | None = None):
         """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``."""
         return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask)
 
-    # -- monitoring (issue 4; owned by the monitoring engineer) ---------------------------------
-    @cached_property
-    def _monitoring(self):
-        from .monitor.service import Monitoring
-
-        return Monitoring(self)
-
-    def baseline(self, ref: str, data: Any = None, target: Any = None):
+    # -- monitoring ----------------------------------------------------------------------------
+    def baseline(self, ref: Any, data: Any = None, target: Any = None):
         """Statistics + constraints (Model Monitor's JSON shapes) of ``data``, stored with ``ref``;
         with no data, the version's latest baseline."""
-        return self._monitoring.baseline(ref, data, target=target) if data is not None else self._monitoring.get_baseline(ref)
+        if data is None:
+            return self._monitoring.get_baseline(ref)
+        return self._monitoring.baseline(ref, data, target=target)
 
     def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None):
         """Data quality violations and drift of captured traffic (or ``data``) against the baseline
@@ -261,31 +303,28 @@ class Workspace:
                                       drift_share=drift_share, client=client)
 
     def quality(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
-                thresholds: dict | None = None):
+                thresholds: dict | None = None, tolerance: float = 0.1):
         """Model quality against the baseline's metrics (estimated with CBPE when there are no labels)."""
-        return self._monitoring.quality(target, ground_truth, data=data, since=since, thresholds=thresholds)
+        return self._monitoring.quality(target, ground_truth, data=data, since=since, thresholds=thresholds,
+                                        tolerance=tolerance)
 
-    def bias(self, ref: str, data: Any, target: Any, facet: str, facet_value: Any = None, label_value: Any = None):
+    def bias(self, ref: Any, data: Any, target: Any, facet: str, facet_value: Any = None,
+             label_value: Any = None, tolerance: float = 0.1):
         """SageMaker Clarify's pre- and post-training bias metrics for ``facet``, with bias drift."""
-        return self._monitoring.bias(ref, data, target, facet, facet_value=facet_value, label_value=label_value)
+        return self._monitoring.bias(ref, data, target, facet, facet_value=facet_value, label_value=label_value,
+                                     tolerance=tolerance)
 
-    def attribution_drift(self, ref: str, data: Any):
+    def attribution_drift(self, ref: Any, data: Any, max_rows: int = 500):
         """SHAP attribution per feature, baseline vs ``data``, and the NDCG of the ranking."""
-        return self._monitoring.attribution_drift(ref, data)
+        return self._monitoring.attribution_drift(ref, data, max_rows=max_rows)
 
     def concept_drift(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
-                      stream: Any = None):
+                      stream: Any = None, detectors: tuple | None = None):
         """DDM, Page-Hinkley and ADWIN over the per-request error stream: when the change began."""
-        return self._monitoring.concept_drift(target, ground_truth, data=data, since=since, stream=stream)
+        return self._monitoring.concept_drift(target, ground_truth, data=data, since=since, stream=stream,
+                                              detectors=detectors)
 
-    # -- scheduler (issue 4 item 9; owned by the scheduler engineer) -----------------------------
-    @cached_property
-    def scheduler(self):
-        """The scheduler part: ``scheduler.add(kind, target, every=/cron=, options=)`` for other parts."""
-        from .scheduler.schedules import Scheduler
-
-        return Scheduler(self)
-
+    # -- scheduling ----------------------------------------------------------------------------
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
                 since: Any = None, cron: str | None = None, timezone: str | None = None):
         """Check ``endpoint``'s captured traffic on a schedule (default every 1h); a violation writes
@@ -321,29 +360,10 @@ class Workspace:
         """The last ``lines`` lines of the daemon's log (runs started and finished, errors)."""
         return self.scheduler.log(lines)
 
-    # -- policy storage ------------------------------------------------------------------------
-    def _current_policy(self) -> Policy:
-        from .store import orm
+    def run_scheduler(self, log_file: str | None = None) -> int:
+        """Run the scheduler daemon in this process until SIGTERM or Ctrl-C (for systemd and
+        containers; ``start_scheduler`` runs it detached instead). Returns its exit status."""
+        from .scheduler.daemon import main
 
-        with self.store.read() as s:
-            row = s.get(orm.Setting, _POLICY_KEY)
-            return Policy(**row.value) if row else Policy()
-
-    def _set_policy(self, **changes) -> Policy:
-        from .errors import InvalidInput
-        from .store import orm
-
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if "min_approvers" in changes and (not isinstance(changes["min_approvers"], int) or changes["min_approvers"] < 1):
-            raise InvalidInput(f"min_approvers must be a whole number >= 1, got {changes['min_approvers']!r}.")
-        if not changes:
-            return self._current_policy()
-        with self.store.write() as s:
-            row = s.get(orm.Setting, _POLICY_KEY)
-            policy = Policy(**{**(row.value if row else {}), **changes})
-            if row is None:
-                s.add(orm.Setting(key=_POLICY_KEY, value=policy.to_dict()))
-            else:
-                row.value = policy.to_dict()
-            self.audit_log.append(s, "policy", "workspace", changes)
-        return policy
+        os.environ.update(self.environment())  # the jobs' child processes see this workspace
+        return main(lambda: (self.scheduler, self.job_context()), log_file)

@@ -63,12 +63,7 @@ def scheduler_group(ctx):
 def scheduler_start(ctx, foreground):
     """Start the daemon (detached: it keeps running after this command exits)."""
     if foreground:
-        import os
-
-        from .._core.scheduler.daemon import main as run_daemon
-
-        os.environ.update(workspace(ctx).environment())
-        ctx.exit(run_daemon())
+        ctx.exit(workspace(ctx).run_scheduler())
     emit(ctx, workspace(ctx).start_scheduler())
 
 

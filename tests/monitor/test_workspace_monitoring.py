@@ -46,7 +46,7 @@ def _stop_endpoints(ws) -> None:
     """Stop, by pid, every endpoint a test started in this workspace."""
     from sqlalchemy import select
 
-    from jupyter_mlops._core.serving import process
+    from jupyter_mlops._core.serving.control import processes as process
     from jupyter_mlops._core.store import orm
 
     with ws.store.read() as s:
@@ -98,7 +98,7 @@ def test_check_on_given_data_reports_violations_and_drift(mws):
 
 
 def test_per_feature_drift_settings_in_constraints_json_are_used_by_check(mws):
-    from jupyter_mlops._core.monitor.service import _drift_settings
+    from jupyter_mlops._core.monitor.monitoring import _drift_settings
 
     constraints = {"monitoring_config": {"drift_method": "ks", "drift_threshold": {"tenure": 0.5}},
                    "features": [{"name": "monthly", "monitoringConfigOverrides": {"drift_method": "psi",

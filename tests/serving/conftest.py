@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from jupyter_mlops import Workspace
-from jupyter_mlops._core.serving import process
+from jupyter_mlops._core.serving.control import processes as process
 
 from .endpoints import start_endpoint, variant_spec
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from jupyter_mlops._core.modelio import dump_model
-from jupyter_mlops._core.serving.config import new_config, write_config
+from jupyter_mlops._core.serving.contract import SERVER_MODULE, ConfigFile, EndpointConfig
 from jupyter_mlops._core.signature import infer_signature
 
 
@@ -55,6 +55,15 @@ class RunningEndpoint:
         return self.proc.returncode
 
 
+def new_config(name: str, home: Path, **settings) -> dict:
+    """The JSON document of a new endpoint's config, as the kernel would write it."""
+    return EndpointConfig.new(name, home, **settings).to_dict()
+
+
+def write_config(path: Path, config: dict) -> None:
+    ConfigFile(path).write(EndpointConfig.from_dict(config))
+
+
 def start_endpoint(home: Path, name: str, variants: list[dict], *, workers: int = 1,
                    token_sha256: str | None = None, capture_percent: float = 0,
                    max_payload_bytes: int = 6 * 1024 * 1024, **extra) -> RunningEndpoint:
@@ -68,7 +77,7 @@ def start_endpoint(home: Path, name: str, variants: list[dict], *, workers: int 
     write_config(config_file, config)
     log = folder / "log"
     with open(log, "ab") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.serving.server",
+        proc = subprocess.Popen([sys.executable, "-m", SERVER_MODULE,
                                  "--config", str(config_file)], stdout=fh, stderr=subprocess.STDOUT,
                                 env={**os.environ, "MLOPS_HOME": str(home)})
     deadline = time.time() + 60

@@ -10,9 +10,10 @@ from sklearn.linear_model import (LinearRegression, LogisticRegression, Ridge, R
                                   SGDClassifier)
 
 from jupyter_mlops._core.modelio import dump_model
-from jupyter_mlops._core.serving.fastpath import linear_predictor, verified
-from jupyter_mlops._core.serving.schema import Table
-from jupyter_mlops._core.serving.variants import LoadedVariant, ModelFailure
+from jupyter_mlops._core.errors import ModelError as ModelFailure
+from jupyter_mlops._core.serving.inference.fastpath import linear_predictor, verified
+from jupyter_mlops._core.serving.inference.schema import Table
+from jupyter_mlops._core.serving.inference.variant import LoadedVariant
 from jupyter_mlops._core.signature import infer_signature
 
 

@@ -70,7 +70,7 @@ def test_serving_stays_out_of_the_import_path_of_the_magics():
 
     code = ("import sys, jupyter_mlops, jupyter_mlops.magics.serving_verbs; "
             "print(sorted(m for m in ('uvicorn', 'sklearn', 'starlette', 'jupyter_mlops._core."
-            "serving.app') if m in sys.modules))")
+            "serving.endpoint.app') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

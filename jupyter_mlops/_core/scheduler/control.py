@@ -21,8 +21,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Callable
+
+from ..collaborators import AuditRecorder
 from ..errors import SchedulerError
-from .entities import SchedulerStatus
 
 #: Popen handles of daemons this process started, so that stopping one also reaps it (no zombie).
 _CHILDREN: dict[int, subprocess.Popen] = {}
@@ -122,86 +124,103 @@ def acquire_lock(paths: Paths, wait: float = 3.0):
 
 
 # -- status / start / stop ----------------------------------------------------------------------
-def _status(ws, note: str | None = None) -> SchedulerStatus:
-    paths = Paths.of(ws.home)
-    info = read_pid_file(paths)
-    count = _schedule_count(ws)
-    if info is None:
-        return SchedulerStatus(False, str(ws.home), schedules=count, note=note)
-    pid = info["pid"]
-    if not is_alive(pid, info.get("create_time")):
-        remove_pid_file(paths, pid)
-        stale = f"removed a stale pid file (pid {pid} is no longer the scheduler)"
-        return SchedulerStatus(False, str(ws.home), schedules=count, note=f"{note}; {stale}" if note else stale)
-    started = dt.datetime.fromisoformat(info["started_at"]) if info.get("started_at") else None
-    return SchedulerStatus(True, str(ws.home), pid=pid, started_at=started, log=info.get("log"),
-                           schedules=count, note=note)
-
-
-def _schedule_count(ws) -> int:
-    from .schedules import Scheduler
-
-    return Scheduler(ws).enabled_count()
+@dataclass(frozen=True)
+class DaemonState:
+    running: bool
+    pid: int | None = None
+    started_at: dt.datetime | None = None
+    log: str | None = None
+    note: str | None = None
 
 
 def is_running(home: Path) -> bool:
-    """Whether the daemon of ``home`` runs (read-only: a stale pid file is left for ``status``)."""
+    """Whether the daemon of ``home`` runs (read-only: a stale pid file is left for ``state``)."""
     info = read_pid_file(Paths.of(home))
     return bool(info) and is_alive(info["pid"], info.get("create_time"))
 
 
-def status(ws) -> SchedulerStatus:
-    return _status(ws)
+class DaemonControl:
+    """Start, stop and inspect the daemon of the workspace at ``home`` from another process.
+    ``environment`` gives the variables the daemon needs to open the same workspace."""
 
+    def __init__(self, home: Path, environment: Callable[[], dict[str, str]], store,
+                 audit: AuditRecorder):
+        self.home = Path(home)
+        self.paths = Paths.of(self.home)
+        self.environment = environment
+        self.store = store
+        self.audit = audit
 
-def start(ws, timeout: float = 30) -> SchedulerStatus:
-    """Start the daemon; returns once it holds the lock and has loaded the schedules (it writes its
-    pid file then). Raises ``SchedulerError`` with the end of its log if it exits instead."""
-    current = _status(ws)
-    if current.running:
-        raise SchedulerError(f"The scheduler of {ws.home} is already running (pid {current.pid}).",
-                             hint="Stop it first with `mlops scheduler stop` (or %mlops scheduler stop).")
-    paths = Paths.of(ws.home)
-    paths.folder.mkdir(parents=True, exist_ok=True)
-    ws.store.migrate()  # create the schema here, where errors reach the caller, not the log
-    env = {**os.environ, **ws.environment()}
-    package_root = Path(__file__).resolve().parents[3]
-    if package_root.name not in ("site-packages", "dist-packages"):
-        # a source checkout this process imported us from (e.g. the notebook's folder): the
-        # daemon must import the same code; never put site-packages ahead of the standard library
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), env.get("PYTHONPATH")) if p)
-    log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
-    with open(paths.log_file, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler", str(paths.log_file)], env=env,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True)
-    _CHILDREN[proc.pid] = proc
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        info = read_pid_file(paths)
-        if info and info.get("pid") == proc.pid:
-            ws.audit_log.record("scheduler-start", "scheduler", {"pid": proc.pid, "log": str(paths.log_file)})
-            return _status(ws)
-        if proc.poll() is not None:
-            _CHILDREN.pop(proc.pid, None)
-            raise SchedulerError(f"The scheduler exited at start (status {proc.returncode}): "
-                                 f"{_log_tail(paths.log_file, log_offset)}")
-        time.sleep(0.05)
-    _terminate(proc.pid, None, 5)
-    raise SchedulerError(f"The scheduler did not start within {timeout:g} s: {_log_tail(paths.log_file, log_offset)}")
+    def is_running(self) -> bool:
+        return is_running(self.home)
 
+    def state(self, note: str | None = None) -> DaemonState:
+        info = read_pid_file(self.paths)
+        if info is None:
+            return DaemonState(False, note=note)
+        pid = info["pid"]
+        if not is_alive(pid, info.get("create_time")):
+            remove_pid_file(self.paths, pid)
+            stale = f"removed a stale pid file (pid {pid} is no longer the scheduler)"
+            return DaemonState(False, note=f"{note}; {stale}" if note else stale)
+        started = dt.datetime.fromisoformat(info["started_at"]) if info.get("started_at") else None
+        return DaemonState(True, pid=pid, started_at=started, log=info.get("log"), note=note)
 
-def stop(ws, timeout: float = 30) -> SchedulerStatus:
-    """SIGTERM the daemon (it finishes the runs in progress), SIGKILL after ``timeout`` seconds."""
-    current = _status(ws)
-    if not current.running:
-        return _status(ws, note=current.note or "the scheduler was not running")
-    pid = current.pid
-    info = read_pid_file(Paths.of(ws.home)) or {}
-    how = _terminate(pid, info.get("create_time"), timeout)
-    remove_pid_file(Paths.of(ws.home), pid)
-    ws.audit_log.record("scheduler-stop", "scheduler", {"pid": pid, "how": how})
-    return _status(ws, note=f"stopped pid {pid} ({how})")
+    def start(self, timeout: float = 30) -> DaemonState:
+        """Start the daemon; returns once it holds the lock and has loaded the schedules (it writes
+        its pid file then). Raises ``SchedulerError`` with the end of its log if it exits instead."""
+        current = self.state()
+        if current.running:
+            raise SchedulerError(f"The scheduler of {self.home} is already running (pid {current.pid}).",
+                                 hint="Stop it first with `mlops scheduler stop` (or %mlops scheduler stop).")
+        paths = self.paths
+        paths.folder.mkdir(parents=True, exist_ok=True)
+        self.store.migrate()  # create the schema here, where errors reach the caller, not the log
+        env = {**os.environ, **self.environment()}
+        package_root = Path(__file__).resolve().parents[3]
+        if package_root.name not in ("site-packages", "dist-packages"):
+            # a source checkout this process imported us from (e.g. the notebook's folder): the
+            # daemon must import the same code; never put site-packages ahead of the standard library
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), env.get("PYTHONPATH")) if p)
+        log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
+        with open(paths.log_file, "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler", str(paths.log_file)],
+                                    env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True, close_fds=True)
+        _CHILDREN[proc.pid] = proc
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = read_pid_file(paths)
+            if info and info.get("pid") == proc.pid:
+                self.audit.record("scheduler-start", "scheduler", {"pid": proc.pid, "log": str(paths.log_file)})
+                return self.state()
+            if proc.poll() is not None:
+                _CHILDREN.pop(proc.pid, None)
+                raise SchedulerError(f"The scheduler exited at start (status {proc.returncode}): "
+                                     f"{_log_tail(paths.log_file, log_offset)}")
+            time.sleep(0.05)
+        _terminate(proc.pid, None, 5)
+        raise SchedulerError(f"The scheduler did not start within {timeout:g} s: "
+                             f"{_log_tail(paths.log_file, log_offset)}")
+
+    def stop(self, timeout: float = 30) -> DaemonState:
+        """SIGTERM the daemon (it finishes the runs in progress), SIGKILL after ``timeout`` seconds."""
+        current = self.state()
+        if not current.running:
+            return self.state(note=current.note or "the scheduler was not running")
+        pid = current.pid
+        info = read_pid_file(self.paths) or {}
+        how = _terminate(pid, info.get("create_time"), timeout)
+        remove_pid_file(self.paths, pid)
+        self.audit.record("scheduler-stop", "scheduler", {"pid": pid, "how": how})
+        return self.state(note=f"stopped pid {pid} ({how})")
+
+    def log_tail(self, lines: int = 50) -> str:
+        """The end of the daemon's log file (a foreground daemon logs to its own stderr instead)."""
+        path = self.paths.log_file
+        if not path.exists():
+            return f"(no scheduler log yet at {path}: start the scheduler with `mlops scheduler start`)"
+        return _log_tail(path, max(0, path.stat().st_size - 200 * lines - 4096), lines)
 
 
 def _terminate(pid: int, create_time: float | None, timeout: float) -> str:
@@ -236,14 +255,6 @@ def _wait_gone(pid: int, create_time: float | None, timeout: float) -> bool:
             return False
         if child is None:
             time.sleep(0.05)
-
-
-def log_tail(ws, lines: int = 50) -> str:
-    """The end of the daemon's log file (a foreground daemon logs to its own stderr instead)."""
-    path = Paths.of(ws.home).log_file
-    if not path.exists():
-        return f"(no scheduler log yet at {path}: start the scheduler with `mlops scheduler start`)"
-    return _log_tail(path, max(0, path.stat().st_size - 200 * lines - 4096), lines)
 
 
 def _log_tail(path: Path, offset: int = 0, lines: int = 15) -> str:

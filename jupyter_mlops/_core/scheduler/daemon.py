@@ -25,8 +25,11 @@ import signal
 import sys
 import threading
 
+from typing import Callable
+
 from . import control, runner, triggers
-from .schedules import utc
+from .kinds import JobContext
+from .scheduler import Scheduler, utc
 
 log = logging.getLogger("jupyter_mlops.scheduler")
 
@@ -36,11 +39,12 @@ _SYNC_JOB = "__sync__"
 
 
 class Daemon:
-    def __init__(self, ws, stopping: threading.Event | None = None):
+    def __init__(self, schedules: Scheduler, context: JobContext, stopping: threading.Event | None = None):
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
-        self.ws = ws
+        self.schedules = schedules
+        self.context = context
         # The sync job has a thread of its own, so that long runs filling the pool never delay it.
         self.scheduler = BackgroundScheduler(
             timezone=dt.timezone.utc,
@@ -54,8 +58,8 @@ class Daemon:
     # -- life cycle ------------------------------------------------------------------------------
     def load(self) -> None:
         """Mark the runs a killed daemon left behind, and read the schedules (errors end the start)."""
-        log.info("scheduler loading schedules of %s", self.ws.home)
-        interrupted = runner.mark_interrupted_runs(self.ws)
+        log.info("scheduler loading schedules of %s", self.context.home)
+        interrupted = runner.mark_interrupted_runs(self.schedules.store)
         if interrupted:
             log.warning("marked %d run(s) left running by a previous daemon as failed", interrupted)
         self.sync()
@@ -84,7 +88,7 @@ class Daemon:
 
         from ..store import orm
 
-        with self.ws.store.read() as s:  # rows are detached after the session (expire_on_commit=False)
+        with self.schedules.store.read() as s:  # rows are detached after the session (expire_on_commit=False)
             rows = {r.id: r for r in s.execute(select(orm.Schedule).where(orm.Schedule.enabled.is_(True))).scalars()}
         for sid in [sid for sid in self._triggers if sid not in rows]:
             self._remove(sid)
@@ -103,7 +107,7 @@ class Daemon:
             if upcoming is not None and (stored is None or abs((upcoming - stored).total_seconds()) > 0.001):
                 updates[sid] = (key, upcoming)
         if updates:  # take the write lock only when there is something to write
-            with self.ws.store.write() as s:
+            with self.schedules.store.write() as s:
                 for sid, (key, upcoming) in updates.items():
                     row = s.get(orm.Schedule, sid)
                     # skip a schedule changed since it was read: its new next run comes next sync
@@ -151,8 +155,8 @@ class Daemon:
             log.info("dropped schedule %s (removed or disabled)", sid)
 
     def _run(self, schedule_id: str, cause: str | None = None) -> None:
-        outcome = runner.run_schedule(self.ws, schedule_id, next_run_at=lambda: self._next_run(schedule_id),
-                                      cause=cause)
+        outcome = runner.run_schedule(self.schedules, self.context, schedule_id,
+                                      next_run_at=lambda: self._next_run(schedule_id), cause=cause)
         for event in outcome.events if outcome else []:
             self.fire(event, f"{event} (run {outcome.run_id} of {schedule_id})")
 
@@ -163,7 +167,7 @@ class Daemon:
 
         from ..store import orm
 
-        with self.ws.store.read() as s:
+        with self.schedules.store.read() as s:
             rows = s.execute(select(orm.Schedule.id, orm.Schedule.spec).where(orm.Schedule.enabled.is_(True))).all()
         waiting = [sid for sid, spec in rows if (spec or {}).get("trigger", {}).get("event") == event]
         now = dt.datetime.now(dt.timezone.utc)
@@ -186,13 +190,12 @@ def _trigger_of(row) -> dict | None:
     return trigger if isinstance(trigger, dict) else None
 
 
-def main(log_file: str | None = None) -> int:
-    """Entry point of ``python -m jupyter_mlops._core.scheduler [LOG_FILE]`` (and ``mlops scheduler
-    start --foreground``): the workspace comes from the environment (``MLOPS_HOME`` etc.). The log
-    goes to stderr, which a detached daemon has redirected to ``LOG_FILE``."""
+def main(build: Callable[[], tuple[Scheduler, JobContext]], log_file: str | None = None) -> int:
+    """Run the daemon in this process until SIGTERM or SIGINT. ``build`` makes the scheduler part
+    and the jobs' context (the process's composition root passes it: ``__main__.py``, or
+    ``Workspace.run_scheduler`` for ``mlops scheduler start --foreground``). The log goes to
+    stderr, which a detached daemon has redirected to ``log_file``."""
     import psutil
-
-    from ..workspace import Workspace
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s [pid %(process)d] %(message)s")
@@ -202,22 +205,23 @@ def main(log_file: str | None = None) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    ws = Workspace()
-    paths = control.Paths.of(ws.home)
+    schedules, context = build()
+    home = context.home
+    paths = control.Paths.of(home)
     lock = control.acquire_lock(paths)
     if lock is None:
         info = control.read_pid_file(paths) or {}
-        log.error("another scheduler (pid %s) already runs for %s; exiting", info.get("pid", "?"), ws.home)
+        log.error("another scheduler (pid %s) already runs for %s; exiting", info.get("pid", "?"), home)
         return 3
     pid = os.getpid()
     try:
-        daemon = Daemon(ws, stopping)
+        daemon = Daemon(schedules, context, stopping)
         daemon.load()
-        # The pid file is the sign of a started daemon (``control.start`` waits for it), so it is
-        # written once the schedules are loaded: a database that cannot be read fails the start.
+        # The pid file is the sign of a started daemon (``DaemonControl.start`` waits for it), so
+        # it is written once the schedules are loaded: a database that cannot be read fails the start.
         control.write_pid_file(paths, {"pid": pid, "create_time": psutil.Process(pid).create_time(),
                                        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                                       "home": str(ws.home), "log": log_file or "stderr",
+                                       "home": str(home), "log": log_file or "stderr",
                                        "python": sys.executable})
         daemon.serve()
         return 0

@@ -1,6 +1,8 @@
 """Job kinds: what a schedule of each kind does when it runs.
 
-A kind is a function ``(ws, schedule) -> dict``: ``ws`` is the daemon's ``Workspace``,
+A kind is a function ``(context, schedule) -> dict``: ``context`` is a :class:`JobContext` (the
+workspace's home, its audit log, and the parts a built-in kind uses; a plug-in kind that wants the
+whole public API makes its own ``jupyter_mlops.Workspace()``, whose environment the daemon has),
 ``schedule`` the :class:`~.entities.Schedule` being run (its ``spec`` holds the kind's options and
 ``window_start`` the end of the window the previous completed run covered). The dict it returns is
 stored as the run's result; a ``"status"`` key of ``"violation"`` or ``"skipped"`` sets the run's
@@ -15,8 +17,11 @@ added without editing this table.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
 
+from ..collaborators import AuditRecorder
 from ..errors import InvalidInput
 
 ENTRY_POINT_GROUP = "jupyter_mlops.job_kinds"
@@ -26,7 +31,24 @@ BUILTIN_KINDS: dict[str, str] = {
     "monitor": "jupyter_mlops._core.scheduler.monitor_job:run_monitor",
 }
 
-JobFunction = Callable[[Any, Any], dict]
+
+
+class Checker(Protocol):
+    """Monitoring, as a job sees it: a check of an endpoint's captured traffic."""
+
+    def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job is handed (built by the workspace, the daemon's composition root)."""
+
+    home: Path
+    audit: AuditRecorder
+    monitoring: Checker
+
+
+JobFunction = Callable[[JobContext, Any], dict]
 
 
 def _entry_points() -> dict[str, Any]:

@@ -1,13 +1,13 @@
 """The ``monitor`` job kind: check an endpoint's captured traffic since the previous run against
-its baseline (``ws.check``), and on a violation write an alert.
+its baseline (monitoring's ``check``), and on a violation write an alert.
 
 The window of a run starts where the last completed run's window ended, or, for the first run,
 ``since`` (default: one period of the schedule) before now, and ends when the run starts. A window
 with too little traffic (fewer than 2 rows) is ``skipped``, not failed, and the next run looks back
-to the same start. ``ws.check`` bounds a window from below only, so the edges are approximate: a
+to the same start. ``check`` bounds a window from below only, so the edges are approximate: a
 request captured while a run reads the files is counted in that window and the next, and one made
 in the last moment before a run but still in the endpoint's capture buffer (flushed every 0.5 s)
-is counted in neither. Exact edges need an ``until=`` in ``ws.check``.
+is counted in neither. Exact edges need an ``until=`` in ``check``.
 
 On a violation: the report goes to ``<home>/reports/<schedule>/<time>.html`` (+ ``.json``), an
 ``alert`` entry to the audit log, and, when the schedule has a webhook, a JSON POST to it.
@@ -45,14 +45,14 @@ def window_start(schedule, now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(seconds=triggers.period_seconds(schedule.spec["trigger"], schedule.created_at))
 
 
-def run_monitor(ws, schedule) -> dict[str, Any]:
+def run_monitor(context, schedule) -> dict[str, Any]:
     from ..errors import InsufficientData
 
     until = dt.datetime.now(dt.timezone.utc)
     since = window_start(schedule, until)
     window = {"since": since.isoformat(), "until": until.isoformat()}
     try:
-        report = ws.check(schedule.target, since=since)
+        report = context.monitoring.check(schedule.target, since=since)
     except InsufficientData as exc:
         return {"status": "skipped", "window": window, "reason": str(exc)}
     result: dict[str, Any] = {
@@ -61,19 +61,19 @@ def run_monitor(ws, schedule) -> dict[str, Any]:
         "violations": len(report.violations), "drifted_features": report.drift.drifted_columns,
     }
     if report.has_violations:
-        result.update(_alert(ws, schedule, report, until))
+        result.update(_alert(context, schedule, report, until))
     return result
 
 
-def _alert(ws, schedule, report, when: dt.datetime) -> dict[str, Any]:
+def _alert(context, schedule, report, when: dt.datetime) -> dict[str, Any]:
     on_violation = schedule.spec.get("on_violation", "alert")
-    files = alerts.save_report(report, alerts.report_path(ws.home, schedule.id, when))
+    files = alerts.save_report(report, alerts.report_path(context.home, schedule.id, when))
     violations = [{"feature": v.get("feature_name"), "check": v.get("constraint_check_type"),
                    "description": v.get("description")} for v in report.violations[:MAX_VIOLATIONS_IN_ALERT]]
     details = {"schedule": schedule.id, "ref": report.ref, "summary": report.summary(), "report": files["html"],
                "violations": violations, "drifted_features": report.drift.drifted_columns,
                "on_violation": on_violation}
-    ws.audit_log.record("alert", schedule.target, details, actor=f"scheduler:{actor()}")
+    context.audit.record("alert", schedule.target, details, actor=f"scheduler:{actor()}")
     out: dict[str, Any] = {"report": files, "alert": True}
     if on_violation == "retrain":
         out["retrain_requested"] = True
@@ -81,7 +81,7 @@ def _alert(ws, schedule, report, when: dt.datetime) -> dict[str, Any]:
     webhook = schedule.spec.get("webhook")
     if webhook:
         payload = {"event": "jupyter_mlops.monitoring.violation", "endpoint": schedule.target,
-                   "schedule": schedule.id, "workspace": str(ws.home), "time": when.isoformat(),
+                   "schedule": schedule.id, "workspace": str(context.home), "time": when.isoformat(),
                    "ref": report.ref, "rows": report.n_rows, "summary": report.summary(),
                    "violations": violations, "drifted_features": report.drift.drifted_columns,
                    "report": files["html"], "report_json": files["json"],

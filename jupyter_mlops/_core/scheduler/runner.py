@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import kinds
-from .schedules import Scheduler, utc
+from .scheduler import Scheduler, utc
 
 log = logging.getLogger("jupyter_mlops.scheduler")
 
@@ -35,7 +35,8 @@ class Outcome:
     events: list[str] = field(default_factory=list)
 
 
-def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | None] | None = None,
+def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: str,
+                 next_run_at: Callable[[], dt.datetime | None] | None = None,
                  cause: str | None = None) -> Outcome | None:
     """Run schedule ``schedule_id`` once (``cause``: why, when not its time trigger; kept in the
     result). Returns the outcome, or None if the schedule was removed in the meantime. Never raises
@@ -44,14 +45,14 @@ def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | N
     from ..store import orm
 
     try:
-        schedule = Scheduler(ws).get(schedule_id)
+        schedule = scheduler.get(schedule_id)
     except ScheduleNotFound:
         log.info("schedule %s was removed before its run; skipping", schedule_id)
         return None
     if not schedule.enabled:
         return None
     started = dt.datetime.now(dt.timezone.utc)
-    with ws.store.write() as s:
+    with scheduler.store.write() as s:
         run = orm.JobRun(schedule_id=schedule.id, kind=schedule.kind, target=schedule.target, status="running",
                          started_at=started, result={})
         s.add(run)
@@ -64,7 +65,7 @@ def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | N
 
     status, result, error = "succeeded", {}, None
     try:
-        result = _jsonable(kinds.job_function(schedule.kind)(ws, schedule) or {})
+        result = _jsonable(kinds.job_function(schedule.kind)(context, schedule) or {})
         if result.get("status") in _RESULT_STATUSES:
             status = result["status"]
     except Exception as exc:  # noqa: BLE001 - any failure of the job is recorded, the daemon carries on
@@ -76,7 +77,7 @@ def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | N
         result = {**result, "cause": cause}
     finished = dt.datetime.now(dt.timezone.utc)
     upcoming = next_run_at() if next_run_at else None
-    with ws.store.write() as s:
+    with scheduler.store.write() as s:
         run = s.get(orm.JobRun, run_id)
         run.status, run.result, run.error, run.finished_at = status, result, error, finished
         row = s.get(orm.Schedule, schedule.id)
@@ -88,14 +89,14 @@ def run_schedule(ws, schedule_id: str, next_run_at: Callable[[], dt.datetime | N
     return Outcome(run_id, status, events)
 
 
-def mark_interrupted_runs(ws) -> int:
+def mark_interrupted_runs(store) -> int:
     """Runs left ``running`` by a daemon that was killed: mark them failed, saying so."""
     from sqlalchemy import select
 
     from ..store import orm
 
     now = dt.datetime.now(dt.timezone.utc)
-    with ws.store.write() as s:
+    with store.write() as s:
         rows = list(s.execute(select(orm.JobRun).where(orm.JobRun.status == "running",
                                                        orm.JobRun.schedule_id.is_not(None))).scalars())
         for r in rows:

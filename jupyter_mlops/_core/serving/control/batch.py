@@ -9,8 +9,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .. import html
-from ..errors import InvalidInput, PayloadError
+from ... import html
+from ...errors import InvalidInput, PayloadError
 
 
 @dataclass
@@ -133,9 +133,9 @@ _remote_cache: dict[str, Any] = {}
 
 def score_frame_remote(frame, spec: dict):
     """Runs on a Dask worker: load (and hash-check) the variant once per worker process."""
-    from .variants import LoadedVariant
+    from ..inference.variant import LoadedVariant
 
-    key = spec.get("sha256") or spec["artifact_path"]
+    key = spec.sha256 or spec.artifact_path
     variant = _remote_cache.get(key)
     if variant is None:
         variant = _remote_cache[key] = LoadedVariant(spec).load()

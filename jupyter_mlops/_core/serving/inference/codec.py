@@ -15,18 +15,12 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..errors import PayloadError
+from ...errors import NotAcceptable, PayloadError, UnsupportedMediaType
 from .schema import Schema, Table
 
 CSV_TYPES = ("text/csv", "application/csv")
 JSON_TYPES = ("application/json",)
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-
-
-def payload_error(message: str, status: int = 400) -> PayloadError:
-    err = PayloadError(message)
-    err.http_status = status
-    return err
 
 
 def media_type(content_type: str | None) -> tuple[str | None, str | None]:
@@ -51,35 +45,35 @@ def sniff(body: bytes) -> str:
 def parse(body: bytes, content_type: str | None, schema: Schema) -> tuple[Table, str]:
     """Returns the table and the media type the body was read as."""
     if not body or not body.strip():
-        raise payload_error("The request body is empty: send CSV rows or a JSON document.")
+        raise PayloadError("The request body is empty: send CSV rows or a JSON document.")
     mime, charset = media_type(content_type)
     if charset and charset not in ("utf-8", "utf8"):
-        raise payload_error(f"The scoring server only supports UTF-8, got charset {charset!r}.", 415)
+        raise UnsupportedMediaType(f"The scoring server only supports UTF-8, got charset {charset!r}.")
     if mime is None or mime in ("application/octet-stream", "*/*"):
         mime = sniff(body)
     if mime in JSON_TYPES or mime.endswith("+json"):
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise payload_error(f"The body is not valid JSON: {exc}.") from None
+            raise PayloadError(f"The body is not valid JSON: {exc}.") from None
         return parse_json(doc, schema), "application/json"
     if mime in CSV_TYPES or mime == "text/plain":
         return parse_csv(body, schema), "text/csv"
-    raise payload_error(
+    raise UnsupportedMediaType(
         "This predictor only supports the following content types: Types: "
-        f"['text/csv', 'application/json']. Got {content_type!r}.", 415)
+        f"['text/csv', 'application/json']. Got {content_type!r}.")
 
 
 def parse_csv(body: bytes, schema: Schema) -> Table:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise payload_error(f"The CSV body is not valid UTF-8: {exc}.") from None
+        raise PayloadError(f"The CSV body is not valid UTF-8: {exc}.") from None
     if '"' in text or "\r" in text:
         try:
             rows = [r for r in csv.reader(io.StringIO(text)) if r]
         except csv.Error as exc:
-            raise payload_error(f"The CSV body is malformed: {exc}.") from None
+            raise PayloadError(f"The CSV body is malformed: {exc}.") from None
     else:
         rows = [line.split(",") for line in text.split("\n") if line]
     if rows and schema.known and [c.strip() for c in rows[0]] == schema.names:
@@ -87,7 +81,7 @@ def parse_csv(body: bytes, schema: Schema) -> Table:
     elif rows and not schema.known and rows[0] and _looks_like_header(rows[0]):
         rows = rows[1:]
     if not rows:
-        raise payload_error("The CSV body has a header but no data rows.")
+        raise PayloadError("The CSV body has a header but no data rows.")
     return schema.from_rows(rows, "CSV row")
 
 
@@ -106,15 +100,15 @@ def parse_json(doc: Any, schema: Schema) -> Table:
         if "dataframe_split" in doc:
             split = doc["dataframe_split"]
             if not isinstance(split, dict) or "data" not in split:
-                raise payload_error("'dataframe_split' must be an object with 'columns' and 'data'.")
+                raise PayloadError("'dataframe_split' must be an object with 'columns' and 'data'.")
             data, columns = split["data"], split.get("columns")
             if columns is None or (schema.known and columns == schema.names):
                 return schema.from_rows(data)
             if not isinstance(columns, list) or not isinstance(data, list):
-                raise payload_error("'dataframe_split.columns' and '.data' must be lists.")
+                raise PayloadError("'dataframe_split.columns' and '.data' must be lists.")
             for i, row in enumerate(data):
                 if not isinstance(row, list) or len(row) != len(columns):
-                    raise payload_error(f"dataframe_split row {i + 1} does not have "
+                    raise PayloadError(f"dataframe_split row {i + 1} does not have "
                                         f"{len(columns)} values (one per column).")
             return schema.from_columns({str(c): [r[j] for r in data] for j, c in enumerate(columns)})
         if "dataframe_records" in doc:
@@ -126,20 +120,20 @@ def parse_json(doc: Any, schema: Schema) -> Table:
             if all(isinstance(v, list) for v in doc.values()):
                 return schema.from_columns(doc)
             return _records([doc], schema)
-        raise payload_error(
+        raise PayloadError(
             "The JSON object has none of the keys 'dataframe_split', 'dataframe_records', "
             f"'instances' or 'inputs' (got {sorted(doc)[:5]}), and is not one record of the "
             f"model's columns: {schema.describe()}.")
     if isinstance(doc, list):
         return _rows_or_columns(doc, schema, "body")
-    raise payload_error(f"The JSON body is a {type(doc).__name__}; send an object or a list of rows.")
+    raise PayloadError(f"The JSON body is a {type(doc).__name__}; send an object or a list of rows.")
 
 
 def _rows_or_columns(value: Any, schema: Schema, key: str) -> Table:
     if isinstance(value, dict):
         return schema.from_columns({k: v if isinstance(v, list) else [v] for k, v in value.items()})
     if not isinstance(value, list) or not value:
-        raise payload_error(f"'{key}' must be a non-empty list of rows (or records).")
+        raise PayloadError(f"'{key}' must be a non-empty list of rows (or records).")
     first = value[0]
     if isinstance(first, dict):
         return _records(value, schema)
@@ -150,10 +144,10 @@ def _rows_or_columns(value: Any, schema: Schema, key: str) -> Table:
 
 def _records(records: Any, schema: Schema) -> Table:
     if not isinstance(records, list) or not records:
-        raise payload_error("The records must be a non-empty list of objects.")
+        raise PayloadError("The records must be a non-empty list of objects.")
     for i, r in enumerate(records):
         if not isinstance(r, dict):
-            raise payload_error(f"Record {i + 1} is a {type(r).__name__}, expected an object.")
+            raise PayloadError(f"Record {i + 1} is a {type(r).__name__}, expected an object.")
     if not schema.known:
         keys = list(records[0])
         return schema.from_columns({k: [r.get(k) for r in records] for k in keys})
@@ -168,9 +162,9 @@ def _records(records: Any, schema: Schema) -> Table:
     for i, r in enumerate(records):
         mismatch = schema.column_mismatch(r)
         if mismatch:
-            raise payload_error(f"Record {i + 1} does not match the model's signature: "
+            raise PayloadError(f"Record {i + 1} does not match the model's signature: "
                                 f"{mismatch}. Expected columns: {schema.describe()}.")
-    raise payload_error("The records do not match the model's signature.")  # pragma: no cover
+    raise PayloadError("The records do not match the model's signature.")  # pragma: no cover
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -186,8 +180,8 @@ def choose_output(accept: str | None, default: str) -> str:
             return "application/json" if mime in JSON_TYPES else default
         if mime == "text/*":
             return "text/csv"
-    raise payload_error(f"Cannot answer in {accept!r}: this endpoint answers text/csv or "
-                        "application/json.", 406)
+    raise NotAcceptable(f"Cannot answer in {accept!r}: this endpoint answers text/csv or "
+                        "application/json.")
 
 
 def encode(predictions: np.ndarray, mime: str) -> bytes:

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArtifactIntegrityError, DeployError, PayloadError
+from ...errors import ArtifactIntegrityError, DeployError, ModelError, PayloadError
+from ..contract import Variant
 from .schema import Schema, Table
 
 
@@ -30,23 +31,18 @@ def sha256_file(path: Path | str) -> str:
     return h.hexdigest()
 
 
-class ModelFailure(Exception):
-    """The model raised while predicting (ModelError for SageMaker clients)."""
-
-
 class LoadedVariant:
-    def __init__(self, spec: dict[str, Any]):
-        self.spec = spec
-        self.name: str = spec["name"]
-        self.model_name: str = spec.get("model") or self.name
-        self.version = spec.get("version")
-        self.signature = spec.get("signature") or {}
+    def __init__(self, spec: Variant | dict[str, Any]):
+        self.spec = spec if isinstance(spec, Variant) else Variant.from_dict(spec)
+        self.name: str = self.spec.name
+        self.model_name: str = self.spec.model or self.name
+        self.version = self.spec.version
+        self.signature = self.spec.signature or {}
         self.schema = Schema(self.signature)
         self.model = None
         self.use_array = False
         self.fast = None  # a validated linear predictor (fastpath.py), when proven identical
         self.ewma_seconds = 0.0
-        self.key = (spec.get("sha256"), spec.get("artifact_path"))
 
     # -- loading -----------------------------------------------------------------------------
     def _verified_bytes(self, path: Path, expected: str | None) -> bytes:
@@ -61,16 +57,16 @@ class LoadedVariant:
         return payload
 
     def load(self) -> "LoadedVariant":
-        from ..modelio import load_companion, load_model, usable_companion
+        from ...modelio import load_companion, load_model, usable_companion
 
-        payload = self._verified_bytes(Path(self.spec["artifact_path"]), self.spec.get("sha256"))
-        fmt = self.spec.get("format") or {"format": "skops"}
+        payload = self._verified_bytes(Path(self.spec.artifact_path), self.spec.sha256)
+        fmt = self.spec.format or {"format": "skops"}
         try:
             # The registry's pickled companion (same Python and scikit-learn only) spares the
             # endpoint the import of skops, which imports every scikit-learn estimator.
-            companion = usable_companion(fmt) if self.spec.get("companion_path") else None
+            companion = usable_companion(fmt) if self.spec.companion_path else None
             if companion is not None:
-                self.model = load_companion(self._verified_bytes(Path(self.spec["companion_path"]), companion))
+                self.model = load_companion(self._verified_bytes(Path(self.spec.companion_path), companion))
             else:
                 self.model = load_model(payload, fmt)
         except ArtifactIntegrityError:
@@ -82,7 +78,7 @@ class LoadedVariant:
         return self
 
     def _choose_path_and_smoke_test(self) -> None:
-        sample = self.spec.get("sample")
+        sample = self.spec.sample
         if not sample or not sample.get("data"):
             if self.schema.all_numeric and self.signature.get("input_type") == "ndarray":
                 self.use_array = True
@@ -120,7 +116,7 @@ class LoadedVariant:
         t0 = time.perf_counter()
         try:
             self.predict(one)
-        except ModelFailure as exc:
+        except ModelError as exc:
             raise DeployError(f"Variant {self.name!r} failed its smoke test on one row: {exc}") \
                 from exc
         self.ewma_seconds = time.perf_counter() - t0
@@ -139,7 +135,7 @@ class LoadedVariant:
         try:
             out = self.model.predict(x)
         except Exception as exc:
-            raise ModelFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise ModelError(f"{type(exc).__name__}: {exc}") from exc
         out = np.asarray(out)
         self.ewma_seconds = 0.9 * self.ewma_seconds + 0.1 * (time.perf_counter() - t0)
         return out

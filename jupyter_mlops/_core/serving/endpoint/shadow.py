@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import codec
+from ..inference import codec
 
 MAX_BACKLOG = 1000  # shadows never build a backlog that would eat the endpoint's memory
 

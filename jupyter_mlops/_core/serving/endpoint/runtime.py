@@ -18,11 +18,11 @@ from typing import Any
 
 import orjson
 
+from ..contract import ConfigFile, EndpointConfig, EndpointPaths, read_json
+from ..inference.variant import LoadedVariant
+from ..metrics import Metrics
 from .capture import CaptureWriter
-from .config import read_config
-from .metrics import Metrics
 from .router import Router
-from .variants import LoadedVariant
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Live:
     max_payload_bytes: int
     request_timeout_s: float
     capture_fraction: float
-    config: dict[str, Any] = field(repr=False, default_factory=dict)
+    config: EndpointConfig = field(repr=False)
 
     def by_model(self, model: str, version: str | None) -> list[LoadedVariant]:
         return [v for v in self.variants.values() if v.model_name == model
@@ -47,8 +47,8 @@ class Live:
 
 class Runtime:
     def __init__(self, config_file: Path | str, worker: int = 0, poll_seconds: float = 0.2):
-        self.config_file = Path(config_file)
-        self.dir = self.config_file.parent
+        self.config_file = ConfigFile(config_file)
+        self.dir = self.config_file.path.parent
         self.worker = worker
         self.poll_seconds = poll_seconds
         self.metrics = Metrics()
@@ -89,7 +89,7 @@ class Runtime:
     # -- applying configs --------------------------------------------------------------------
     def poll(self) -> bool:
         try:
-            st = self.config_file.stat()
+            st = self.config_file.path.stat()
         except FileNotFoundError:
             return False
         # the file is replaced, not edited: a new inode or size shows a change even when two
@@ -99,8 +99,8 @@ class Runtime:
             return False
         self._mtime = key
         self._last_read = time.monotonic()
-        config = read_config(self.config_file)
-        generation = int(config.get("generation", 0))
+        config = self.config_file.read()
+        generation = config.generation
         if self.live is not None and generation <= self.live.generation:
             return False
         if self.error_generation == generation:
@@ -117,33 +117,27 @@ class Runtime:
         self.write_report()
         return True
 
-    def _build(self, config: dict[str, Any]) -> Live:
+    def _build(self, config: EndpointConfig) -> Live:
         variants: dict[str, LoadedVariant] = {}
-        for spec in config.get("variants", []):
-            key = (spec.get("sha256"), spec.get("artifact_path"), spec["name"])
+        for spec in config.variants:
+            key = (spec.sha256, spec.artifact_path, spec.name)
             loaded = self._loaded.get(key)
             if loaded is None:
                 loaded = LoadedVariant(spec).load()
             else:
                 loaded.spec = spec
-            variants[spec["name"]] = loaded
-        self._loaded = {(v.spec.get("sha256"), v.spec.get("artifact_path"), n): v
-                        for n, v in variants.items()}
-        weights = {v["name"]: float(v.get("weight", 0)) for v in config.get("variants", [])
-                   if v.get("role", "production") == "production"}
-        shadows = {v["name"]: float(v.get("shadow_percent", 100)) / 100.0
-                   for v in config.get("variants", []) if v.get("role") == "shadow"}
-        capture = config.get("capture") or {}
-        fraction = float(capture.get("percent", 0)) / 100.0
+            variants[spec.name] = loaded
+        self._loaded = {(v.spec.sha256, v.spec.artifact_path, n): v for n, v in variants.items()}
+        fraction = float(config.capture.percent) / 100.0
         if fraction > 0 and self.capture is None:
-            self.capture = CaptureWriter(capture.get("dir") or self.dir / "capture",
+            self.capture = CaptureWriter(config.capture.dir or self.dir / "capture",
                                          self.worker).start()
-        return Live(generation=int(config.get("generation", 0)), name=config["name"],
-                    variants=variants, router=Router(weights, shadows),
-                    token_sha256=config.get("token_sha256"),
-                    token_secret=_read_secret(config.get("token_file")),
-                    max_payload_bytes=int(config.get("max_payload_bytes", 6 * 1024 * 1024)),
-                    request_timeout_s=float(config.get("request_timeout_s", 60.0)),
+        return Live(generation=config.generation, name=config.name, variants=variants,
+                    router=Router(config.production_weights(), config.shadow_fractions()),
+                    token_sha256=config.token_sha256,
+                    token_secret=_read_secret(config.token_file),
+                    max_payload_bytes=int(config.max_payload_bytes),
+                    request_timeout_s=float(config.request_timeout_s),
                     capture_fraction=fraction, config=config)
 
     def _watch(self) -> None:
@@ -155,8 +149,12 @@ class Runtime:
                 self.write_report()
 
     # -- reporting -------------------------------------------------------------------------
-    def report_path(self, worker: int | None = None) -> Path:
-        return self.dir / "workers" / f"{self.worker if worker is None else worker}.json"
+    @property
+    def paths(self) -> EndpointPaths:
+        return EndpointPaths(self.dir.parent.parent, self.dir.name)
+
+    def report_path(self) -> Path:
+        return self.paths.worker_report(self.worker)
 
     def write_report(self) -> None:
         report = {"pid": os.getpid(), "index": self.worker, "started_at": self.started_at,
@@ -198,14 +196,12 @@ class Runtime:
     def all_reports(self) -> list[dict[str, Any]]:
         """This worker's live report plus the other workers' latest files."""
         reports = []
-        folder = self.dir / "workers"
+        folder = self.paths.workers
         for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-            if path.name == f"{self.worker}.json":
-                continue
-            try:
-                reports.append(orjson.loads(path.read_bytes()))
-            except (OSError, orjson.JSONDecodeError):
-                continue
+            if path.name != f"{self.worker}.json":
+                report = read_json(path)
+                if report is not None:
+                    reports.append(report)
         reports.append({"index": self.worker, "pid": os.getpid(), **self.process_stats(),
                         **self.metrics.snapshot()})
         return reports

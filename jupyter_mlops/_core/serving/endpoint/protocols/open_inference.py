@@ -1,30 +1,38 @@
-"""Open Inference Protocol (KServe V2) bodies, with Triton's binary tensor extension.
+"""The Open Inference Protocol (KServe V2) with Triton's binary tensor extension:
+``/v2/health/live|ready``, ``/v2``, ``/v2/models/{model}[/versions/{v}][/ready]`` and
+``POST /v2/models/{model}[/versions/{v}]/infer``.
 
 tritonclient sends by default a JSON header of ``Inference-Header-Content-Length`` bytes followed by
 raw little-endian tensors (``parameters.binary_data_size`` per input), and asks for binary outputs
-(``binary_data_output`` / ``binary_data``); both directions are implemented here.
+(``binary_data_output`` / ``binary_data``); both directions are implemented here. A model is
+addressed by its registered name (and version), or by a variant's name, or by the endpoint's name
+(then the endpoint's weights choose).
+
+References: KServe's "Open Inference Protocol (V2 Inference Protocol)" and Triton's
+"Binary Tensor Data Extension".
 """
 
 from __future__ import annotations
 
 import struct
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 import orjson
 
-from ..errors import PayloadError
-from .schema import Schema, Table
+from ....._version import __version__ as VERSION
+from ....errors import PayloadError, RouteNotFound
+from ...inference import codec
+from ...inference.schema import Schema, Table
+from ..router import Router
+from .base import JSON, Decoded, Reply, Request, WireProtocol, json_reply, route_key
+
+PREFIX = "/v2/models/"
 
 DTYPES = {"BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32,
           "UINT64": np.uint64, "INT8": np.int8, "INT16": np.int16, "INT32": np.int32,
           "INT64": np.int64, "FP16": np.float16, "FP32": np.float32, "FP64": np.float64}
-
-
-def v2_error(message: str, status: int = 400) -> PayloadError:
-    err = PayloadError(message)
-    err.http_status = status
-    return err
 
 
 def datatype_of(arr: np.ndarray) -> str:
@@ -45,38 +53,38 @@ def parse_request(body: bytes, header_length: str | None) -> tuple[dict, bytes]:
         try:
             n = int(header_length)
         except ValueError:
-            raise v2_error(f"Inference-Header-Content-Length is not a number: {header_length!r}.")
+            raise PayloadError(f"Inference-Header-Content-Length is not a number: {header_length!r}.")
         if n < 0 or n > len(body):
-            raise v2_error(f"Inference-Header-Content-Length {n} exceeds the body ({len(body)} bytes).")
+            raise PayloadError(f"Inference-Header-Content-Length {n} exceeds the body ({len(body)} bytes).")
         head, binary = body[:n], body[n:]
     else:
         head, binary = body, b""
     if not head.strip():
-        raise v2_error("The inference request is empty: send {\"inputs\": [...]}.")
+        raise PayloadError("The inference request is empty: send {\"inputs\": [...]}.")
     try:
         doc = orjson.loads(head)
     except orjson.JSONDecodeError as exc:
-        raise v2_error(f"The inference request is not valid JSON: {exc}.") from None
+        raise PayloadError(f"The inference request is not valid JSON: {exc}.") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list) or not doc["inputs"]:
-        raise v2_error("The inference request needs a non-empty 'inputs' list.")
+        raise PayloadError("The inference request needs a non-empty 'inputs' list.")
     return doc, binary
 
 
 def _tensor(spec: Any, binary: bytes, offset: int) -> tuple[str, np.ndarray, int]:
     if not isinstance(spec, dict):
-        raise v2_error("Each input must be an object with name, shape, datatype and data.")
+        raise PayloadError("Each input must be an object with name, shape, datatype and data.")
     name, shape, datatype = spec.get("name"), spec.get("shape"), spec.get("datatype")
     if not isinstance(name, str) or not isinstance(shape, list) or \
             not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
-        raise v2_error(f"Input {name!r} needs a string 'name' and a 'shape' of non-negative ints.")
+        raise PayloadError(f"Input {name!r} needs a string 'name' and a 'shape' of non-negative ints.")
     if datatype not in DTYPES and datatype != "BYTES":
-        raise v2_error(f"Input {name!r} has an unsupported datatype {datatype!r}.")
+        raise PayloadError(f"Input {name!r} has an unsupported datatype {datatype!r}.")
     count = int(np.prod(shape)) if shape else 1
     params = spec.get("parameters") or {}
     size = params.get("binary_data_size") if isinstance(params, dict) else None
     if size is not None:
         if not isinstance(size, int) or size < 0 or offset + size > len(binary):
-            raise v2_error(f"Input {name!r}: binary_data_size {size!r} does not fit the body.")
+            raise PayloadError(f"Input {name!r}: binary_data_size {size!r} does not fit the body.")
         raw = binary[offset:offset + size]
         offset += size
         if datatype == "BYTES":
@@ -89,18 +97,18 @@ def _tensor(spec: Any, binary: bytes, offset: int) -> tuple[str, np.ndarray, int
         else:
             dtype = np.dtype(DTYPES[datatype]).newbyteorder("<")
             if size != count * dtype.itemsize:
-                raise v2_error(f"Input {name!r}: {size} bytes do not hold shape {shape} of {datatype}.")
+                raise PayloadError(f"Input {name!r}: {size} bytes do not hold shape {shape} of {datatype}.")
             arr = np.frombuffer(raw, dtype=dtype)
     else:
         data = spec.get("data")
         if data is None:
-            raise v2_error(f"Input {name!r} has neither 'data' nor binary_data_size.")
+            raise PayloadError(f"Input {name!r} has neither 'data' nor binary_data_size.")
         try:
             arr = np.array(data, dtype=object if datatype == "BYTES" else DTYPES[datatype])
         except (TypeError, ValueError, OverflowError) as exc:
-            raise v2_error(f"Input {name!r}: data does not match datatype {datatype}: {exc}.") from None
+            raise PayloadError(f"Input {name!r}: data does not match datatype {datatype}: {exc}.") from None
     if arr.size != count:
-        raise v2_error(f"Input {name!r}: {arr.size} values do not fill shape {shape}.")
+        raise PayloadError(f"Input {name!r}: {arr.size} values do not fill shape {shape}.")
     return name, arr.reshape(shape), offset
 
 
@@ -115,13 +123,13 @@ def to_table(doc: dict, binary: bytes, schema: Schema) -> Table:
         if arr.ndim == 1:
             arr = arr.reshape(1, -1) if schema.width != 1 else arr.reshape(-1, 1)
         if arr.ndim != 2:
-            raise v2_error(f"Input {name!r} has shape {list(arr.shape)}; send [rows, "
+            raise PayloadError(f"Input {name!r} has shape {list(arr.shape)}; send [rows, "
                            f"{schema.width or 'features'}].")
         if schema.known and arr.shape[1] != schema.width:
-            raise v2_error(f"Input {name!r} has {arr.shape[1]} columns; the model expects "
+            raise PayloadError(f"Input {name!r} has {arr.shape[1]} columns; the model expects "
                            f"{schema.width} ({', '.join(schema.names)}).")
         if arr.shape[0] == 0:
-            raise v2_error(f"Input {name!r} has no rows.")
+            raise PayloadError(f"Input {name!r} has no rows.")
         if arr.dtype.kind in "biuf" and (schema.all_numeric or not schema.known):
             return Table(array=np.ascontiguousarray(arr, dtype=np.float64))
         return schema.from_rows(arr.tolist())
@@ -130,7 +138,7 @@ def to_table(doc: dict, binary: bytes, schema: Schema) -> Table:
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1:
-            raise v2_error(f"Input {name!r} has shape {list(arr.shape)}; one tensor per column "
+            raise PayloadError(f"Input {name!r} has shape {list(arr.shape)}; one tensor per column "
                            "must have shape [rows] or [rows, 1].")
         cols[name] = arr.tolist()
     return schema.from_columns(cols)
@@ -196,3 +204,79 @@ def _out_type(signature: dict) -> str:
     if classes:
         return "BYTES" if any(isinstance(c, str) for c in classes) else "INT64"
     return "FP64"
+
+
+def model_path(rest: str) -> tuple[str, str | None]:
+    """``churn/versions/3`` -> ("churn", "3")."""
+    model, _, tail = rest.partition("/versions/")
+    return unquote(model), (unquote(tail) if tail else None)
+
+
+def variants_for(live, model: str, version: str | None) -> list:
+    found = live.by_model(model, version)
+    if not found and model in live.variants:
+        found = [live.variants[model]]
+    if not found and model == live.name and version is None:
+        found = [live.variants[n] for n in live.router.names] or list(live.variants.values())
+    if not found:
+        detail = f" version {version}" if version else ""
+        raise RouteNotFound(f"Model with name {model}{detail} does not exist.")
+    return found
+
+
+class OpenInference(WireProtocol):
+    name = "v2"
+
+    def owns(self, path: str) -> bool:
+        return path.startswith("/v2")
+
+    def match(self, method: str, path: str, raw_path: bytes) -> dict | None:
+        if path.startswith(PREFIX) and path.endswith("/infer"):
+            model, version = model_path(path[len(PREFIX):-len("/infer")])
+            return {"model": model, "version": version}
+        return None
+
+    def get(self, request: Request, live) -> Reply | None:
+        path = request.path
+        if path in ("/v2/health/live", "/v2/health/ready"):
+            key = "live" if path.endswith("live") else "ready"
+            return json_reply(200, {key: True})
+        if path == "/v2":
+            return json_reply(200, {"name": "jupyter_mlops", "version": VERSION,
+                                    "extensions": ["binary_tensor_data"]})
+        if not path.startswith(PREFIX):
+            return None
+        rest = path[len(PREFIX):]
+        ready = rest.endswith("/ready")
+        model, version = model_path(rest[:-len("/ready")] if ready else rest)
+        candidates = variants_for(live, model, version)
+        if ready:
+            return json_reply(200, {"name": model, "ready": True})
+        versions = sorted({str(v.version) for v in candidates if v.version is not None})
+        return json_reply(200, model_metadata(candidates[0], versions))
+
+    def route(self, request: Request, live):
+        candidates = variants_for(live, request.params["model"], request.params["version"])
+        if len(candidates) == 1:
+            return candidates[0]
+        routed = [v for v in candidates if v.name in live.router.weights]
+        if not routed:
+            return candidates[0]
+        key = route_key(request.headers)
+        if len(routed) == len(live.router.names):
+            return live.variants[live.router.pick(key)]
+        return live.variants[Router({v.name: live.router.weights[v.name] for v in routed}).pick(key)]
+
+    def decode(self, request: Request, body: bytes, variant) -> Decoded:
+        doc, binary = parse_request(body, request.header(b"inference-header-content-length"))
+        return Decoded(to_table(doc, binary, variant.schema), "text/csv", "application/json", doc)
+
+    def encode(self, request: Request, decoded: Decoded, predictions, variant) -> Reply:
+        body, extra = encode_response(decoded.document, predictions, variant.model_name, variant.version)
+        return Reply(200, body, JSON, [(k.encode(), v.encode()) for k, v in extra.items()])
+
+    def captured_input(self, request: Request, decoded: Decoded, body: bytes) -> tuple[str, bytes]:
+        """Tensors are captured as CSV rows, which monitoring reads like any other request."""
+        table = decoded.table
+        rows = table.array if table.array is not None else np.array(table.rows(), dtype=object)
+        return "text/csv", codec.encode(rows, "text/csv")

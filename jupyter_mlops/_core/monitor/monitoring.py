@@ -1,8 +1,8 @@
-"""``Monitoring(ws)``: the monitor part behind the Workspace methods baseline, check, drift,
+"""``Monitoring``: the monitor part behind the Workspace methods baseline, check, drift,
 quality, bias, attribution_drift and concept_drift.
 
 A target is an endpoint name or a model reference. For an endpoint, the window is its captured
-traffic (``ws.captured(endpoint, since)``) for the production variant with the largest weight, and
+traffic (serving's ``captured(endpoint, since)``) for the production variant with the largest weight, and
 the model is that variant's version; for a model reference, the window is the ``data`` given.
 Baselines live in the ``baselines`` table (statistics and constraints as JSON) with the reference
 profile, a sample of the baseline rows and the JSON files as content-addressed artifacts.
@@ -16,7 +16,8 @@ import json
 from collections import OrderedDict
 from typing import Any
 
-from ..errors import BaselineNotFound, EndpointNotFound, InsufficientData, InvalidInput, ModelNotFound, MonitorError
+from ..collaborators import ArtifactSource, AuditAppender, DatasetSource, TrafficSource, VersionSource
+from ..errors import BaselineNotFound, InsufficientData, InvalidInput, ModelNotFound, MonitorError
 from .baseline import make_baseline, profile_from_statistics
 from .columns import as_frame
 from .profile import ReferenceProfile
@@ -28,8 +29,14 @@ LABEL = "__label__"
 
 
 class Monitoring:
-    def __init__(self, ws):
-        self.ws = ws
+    def __init__(self, store, artifacts: ArtifactSource, audit: AuditAppender, versions: VersionSource,
+                 datasets: DatasetSource, traffic: TrafficSource):
+        self.store = store
+        self.artifacts = artifacts
+        self.audit = audit
+        self.versions = versions
+        self.datasets = datasets
+        self.traffic = traffic
         self._profiles: OrderedDict[str, ReferenceProfile] = OrderedDict()
 
     # -- baselines --------------------------------------------------------------------------
@@ -38,7 +45,7 @@ class Monitoring:
         stored with the version ``ref``. ``target`` (labels, or a column of ``data``) adds the
         model's baseline quality metrics and enables bias drift."""
         if isinstance(data, str):
-            data = self.ws.dataset(data)
+            data = self.datasets.load(data)
         df = as_frame(data, "baseline data")
         if isinstance(target, str) and target in df.columns:
             labels = df[target].to_numpy()
@@ -47,8 +54,8 @@ class Monitoring:
             labels = None if target is None else as_labels(target, len(df), "target")
         if len(df) < 2:
             raise InsufficientData(f"A baseline needs at least 2 rows; got {len(df)}.")
-        mv = self.ws.get(ref)
-        model = self.ws.load(mv.ref)
+        mv = self.versions.get(ref)
+        model = self.versions.load(mv.ref)
         statistics, constraints, profile = make_baseline(df, labels, model)
         extra: dict[str, Any] = {"n_rows": len(df), "metrics": dict(mv.metrics or {})}
         if labels is not None:
@@ -61,7 +68,7 @@ class Monitoring:
         from ..store import orm
 
         extra = dict(extra or {})
-        arts = self.ws.artifacts
+        arts = self.artifacts
         if profile is not None:
             extra["profile_sha256"] = arts.put_bytes(profile.to_bytes())
         extra["statistics_sha256"] = arts.put_bytes(json.dumps(statistics, indent=2).encode())
@@ -76,14 +83,14 @@ class Monitoring:
             if labels is not None:
                 sample[LABEL] = np.asarray(labels)[pos]
             extra["sample_sha256"] = arts.put_bytes(to_parquet(sample))
-        with self.ws.store.write() as s:
-            _, mv = self.ws.registry._resolve(s, ref)
-            row = orm.Baseline(model_version_id=mv.id, statistics=statistics, constraints=constraints, extra=extra)
+        version_id = self.versions.version_id(ref)
+        with self.store.write() as s:
+            row = orm.Baseline(model_version_id=version_id, statistics=statistics, constraints=constraints, extra=extra)
             s.add(row)
             s.flush()
             baseline_id = row.id
             created = row.created_at
-            self.ws.audit_log.append(s, "baseline", ref, {"baseline_id": baseline_id, "features": len(statistics["features"]),
+            self.audit.append(s, "baseline", ref, {"baseline_id": baseline_id, "features": len(statistics["features"]),
                                                          "rows": statistics["dataset"]["item_count"]})
         return Baseline(baseline_id, ref, _iso(created), statistics, constraints, extra)
 
@@ -93,11 +100,11 @@ class Monitoring:
 
         from ..store import orm
 
-        with self.ws.store.read() as s:
-            model_row, mv = self.ws.registry._resolve(s, ref)
-            row = s.execute(select(orm.Baseline).where(orm.Baseline.model_version_id == mv.id)
+        name = self.versions.get(ref).ref
+        version_id = self.versions.version_id(name)
+        with self.store.read() as s:
+            row = s.execute(select(orm.Baseline).where(orm.Baseline.model_version_id == version_id)
                             .order_by(orm.Baseline.id.desc()).limit(1)).scalar_one_or_none()
-            name = f"{model_row.name}:{mv.version}"
             if row is None:
                 raise BaselineNotFound(f"{name} has no baseline.",
                                        hint=f"Make one: ws.baseline('{name}', data=X_train) or %mlops baseline {name} --data X_train.")
@@ -106,7 +113,7 @@ class Monitoring:
     def _update_extra(self, baseline: Baseline, **changes) -> None:
         from ..store import orm
 
-        with self.ws.store.write() as s:
+        with self.store.write() as s:
             row = s.get(orm.Baseline, baseline.id)
             row.extra = {**(row.extra or {}), **changes}
         baseline.extra.update(changes)
@@ -119,7 +126,7 @@ class Monitoring:
                 raise BaselineNotFound(f"Baseline #{baseline.id} has no reference profile.")
             return prof
         if sha not in self._profiles:
-            self._profiles[sha] = ReferenceProfile.from_bytes(self.ws.artifacts.get_bytes(sha))
+            self._profiles[sha] = ReferenceProfile.from_bytes(self.artifacts.get_bytes(sha))
             while len(self._profiles) > 2:
                 self._profiles.popitem(last=False)
         return self._profiles[sha]
@@ -130,7 +137,7 @@ class Monitoring:
         sha = baseline.extra.get("sample_sha256")
         if not sha:
             raise BaselineNotFound(f"Baseline #{baseline.id} kept no sample rows.", hint="Re-run ws.baseline(ref, data).")
-        return pd.read_parquet(io.BytesIO(self.ws.artifacts.get_bytes(sha)))
+        return pd.read_parquet(io.BytesIO(self.artifacts.get_bytes(sha)))
 
     # -- targets and windows -------------------------------------------------------------------
     def resolve(self, target: str, data: Any = None, since: Any = None,
@@ -138,9 +145,9 @@ class Monitoring:
         """(model ref, endpoint or None, window DataFrame)."""
         if data is not None:
             if isinstance(data, str):
-                data = self.ws.dataset(data)
+                data = self.datasets.load(data)
             try:
-                return self.ws.get(target).ref, None, as_frame(data, "data")
+                return self.versions.get(target).ref, None, as_frame(data, "data")
             except ModelNotFound:
                 if not self._is_endpoint(target):
                     raise
@@ -148,7 +155,7 @@ class Monitoring:
             return ref, target, as_frame(data, "data")
         if self._is_endpoint(target):
             ref, variant = self._endpoint_ref(target, variant)
-            window = self.ws.captured(target, since=since)
+            window = self.traffic.captured(target, since=since)
             if "variant" in window.columns and variant is not None and len(window):
                 window = window[window["variant"] == variant].reset_index(drop=True)
             if len(window) < 2:
@@ -157,36 +164,28 @@ class Monitoring:
                     + (f" since {since}" if since else "") + " for its production variant; a check needs at least 2.",
                     hint="Deploy with capture=100 (percent), send traffic, or widen since=…")
             return ref, target, window
-        self.ws.get(target)  # raises ModelNotFound with close matches
+        self.versions.get(target)  # raises ModelNotFound with close matches
         raise InvalidInput(f"{target!r} is a model, and a model has no captured traffic: pass data=…",
                            hint=f"ws.check('{target}', data=X_new), or check the endpoint serving it.")
 
     def _is_endpoint(self, name: str) -> bool:
-        if not hasattr(self.ws, "endpoint"):
-            return False
-        try:
-            self.ws.endpoint(name)
-        except (EndpointNotFound, AttributeError, ImportError):
-            return False
-        except Exception:
-            return False
-        return True
+        return self.traffic.exists(name)
 
     def _endpoint_ref(self, name: str, variant: str | None = None) -> tuple[str, str | None]:
         """(model ref, variant name): the named variant, else the production variant with the
         largest weight."""
-        info = self.ws.endpoint(name).info()
+        info = self.traffic.describe(name)
         if variant is not None:
             for v in info.variants:
                 if v.get("name") == variant:
-                    return self.ws.get(v["ref"]).ref, variant
+                    return self.versions.get(v["ref"]).ref, variant
             raise InvalidInput(f"Endpoint {name!r} has no variant {variant!r}.",
                                hint=f"Its variants: {', '.join(v.get('name', '?') for v in info.variants)}.")
         variants = [v for v in info.variants if v.get("role", "production") != "shadow"] or list(info.variants)
         if not variants:
             raise MonitorError(f"Endpoint {name!r} has no variants.")
         main = max(variants, key=lambda v: float(v.get("weight") or 0))
-        return self.ws.get(main["ref"]).ref, main.get("name")
+        return self.versions.get(main["ref"]).ref, main.get("name")
 
     # -- the checks ---------------------------------------------------------------------------
     def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None) -> MonitoringReport:
@@ -221,7 +220,7 @@ class Monitoring:
         from .drift import compute_drift
 
         ref = self._reference(reference)
-        cur = self.ws.dataset(current) if isinstance(current, str) else current
+        cur = self.datasets.load(current) if isinstance(current, str) else current
         return compute_drift(ref, cur, method=method, threshold=threshold, columns=columns,
                              drift_share=drift_share, client=client)
 
@@ -231,7 +230,7 @@ class Monitoring:
         try:
             return self.profile(self.get_baseline(reference))
         except ModelNotFound:
-            return self.ws.dataset(reference)
+            return self.datasets.load(reference)
 
     def quality(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
                 thresholds: dict | None = None, tolerance: float = 0.1):
@@ -241,8 +240,8 @@ class Monitoring:
         from .modelquality import estimate_quality, evaluate_quality
 
         ref, endpoint, window = self.resolve(target, data, since)
-        mv = self.ws.get(ref)
-        model = self.ws.load(ref)
+        mv = self.versions.get(ref)
+        model = self.versions.load(ref)
         base = self._baseline_metrics(ref, mv)
         features = features_of(window, model, endpoint)
         kind = problem_type(model, mv.signature)
@@ -290,15 +289,15 @@ class Monitoring:
         from .bias import compute_bias
 
         if isinstance(data, str):
-            data = self.ws.dataset(data)
+            data = self.datasets.load(data)
         df = as_frame(data, "data")
         if isinstance(target, str) and target in df.columns:
             labels = df[target].to_numpy()
             df = df.drop(columns=[target])
         else:
             labels = as_labels(target, len(df), "target")
-        mv = self.ws.get(ref)
-        model = self.ws.load(mv.ref)
+        mv = self.versions.get(ref)
+        model = self.versions.load(mv.ref)
         preds = model.predict(features_of(df, model, None))
         baseline_values = None
         try:
@@ -324,9 +323,9 @@ class Monitoring:
         from .attribution import attribution_drift
 
         if isinstance(data, str):
-            data = self.ws.dataset(data)
-        mv = self.ws.get(ref)
-        model = self.ws.load(mv.ref)
+            data = self.datasets.load(data)
+        mv = self.versions.get(ref)
+        model = self.versions.load(mv.ref)
         baseline = self.get_baseline(mv.ref)
         sample = self.baseline_sample(baseline).drop(columns=[LABEL], errors="ignore")
         cached = baseline.extra.get("attributions")
@@ -349,11 +348,11 @@ class Monitoring:
         if ground_truth is None:
             raise InvalidInput("Concept drift needs ground truth (or a stream of errors/scores).")
         ref, endpoint, window = self.resolve(target, data, since)
-        model = self.ws.load(ref)
+        model = self.versions.load(ref)
         labels, keep = join_labels(window, ground_truth)
         rows = window.iloc[keep] if keep is not None else window
         preds = model.predict(features_of(rows, model, endpoint))
-        kind = problem_type(model, self.ws.get(ref).signature)
+        kind = problem_type(model, self.versions.get(ref).signature)
         if kind == "classification":
             errors = (np.asarray(preds).astype(str) != np.asarray(labels).astype(str)).astype(float)
         else:

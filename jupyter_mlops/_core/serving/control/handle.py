@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PayloadError, ServingError
+from ...errors import PayloadError, ServingError
 
 
 class EndpointHandle:
@@ -54,9 +54,7 @@ class EndpointHandle:
 
     def _stored_token(self) -> str | None:
         """The workspace keeps a token endpoint's secret in an owner-only file next to it."""
-        from .config import endpoint_dir
-
-        path = endpoint_dir(self._serving.ws.home, self.name) / "token"
+        path = self._serving.paths(self.name).token
         try:
             return path.read_text().strip() or None
         except OSError:

@@ -1,11 +1,13 @@
-"""The endpoint process: ``python -m jupyter_mlops._core.serving.server --config <config.json>``.
+"""The endpoint process: ``python -m jupyter_mlops._core.serving.endpoint.server --config <config.json>``.
 
 One worker: this process binds 127.0.0.1, loads the variants, and serves with uvicorn (uvloop,
 httptools, no access log). ``--workers N``: this process reserves the port (a bound socket that
 never listens) and starts N worker processes, each with its own listening socket on that port
 (``SO_REUSEPORT``, so the kernel spreads connections evenly); SIGTERM is passed on and each worker
 drains its in-flight requests. ``TCP_NODELAY`` is set on the listening socket, which accepted
-sockets inherit on Linux (see DESIGN.md: without it keep-alive responses wait for delayed ACKs).
+sockets inherit on Linux: uvicorn's own ``--workers`` binds with ``proto=0``, so asyncio skips
+``TCP_NODELAY`` and every keep-alive response waits for the client's delayed ACK (about 44 ms at
+concurrency 1; uvicorn issue #3149).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from ..contract import SERVER_MODULE, ConfigFile
 
 T_START = time.perf_counter()
 
@@ -58,16 +62,15 @@ def make_socket(host: str, port: int, listen: bool = True, reuse_port: bool = Fa
     return sock
 
 
-def write_server_file(folder: Path, **info) -> None:
-    path = folder / "server.json"
+def write_server_file(path: Path, **info) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info))
     os.replace(tmp, path)
 
 
 def serve_worker(config_file: Path, host: str, port: int, worker: int, announce: bool) -> int:
+    from ..inference.variant import silence_feature_name_warning
     from .runtime import Runtime
-    from .variants import silence_feature_name_warning
 
     silence_feature_name_warning()
     runtime = Runtime(config_file, worker)
@@ -95,7 +98,7 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
     gc.freeze()
     # The capture/report threads must not hold the GIL for long stretches while requests wait.
     sys.setswitchinterval(0.002)
-    timeout = float(runtime.live.config.get("graceful_seconds", 20))
+    timeout = float(runtime.live.config.graceful_seconds)
 
     def started():
         runtime.listening = True
@@ -103,7 +106,7 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
         if worker == 0:
             runtime.controller = Controller(runtime).start()
         if announce:
-            write_server_file(config_file.parent, pid=os.getpid(), port=port,
+            write_server_file(runtime.paths.server, pid=os.getpid(), port=port,
                               url=f"http://{host}:{port}", started_at=time.time(), workers=1)
         now = time.perf_counter()
         print(f"endpoint {runtime.live.name} worker {worker}: start-up {t_load - T_START:.2f} s, "
@@ -128,7 +131,7 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
     stopping = False
 
     def spawn(i: int) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.serving.server",
+        return subprocess.Popen([sys.executable, "-m", SERVER_MODULE,
                                  "--config", str(config_file), "--host", host, "--port", str(port),
                                  "--worker-index", str(i)])
 
@@ -156,7 +159,7 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
             print("endpoint: a worker died at start", file=sys.stderr, flush=True)
             return 3
         time.sleep(0.05)
-    write_server_file(config_file.parent, pid=os.getpid(), port=port, url=f"http://{host}:{port}",
+    write_server_file(config_file.parent / "server.json", pid=os.getpid(), port=port, url=f"http://{host}:{port}",
                       started_at=time.time(), workers=workers,
                       worker_pids=[c.pid for c in children.values()])
     print(f"endpoint supervisor pid {os.getpid()} with {workers} workers on http://{host}:{port}",
@@ -191,7 +194,7 @@ def _listening(report: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jupyter_mlops._core.serving.server")
+    parser = argparse.ArgumentParser(prog=f"python -m {SERVER_MODULE}")
     parser.add_argument("--config", required=True, help="the endpoint's config.json")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve_worker(config_file, args.host, args.port, args.worker_index, announce=False)
     workers = args.workers
     if workers is None:
-        workers = int(json.loads(config_file.read_text()).get("workers", 1))
+        workers = ConfigFile(config_file).read().workers
     folder = config_file.parent / "workers"
     if folder.exists():
         for stale in folder.glob("*.json"):

@@ -1,4 +1,4 @@
-"""The scheduler part: schedules and their runs in the metadata database, plus the daemon's controls.
+"""``Scheduler``: schedules and their runs in the metadata database, plus the daemon's controls.
 
 A schedule is a row (``id, kind, target, spec, enabled, created_at, last_run_at, next_run_at``);
 ``spec`` holds ``{"trigger": {...}}`` (see ``triggers.py``) and the kind's options. The daemon
@@ -14,9 +14,11 @@ import json
 import re
 from typing import Any
 
-from ..errors import EndpointNotFound, InvalidInput, ScheduleNotFound
+from ..collaborators import AuditAppender, EndpointDirectory
+from ..errors import Conflict, EndpointNotFound, InvalidInput, ScheduleNotFound
 from ..names import validate_name, validate_text
 from . import kinds, triggers
+from .control import DaemonControl
 from .entities import Schedule, SchedulerStatus
 
 ON_VIOLATION = ("alert", "retrain")
@@ -76,8 +78,11 @@ def _webhook_option(webhook: Any) -> str | None:
 
 
 class Scheduler:
-    def __init__(self, ws):
-        self.ws = ws
+    def __init__(self, store, audit: AuditAppender, endpoints: EndpointDirectory, daemon: DaemonControl):
+        self.store = store
+        self.audit = audit
+        self.endpoints = endpoints
+        self.daemon = daemon
 
     # -- schedules ---------------------------------------------------------------------------
     def add(self, kind: str, target: str, every: Any = None, cron: str | None = None,
@@ -104,20 +109,20 @@ class Scheduler:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", sid):
             raise InvalidInput(f"Schedule id {sid!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-'.")
         now = dt.datetime.now(dt.timezone.utc)
-        with self.ws.store.write() as s:
+        with self.store.write() as s:
             row = s.get(orm.Schedule, sid)
             action = "schedule" if row is None else "reschedule"
             if row is None:
                 row = orm.Schedule(id=sid, kind=kind, target=target, created_at=now, enabled=True)
                 s.add(row)
             elif row.kind != kind:
-                raise InvalidInput(f"Schedule {sid!r} already exists with kind {row.kind!r}; pick another id= "
-                                   f"or unschedule it first.")
+                raise Conflict(f"Schedule {sid!r} already exists with kind {row.kind!r}; pick another id= "
+                               f"or unschedule it first.")
             if row.spec is None or row.spec.get("trigger") != trigger or not row.enabled:
                 row.next_run_at = triggers.next_fire_time(trigger, now, now)
             row.spec, row.target, row.enabled = spec, target, True
             s.flush()
-            self.ws.audit_log.append(s, action, target, {"schedule": sid, "kind": kind, "spec": spec})
+            self.audit.append(s, action, target, {"schedule": sid, "kind": kind, "spec": spec})
             entity = self._entity(s, row)
         return self._with_daemon_state(entity)
 
@@ -138,7 +143,7 @@ class Scheduler:
     def get(self, schedule: str) -> Schedule:
         from ..store import orm
 
-        with self.ws.store.read() as s:
+        with self.store.read() as s:
             row = s.get(orm.Schedule, schedule)
             if row is None:
                 self._not_found(s, schedule)
@@ -150,14 +155,14 @@ class Scheduler:
         a few seconds; a run already in progress finishes."""
         from ..store import orm
 
-        with self.ws.store.write() as s:
+        with self.store.write() as s:
             row = s.get(orm.Schedule, schedule)
             if row is None:
                 self._not_found(s, schedule)
             details = {"schedule": row.id, "kind": row.kind, "spec": row.spec}
             target = row.target
             s.delete(row)
-            self.ws.audit_log.append(s, "unschedule", target, details)
+            self.audit.append(s, "unschedule", target, details)
 
     def list(self):
         import pandas as pd
@@ -165,7 +170,7 @@ class Scheduler:
 
         from ..store import orm
 
-        with self.ws.store.read() as s:
+        with self.store.read() as s:
             rows = [self._entity(s, r) for r in s.execute(select(orm.Schedule).order_by(orm.Schedule.id)).scalars()]
         frame = pd.DataFrame([r.to_frame().iloc[0].to_dict() for r in rows], columns=SCHEDULE_COLUMNS)
         return frame.set_index("id")
@@ -182,7 +187,7 @@ class Scheduler:
             q = q.where(or_(orm.JobRun.schedule_id == name, orm.JobRun.target == name))
         if limit:
             q = q.limit(int(limit))
-        with self.ws.store.read() as s:
+        with self.store.read() as s:
             rows = [{"id": r.id, "schedule": r.schedule_id, "kind": r.kind, "target": r.target, "status": r.status,
                      "started": utc(r.started_at), "finished": utc(r.finished_at),
                      "seconds": (utc(r.finished_at) - utc(r.started_at)).total_seconds() if r.finished_at else None,
@@ -194,55 +199,44 @@ class Scheduler:
 
     # -- the daemon --------------------------------------------------------------------------
     def start(self, timeout: float = 30) -> SchedulerStatus:
-        from . import control
-
-        return control.start(self.ws, timeout=timeout)
+        return self._status(self.daemon.start(timeout=timeout))
 
     def stop(self, timeout: float = 30) -> SchedulerStatus:
-        from . import control
-
-        return control.stop(self.ws, timeout=timeout)
+        return self._status(self.daemon.stop(timeout=timeout))
 
     def status(self) -> SchedulerStatus:
-        from . import control
-
-        return control.status(self.ws)
+        return self._status(self.daemon.state())
 
     def log(self, lines: int = 50) -> str:
-        from . import control
-
         if not isinstance(lines, int) or lines < 1:
             raise InvalidInput(f"lines must be a whole number >= 1, got {lines!r}.")
-        return control.log_tail(self.ws, lines)
+        return self.daemon.log_tail(lines)
+
+    def _status(self, state) -> SchedulerStatus:
+        return SchedulerStatus(state.running, str(self.daemon.home), pid=state.pid, started_at=state.started_at,
+                               log=state.log, schedules=self.enabled_count(), note=state.note)
 
     # -- helpers -----------------------------------------------------------------------------
     def _with_daemon_state(self, schedule: Schedule) -> Schedule:
         from dataclasses import replace
 
-        from . import control
-
-        return replace(schedule, scheduler_running=control.is_running(self.ws.home))
+        return replace(schedule, scheduler_running=self.daemon.is_running())
 
     def enabled_count(self) -> int:
         from sqlalchemy import func, select
 
         from ..store import orm
 
-        with self.ws.store.read() as s:
+        with self.store.read() as s:
             return s.execute(select(func.count()).select_from(orm.Schedule)
                              .where(orm.Schedule.enabled.is_(True))).scalar()
 
     def _require_endpoint(self, endpoint: str) -> None:
-        from sqlalchemy import select
-
-        from ..store import orm
-
-        with self.ws.store.read() as s:
-            if s.get(orm.Endpoint, endpoint) is None:
-                names = list(s.execute(select(orm.Endpoint.name)).scalars())
-                raise EndpointNotFound(f"There is no endpoint named {endpoint!r} to monitor.",
-                                       hint=f"Endpoints: {', '.join(names) or 'none'}. Deploy one with "
-                                            "deploy(ref, endpoint, capture=100) so there is traffic to check.")
+        names = self.endpoints.names()
+        if endpoint not in names:
+            raise EndpointNotFound(f"There is no endpoint named {endpoint!r} to monitor.",
+                                   hint=f"Endpoints: {', '.join(names) or 'none'}. Deploy one with "
+                                        "deploy(ref, endpoint, capture=100) so there is traffic to check.")
 
     @staticmethod
     def _not_found(session, schedule: str):

@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeployError
+from ...errors import DeployError
+from ..contract import SERVER_MODULE
 
 # Popen handles of endpoints this process started: polling them reaps the child and gives its
 # exit status (a detached child that died is otherwise a zombie that looks alive).
@@ -35,7 +36,7 @@ def launch(config_file: Path, env: dict[str, str], port: int | None, timeout: fl
     log = folder / "log"
     (folder / "server.json").unlink(missing_ok=True)
     (folder / "exit.json").unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "jupyter_mlops._core.serving.server", "--config", str(config_file),
+    cmd = [sys.executable, "-m", SERVER_MODULE, "--config", str(config_file),
            "--port", str(port or 0)]
     with open(log, "ab") as fh:
         fh.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
@@ -88,7 +89,7 @@ def is_endpoint_process(pid: int | None, config_file: Path | None = None) -> boo
         cmdline = p.cmdline()
     except Exception:
         return False
-    if "jupyter_mlops._core.serving.server" not in cmdline:
+    if SERVER_MODULE not in cmdline:
         return False
     return config_file is None or str(config_file) in cmdline
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import PayloadError
+from ...errors import PayloadError
 
 
 @dataclass

@@ -1,0 +1,76 @@
+"""The narrow collaborators the parts receive from the composition root (``workspace.py``).
+
+A part never receives the ``Workspace``: it is handed only what it uses, typed here, so that the
+constructor of each part says what it depends on and every dependency points down (see
+ARCHITECTURE.md). The registry, the audit log and serving satisfy these structurally; nothing has
+to inherit from them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the types only: importing them here would load pandas and the parts
+    from .entities import ModelVersion
+    from .serving.control.results import Endpoint
+
+
+class AuditRecorder(Protocol):
+    """Appends to the audit log in a transaction of its own (for changes outside the database)."""
+
+    def record(self, action: str, target: str, details: dict | None = None,
+               actor: str | None = None) -> int: ...
+
+
+class AuditAppender(AuditRecorder, Protocol):
+    """Also appends inside the caller's write transaction, so the change and its entry commit
+    together."""
+
+    def append(self, session, action: str, target: str, details: dict | None = None,
+               actor: str | None = None) -> int: ...
+
+
+class ArtifactSource(Protocol):
+    """Content-addressed artifacts, verified by sha256 on every read."""
+
+    def put_bytes(self, data: bytes) -> str: ...
+
+    def get_bytes(self, sha256: str) -> bytes: ...
+
+    def local_path(self, sha256: str) -> Path | None: ...
+
+
+class VersionSource(Protocol):
+    """Registered versions: what a reference names, its model object, its kept sample rows."""
+
+    def get(self, ref: Any) -> "ModelVersion": ...
+
+    def load(self, ref: Any) -> Any: ...
+
+    def sample(self, ref: Any) -> dict | None: ...
+
+    def version_id(self, ref: Any) -> int: ...
+
+
+class DatasetSource(Protocol):
+    """Versioned datasets by reference (``name`` or ``name:N``)."""
+
+    def load(self, ref: Any) -> Any: ...
+
+
+class TrafficSource(Protocol):
+    """What monitoring needs of serving: which names are endpoints, their variants, and their
+    captured requests."""
+
+    def exists(self, endpoint: str) -> bool: ...
+
+    def describe(self, endpoint: str) -> "Endpoint": ...
+
+    def captured(self, endpoint: str, since: Any = None) -> Any: ...
+
+
+class EndpointDirectory(Protocol):
+    """The names of the endpoints a schedule may watch."""
+
+    def names(self) -> list[str]: ...

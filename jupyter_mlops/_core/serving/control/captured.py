@@ -1,0 +1,93 @@
+"""Captured requests read back as a DataFrame: one row per input row, with its prediction,
+inference id, event id, time and variant (what ``ws.captured`` returns and monitoring checks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ...errors import InvalidInput
+from ..inference.capture_format import decode_part, iter_records
+
+
+def parse_since(since: Any) -> dt.datetime | None:
+    if since is None:
+        return None
+    now = dt.datetime.now(dt.timezone.utc)
+    if isinstance(since, dt.timedelta):
+        return now - since
+    if isinstance(since, dt.datetime):
+        return since if since.tzinfo else since.replace(tzinfo=dt.timezone.utc)
+    if isinstance(since, (int, float)):
+        return dt.datetime.fromtimestamp(since, dt.timezone.utc)
+    text = str(since).strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    if text[:-1].replace(".", "", 1).isdigit() and text[-1:] in units:
+        return now - dt.timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"since={since!r} is neither a duration like '30m', '1h', '7d' nor an "
+                           "ISO timestamp.") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+
+
+def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any = None):
+    """A DataFrame: one row per captured input row with its prediction and metadata."""
+    import pandas as pd
+
+    from ..inference.codec import parse
+    from ..inference.schema import Schema
+
+    since_dt = parse_since(since)
+    schemas = {name: Schema(sig) for name, sig in signatures.items()}
+    frames = []
+    for variant, record in iter_records(directory, since_dt):
+        meta = record.get("eventMetadata", {})
+        when = pd.Timestamp(meta.get("inferenceTime"))
+        if since_dt is not None and when < pd.Timestamp(since_dt):
+            continue
+        schema = schemas.get(variant) or Schema(None)
+        cap = record.get("captureData", {})
+        try:
+            raw, ctype = decode_part(cap.get("endpointInput", {}))
+            table, _ = parse(raw, ctype, schema)
+        except Exception:
+            continue
+        df = schema.frame(table)
+        out_raw, out_type = decode_part(cap.get("endpointOutput", {}))
+        preds = _predictions(out_raw, out_type)
+        if preds is not None and len(preds) == len(df):
+            df["prediction"] = preds
+        df["inference_id"] = meta.get("inferenceId")
+        df["event_id"] = meta.get("eventId")
+        df["time"] = when
+        df["variant"] = variant
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["prediction", "inference_id", "event_id", "time", "variant"])
+    return pd.concat(frames, ignore_index=True).sort_values("time", kind="stable") \
+        .reset_index(drop=True)
+
+
+def _predictions(raw: bytes, ctype: str) -> list | None:
+    if "json" in ctype:
+        try:
+            doc = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        preds = doc.get("predictions") if isinstance(doc, dict) else doc
+        return preds if isinstance(preds, list) else None
+    lines = [ln for ln in raw.decode("utf-8", "replace").splitlines() if ln]
+    out = []
+    for ln in lines:
+        try:
+            out.append(float(ln) if "," not in ln else [float(x) for x in ln.split(",")])
+        except ValueError:
+            out.append(ln)
+    return out

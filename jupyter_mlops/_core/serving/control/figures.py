@@ -1,0 +1,109 @@
+"""What the kernel shows of endpoints: an ``Endpoint`` (its live status, variants and rollout),
+the ``endpoints()`` listing with each one's last-minute figures, per-variant metrics and the
+shadow report, all from the workers' reports merged (``serving/metrics.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..contract import EndpointConfig, EndpointPaths, read_json, read_worker_reports
+from ..metrics import combine, delta, merge, percentile, summarize
+from . import processes
+from .records import EndpointRecord
+from .results import Endpoint, ShadowReport
+
+LISTING_COLUMNS = ["name", "status", "url", "variants", "req_per_s", "p50_ms", "p99_ms",
+                   "error_rate", "cpu_percent", "rss_mb", "pid", "workers", "reason"]
+
+
+def live_status(record: EndpointRecord, alive: bool) -> tuple[str, str | None]:
+    """(status, why) from the process itself; the row says only what it was last seen doing."""
+    if record.status == "stopped":
+        return "stopped", None
+    if alive:
+        return "running", None
+    if record.status in ("running", "starting"):
+        code = processes.exit_status(record.pid)
+        return "failed", (f"process {record.pid} exited with status {code}" if code is not None
+                          else f"process {record.pid} is gone")
+    return record.status, record.state.get("error")
+
+
+def describe(record: EndpointRecord, config: EndpointConfig, alive: bool) -> Endpoint:
+    status, why = live_status(record, alive)
+    if status == "running" and config.baking is not None:
+        status = "updating"
+    return Endpoint(
+        name=record.name, url=record.url, port=record.port, pid=record.pid, status=status,
+        variants=[{"name": v.name, "ref": v.ref, "weight": v.weight, "role": str(v.role)}
+                  for v in config.variants],
+        rollout=config.rollout.public() if config.rollout else None,
+        status_reason=why or config.status_reason, workers=int(config.workers),
+        capture_percent=float(config.capture.percent), token_required=bool(config.token_sha256))
+
+
+def last_minute(paths: EndpointPaths) -> dict[str, Any]:
+    merged = merge(read_worker_reports(paths))
+    window = delta(merged["variants"], merged["window"]["variants"])
+    seconds = merged["t"] - (merged["window"]["t"] or merged["t"])
+    return summarize(combine(window), seconds)
+
+
+def listing(serving, names: list[str]):
+    import pandas as pd
+
+    rows = []
+    for name in names:
+        try:
+            ep = serving.describe(name)
+        except Exception:  # a half-deleted endpoint folder: leave it out of the listing
+            continue
+        stats: dict[str, Any] = {}
+        usage: dict[str, Any] = {}
+        if ep.status in ("running", "updating"):
+            paths = serving.paths(name)
+            stats = last_minute(paths)
+            workers = (read_json(paths.server) or {}).get("worker_pids") or []
+            usage = processes.process_usage([ep.pid, *workers])
+        rows.append({
+            "name": name, "status": ep.status, "url": ep.url,
+            "variants": ", ".join(f"{v['name']}={v['weight']:g}" + (
+                " (shadow)" if v["role"] == "shadow" else "") for v in ep.variants),
+            "req_per_s": stats.get("req_per_s"), "p50_ms": stats.get("p50_ms"),
+            "p99_ms": stats.get("p99_ms"), "error_rate": stats.get("error_rate"),
+            "cpu_percent": usage.get("cpu_percent"), "rss_mb": usage.get("rss_mb"),
+            "pid": ep.pid, "workers": ep.workers, "reason": ep.status_reason})
+    return pd.DataFrame(rows, columns=LISTING_COLUMNS)
+
+
+def variant_metrics(paths: EndpointPaths) -> dict[str, Any]:
+    merged = merge(read_worker_reports(paths))
+    window = delta(merged["variants"], merged["window"]["variants"])
+    seconds = merged["t"] - (merged["window"]["t"] or merged["t"])
+    return {"total": {k: summarize(v) for k, v in merged["variants"].items()},
+            "last_minute": {k: summarize(v, seconds) for k, v in window.items()}}
+
+
+def _ms(hist, q: float) -> float | None:
+    value = percentile(hist, q)
+    return None if value is None else value * 1000
+
+
+def shadow_report(paths: EndpointPaths, config: EndpointConfig) -> ShadowReport:
+    merged = merge(read_worker_reports(paths))
+    production = []
+    for name in config.production_weights():
+        s = summarize(merged["variants"][name]) if merged["variants"].get(name) else {}
+        production.append({"variant": name, "requests": s.get("requests", 0),
+                           "p50_ms": s.get("p50_ms"), "p99_ms": s.get("p99_ms")})
+    shadows = []
+    for name, s in merged["shadow"].items():
+        ok = s["compared"] - s["errors"]
+        shadows.append({
+            "variant": name, "requests": s["compared"], "errors": s["errors"],
+            "rows": s["rows"], "agreement": (s["agreed_rows"] / s["rows"]) if s["rows"] else None,
+            "mean_abs_diff": (s["abs_diff_sum"] / s["rows"]) if s["rows"] else None,
+            "shadow_p50_ms": _ms(s["hist"], 0.5), "shadow_p99_ms": _ms(s["hist"], 0.99),
+            "production_p50_ms": _ms(s["prod_hist"], 0.5) if ok else None,
+            "production_p99_ms": _ms(s["prod_hist"], 0.99) if ok else None})
+    return ShadowReport(paths.name, production, shadows)

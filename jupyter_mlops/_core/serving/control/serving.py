@@ -1,0 +1,268 @@
+"""``Serving``: the kernel side of endpoints (deploy, traffic, rollback, stop, describe, list,
+captured requests, batch transform).
+
+The kernel never talks to a running endpoint's internals: it edits the endpoint's config file
+under its lock (``contract.ConfigFile``), then waits until every worker acknowledges the new
+generation, or reports why it refused it (load, hash or smoke-test failure), in which case the
+previous variants are put back and the error raised. The endpoints table records pid, port, url
+and the last status seen; live status always comes from the process itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ...collaborators import ArtifactSource, AuditRecorder, VersionSource
+from ...errors import Conflict, DeployError, InvalidInput
+from ...names import validate_name
+from ..contract import (DEFAULT_MAX_PAYLOAD, DEFAULT_REQUEST_TIMEOUT, ConfigFile, EndpointConfig,
+                        EndpointPaths, Variant, read_events, read_json)
+from . import figures, processes, rollouts
+from .acknowledgements import wait_for_generation
+from .records import EndpointRecord, EndpointRecords
+from .results import Endpoint
+
+
+class Serving:
+    def __init__(self, home: Path, store, versions: VersionSource, artifacts: ArtifactSource,
+                 audit: AuditRecorder, environment: Callable[[], dict[str, str]]):
+        self.home = Path(home)
+        self.records = EndpointRecords(store)
+        self.versions = versions
+        self.artifacts = artifacts
+        self.audit = audit
+        self.environment = environment
+
+    def paths(self, endpoint: str) -> EndpointPaths:
+        return EndpointPaths(self.home, endpoint)
+
+    def _existing(self, endpoint: str) -> tuple[EndpointPaths, EndpointRecord]:
+        """The endpoint's files and row, or ``EndpointNotFound`` naming the endpoints there are."""
+        validate_name(endpoint, "endpoint name")
+        paths, record = self.paths(endpoint), self.records.get(endpoint)
+        if record is None or not paths.config.exists():
+            raise self.records.not_found(endpoint)
+        return paths, record
+
+    def exists(self, endpoint: str) -> bool:
+        try:
+            self._existing(endpoint)
+        except Exception:
+            return False
+        return True
+
+    def _alive(self, paths: EndpointPaths, record: EndpointRecord | None) -> bool:
+        return record is not None and processes.is_endpoint_process(record.pid, paths.config)
+
+    # -- variants from the registry ---------------------------------------------------------
+    def _variant(self, ref: Any, name: str | None, paths: EndpointPaths) -> Variant:
+        mv = self.versions.get(ref)
+        fast = (mv.format or {}).get("fast_load")
+        try:
+            sample = self.versions.sample(mv.ref)
+        except Exception:
+            sample = None
+        return Variant(name=validate_name(name or f"{mv.name}-v{mv.version}", "variant name"),
+                       ref=mv.ref, model=mv.name, version=mv.version,
+                       artifact_path=str(self._local_artifact(mv.artifact_sha256, paths)),
+                       sha256=mv.artifact_sha256, format=dict(mv.format),
+                       companion_path=str(self._local_artifact(fast["sha256"], paths)) if fast else None,
+                       signature=mv.signature, weight=100.0, sample=sample)
+
+    def _local_artifact(self, sha256: str, paths: EndpointPaths) -> Path:
+        """The artifact as a local file the endpoint process can read (copied next to the
+        endpoint, verified, when the artifact store is remote)."""
+        path = self.artifacts.local_path(sha256)
+        if path is None or not Path(path).exists():
+            paths.artifacts.mkdir(parents=True, exist_ok=True)
+            path = paths.artifacts / f"{sha256}.bin"
+            if not path.exists():
+                path.write_bytes(self.artifacts.get_bytes(sha256))
+        return Path(path)
+
+    # -- deploy ------------------------------------------------------------------------------
+    def deploy(self, ref: Any, endpoint: str, port: int | None = None, workers: int = 1,
+               capture: float = 0, token: str | None = None, strategy: str | None = None,
+               percent: float | None = None, bake: float | None = None,
+               guardrails: dict | None = None, variant: str | None = None,
+               max_payload_mb: float | None = None, request_timeout: float | None = None,
+               timeout: float = 60.0) -> Endpoint:
+        validate_name(endpoint, "endpoint name")
+        strategy = rollouts.strategy_of(strategy)
+        if not 0 <= float(capture) <= 100:
+            raise InvalidInput(f"capture is a percentage of requests, 0-100; got {capture!r}.")
+        if int(workers) < 1:
+            raise InvalidInput(f"workers must be at least 1, got {workers!r}.")
+        guardrails = rollouts.checked_guardrails(guardrails)
+        paths = self.paths(endpoint)
+        spec = self._variant(ref, variant, paths)
+        record = self.records.get(endpoint)
+        if self._alive(paths, record):
+            self._refuse_new_settings(paths, record, port, workers, token)
+            with ConfigFile(paths.config).updating() as config:
+                details, before = rollouts.plan_deploy(config, spec, strategy, percent, bake,
+                                                       guardrails, capture)
+            self._await(paths, record, config.generation, timeout, revert_to=before)
+            self.audit.record("endpoint.deploy", endpoint, details)
+            return self._describe(paths, record)
+        if strategy == "shadow":
+            raise Conflict(f"Endpoint {endpoint!r} is not running: a shadow variant needs a "
+                           "production variant to copy requests from. Deploy one first.")
+        config = EndpointConfig.new(
+            endpoint, self.home, token_sha256=hashlib.sha256(token.encode()).hexdigest() if token else None,
+            max_payload_bytes=int(max_payload_mb * 1024 * 1024) if max_payload_mb else DEFAULT_MAX_PAYLOAD,
+            request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT,
+            capture_percent=capture, workers=workers)
+        return self._start(paths, config, spec, port, token, timeout)
+
+    def _refuse_new_settings(self, paths, record, port, workers, token) -> None:
+        """Port, workers and token belong to the process: changing them needs a new one."""
+        running = ConfigFile(paths.config).read()
+        changed = []
+        if port is not None and port != record.port:
+            changed.append(f"port={port!r} (it runs with {record.port!r})")
+        if workers != 1 and workers != running.workers:
+            changed.append(f"workers={workers!r} (it runs with {running.workers!r})")
+        if token and hashlib.sha256(token.encode()).hexdigest() != running.token_sha256:
+            changed.append("a different token")
+        if changed:
+            raise Conflict(f"Endpoint {paths.name!r} is running; {', '.join(changed)} needs a new "
+                           "process.", hint=f"stop({paths.name!r}) first.")
+
+    def _start(self, paths: EndpointPaths, config: EndpointConfig, spec: Variant, port, token,
+               timeout: float) -> Endpoint:
+        if token:  # the secret itself, for checking boto3's SigV4 signatures; owner-only file
+            paths.dir.mkdir(parents=True, exist_ok=True)
+            paths.token.touch(mode=0o600)
+            paths.token.chmod(0o600)
+            paths.token.write_text(token)
+            config.token_file = str(paths.token)
+        config.variants = [spec]
+        config.signatures = {spec.name: spec.signature}
+        config.generation, config.status = 1, "running"
+        file = ConfigFile(paths.config)
+        with file.locked():
+            file.write(config)
+        self.records.save(paths.name, status="starting", pid=None, port=None, url=None,
+                          spec={"workers": config.workers, "capture": config.capture.percent,
+                                "token": bool(token)}, state={})
+        try:
+            info = processes.launch(paths.config, self.environment(), port, timeout)
+        except DeployError as exc:
+            self.records.save(paths.name, status="failed", state={"error": exc.message})
+            self.audit.record("endpoint.deploy_failed", paths.name,
+                              {"ref": spec.ref, "error": exc.message[:2000]})
+            raise
+        record = self.records.save(paths.name, status="running", pid=info["pid"], port=info["port"],
+                                   url=info["url"], state={"started_at": info["started_at"]})
+        self.audit.record("endpoint.deploy", paths.name, {
+            "ref": spec.ref, "variant": spec.name, "url": info["url"], "workers": config.workers,
+            "capture": config.capture.percent, "token": bool(token)})
+        return self._describe(paths, record)
+
+    def _await(self, paths: EndpointPaths, record: EndpointRecord, generation: int, timeout: float,
+               revert_to: list[Variant] | None = None) -> None:
+        """Wait until every worker serves ``generation``; if one refused it, serve ``revert_to``
+        again and raise the worker's reason."""
+        refusal = wait_for_generation(paths, generation, timeout, lambda: self._alive(paths, record))
+        if refusal is None:
+            return
+        if revert_to is not None:
+            with ConfigFile(paths.config).updating() as config:
+                rollouts.revert_refused(config, revert_to, refusal)
+        self.audit.record("endpoint.refused", paths.name, {"error": refusal})
+        raise DeployError(f"Endpoint {paths.name!r} refused the change: {refusal}",
+                          hint="No request reached the new version.")
+
+    # -- traffic and rollback ------------------------------------------------------------------
+    def traffic(self, endpoint: str, weights: dict[str, float], timeout: float = 30.0) -> Endpoint:
+        paths, record = self._existing(endpoint)
+        with ConfigFile(paths.config).updating() as config:
+            rollouts.plan_traffic(config, weights)
+        self._await(paths, record, config.generation, timeout)
+        self.audit.record("endpoint.traffic", endpoint, {"weights": weights})
+        return self._describe(paths, record)
+
+    def rollback(self, endpoint: str, timeout: float = 30.0) -> Endpoint:
+        paths, record = self._existing(endpoint)
+        with ConfigFile(paths.config).updating() as config:
+            details = rollouts.plan_rollback(config)
+        self._await(paths, record, config.generation, timeout)
+        self.audit.record("endpoint.rollback", endpoint, {**details, "automatic": False})
+        return self._describe(paths, record)
+
+    # -- stop, describe, list -------------------------------------------------------------------
+    def stop(self, endpoint: str, timeout: float = 30.0) -> None:
+        paths, record = self._existing(endpoint)
+        code = None
+        if record.pid and self._alive(paths, record):
+            workers = (read_json(paths.server) or {}).get("worker_pids") or []
+            code = processes.stop_pid(record.pid, timeout, workers)
+        self.records.save(endpoint, status="stopped",
+                          state={**record.state, "stopped_at": time.time(), "exit_status": code})
+        self.audit.record("endpoint.stop", endpoint, {"pid": record.pid, "exit_status": code})
+
+    def describe(self, endpoint: str) -> Endpoint:
+        return self._describe(*self._existing(endpoint))
+
+    def _describe(self, paths: EndpointPaths, record: EndpointRecord) -> Endpoint:
+        return figures.describe(record, ConfigFile(paths.config).read(), self._alive(paths, record))
+
+    def endpoints(self):
+        return figures.listing(self, self.records.names())
+
+    def metrics(self, endpoint: str) -> dict[str, Any]:
+        """Per-variant totals and last-minute figures, merged over the workers."""
+        paths, _ = self._existing(endpoint)
+        return figures.variant_metrics(paths)
+
+    def shadow_report(self, endpoint: str):
+        paths, _ = self._existing(endpoint)
+        return figures.shadow_report(paths, ConfigFile(paths.config).read())
+
+    def logs(self, endpoint: str, lines: int = 200) -> str:
+        paths, _ = self._existing(endpoint)
+        return processes.log_tail(paths.log, lines)
+
+    def events(self, endpoint: str) -> list[dict]:
+        """The rollout controller's steps and rollbacks, oldest first."""
+        return read_events(self.paths(endpoint))
+
+    def captured(self, endpoint: str, since: Any = None):
+        from .captured import read_captured
+
+        paths, _ = self._existing(endpoint)
+        config = ConfigFile(paths.config).read()
+        return read_captured(config.capture.dir or paths.capture_dir, config.all_signatures(), since)
+
+    def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000,
+              workers: int = 1, dask: str | None = None):
+        """Score a file with ``ref`` (hash-checked and smoke-tested like an endpoint variant)."""
+        from ..inference.variant import LoadedVariant, silence_feature_name_warning
+        from .batch import run_batch
+
+        spec = self._variant(ref, None, self.paths("_batch"))
+        silence_feature_name_warning()
+        job = run_batch(LoadedVariant(spec).load(), spec.ref, str(input), str(output), chunk_rows,
+                        workers, dask)
+        self.audit.record("batch", spec.ref, {
+            "input": job.input, "output": job.output, "rows": job.rows, "engine": job.engine})
+        return job
+
+    def endpoint(self, endpoint: str):
+        from .handle import EndpointHandle
+
+        self._existing(endpoint)
+        return EndpointHandle(self, endpoint)
+
+    # the test suite reads these two directly
+    def _server_info(self, endpoint: str) -> dict:
+        return read_json(self.paths(endpoint).server) or {}
+
+    def _reports(self, endpoint: str) -> list[dict]:
+        from ..contract import read_worker_reports
+
+        return read_worker_reports(self.paths(endpoint))
