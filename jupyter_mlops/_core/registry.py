@@ -376,14 +376,15 @@ class Registry:
         cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "data_sha256", *metric_names]
         return pd.DataFrame(rows, columns=cols).set_index("version")
 
-    def diff(self, a: Any, b: Any):
+    def diff(self, a: Any, b: Any, changed_only: bool = False):
         import pandas as pd
 
         va, vb = self.get(a), self.get(b)
         fa, fb = _flatten_for_diff(va), _flatten_for_diff(vb)
         keys = list(dict.fromkeys([*fa, *fb]))
         rows = [{"field": k, va.ref: fa.get(k), vb.ref: fb.get(k), "changed": fa.get(k) != fb.get(k)} for k in keys]
-        return pd.DataFrame(rows).set_index("field")
+        frame = pd.DataFrame(rows).set_index("field")
+        return frame[frame["changed"]] if changed_only else frame
 
 
 def _ranges(numbers) -> str:

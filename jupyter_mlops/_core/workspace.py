@@ -156,9 +156,10 @@ class Workspace:
     def archive(self, ref: str) -> ModelVersion:
         return self.registry.archive(ref)
 
-    def diff(self, a: str, b: str):
-        """Params, metrics, data hashes and lineage of two versions side by side."""
-        return self.registry.diff(a, b)
+    def diff(self, a: str, b: str, changed_only: bool = False):
+        """Params, metrics, data hashes and lineage of two versions side by side (``changed_only``:
+        only the fields that differ)."""
+        return self.registry.diff(a, b, changed_only=changed_only)
 
     def audit(self, name: str | None = None):
         """Audit entries (all, or those of one model): who did what, when."""
