@@ -83,7 +83,8 @@ def bias_cmd(ctx, ref, data, target, facet, facet_value, label_value):
     """SageMaker Clarify bias metrics for a facet, with bias drift against the baseline."""
     df = inputs.read_frame(data)
     emit(ctx, workspace(ctx).bias(ref, df, inputs.target_reference(target, df, inputs.read_labels), facet,
-                                  facet_value=facet_value, label_value=label_value))
+                                  facet_value=inputs.number_or_text(facet_value),
+                                  label_value=inputs.number_or_text(label_value)))
 
 
 @main.command("attribution")
