@@ -65,7 +65,8 @@ def rollback_cmd(ctx, endpoint):
 @click.pass_context
 def invoke_cmd(ctx, endpoint, data, variant):
     """Send rows to ENDPOINT and print the predictions."""
-    emit(ctx, workspace(ctx).endpoint(endpoint).predict(inputs.read_frame(data), variant=variant).tolist())
+    rows = inputs.read_frame(data)
+    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant).tolist())
 
 
 @main.command("logs")

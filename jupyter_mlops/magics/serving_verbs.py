@@ -60,8 +60,8 @@ def rollback(view, args):
 @argument("--variant", help="send to this variant (TargetVariant)")
 def invoke(view, args):
     """Call the endpoint over HTTP and return the predictions."""
-    return view.ws.endpoint(args.endpoint).predict(view.value(args.data, "--data"),
-                                                   variant=args.variant)
+    rows = view.value(args.data, "--data")
+    return view.ws.endpoint(args.endpoint).predict(rows, variant=args.variant)
 
 
 @verb("logs")
