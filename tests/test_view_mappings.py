@@ -8,6 +8,7 @@ screen is not checked here (tests/test_cli.py, tests/test_magics.py run the real
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from unittest.mock import call, patch
 
@@ -434,17 +435,15 @@ def test_scheduler_start_in_the_foreground_runs_the_daemon_with_the_workspace_en
     monkeypatch.setenv("MLOPS_HOME", "(before)")  # restored after the test
     with patch("jupyter_mlops._core.scheduler.daemon.main", return_value=0) as daemon:
         assert cli("scheduler", "start", "--foreground").exit_code == 0
-        import os
-
         assert os.environ["MLOPS_HOME"] == "/srv/mlops"
     daemon.assert_called_once_with()
     assert_workspace_calls(ws, [call.environment()])
 
 
 def test_files_written_by_load_and_dataset_load_are_what_the_workspace_returned(tmp_path, ws):
+    written = []
     with patch.multiple("jupyter_mlops._core.inputs", write_frame=lambda f, p: written.append((f, p)),
                         write_model=lambda m, p: written.append((m, p))):
-        written = []
         assert cli("load", "churn:1", "-o", str(tmp_path / "m.joblib")).output.strip() == str(tmp_path / "m.joblib")
         assert cli("dataset", "load", "train:1", "-o", str(tmp_path / "t.csv")).exit_code == 0
     assert written == [(ws.load.return_value, str(tmp_path / "m.joblib")),

@@ -111,19 +111,19 @@ def _known_suffix(path: str, suffixes: dict[str, str]) -> str | None:
     return next((kind for suffix, kind in suffixes.items() if lower.endswith(suffix)), None)
 
 
-def _either(suffixes) -> str:
-    *most, last = suffixes
-    return f"{', '.join(most)} or {last}"
+def _format_of(path: str, suffixes: dict[str, str], otherwise: str) -> str:
+    kind = _known_suffix(path, suffixes)
+    if kind is None:
+        *most, last = suffixes
+        raise InvalidInput(f"{str(path)!r} is {otherwise}: name a {', '.join(most)} or {last} file.")
+    return kind
 
 
 def frame_format(path: str) -> str:
     """``"csv"`` or ``"parquet"``, from the file name: tables travel as files on the command line
     and in batch jobs, and the name is all there is to tell the format by (an fsspec URL has no
     local file to sniff)."""
-    kind = _known_suffix(path, _FRAME_SUFFIXES)
-    if kind is None:
-        raise InvalidInput(f"{str(path)!r} is neither CSV nor Parquet: name a {_either(_FRAME_SUFFIXES)} file.")
-    return kind
+    return _format_of(path, _FRAME_SUFFIXES, "neither CSV nor Parquet")
 
 
 def is_data_file(text: str) -> bool:
@@ -157,10 +157,7 @@ def write_frame(frame, path: str) -> None:
 
 def model_format(path: str) -> str:
     """``"skops"`` or ``"joblib"`` (also .pkl, .pickle), from a model file's name."""
-    kind = _known_suffix(path, _MODEL_SUFFIXES)
-    if kind is None:
-        raise InvalidInput(f"{str(path)!r} is not a model file: name a {_either(_MODEL_SUFFIXES)} file.")
-    return kind
+    return _format_of(path, _MODEL_SUFFIXES, "not a model file")
 
 
 def read_model(path: str):
