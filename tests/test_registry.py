@@ -215,6 +215,8 @@ def test_diff_shows_what_changed(ws, clf, numeric_data):
     assert list(d.columns) == ["churn:1", "churn:2", "changed"]
     assert d.loc["metric.auc", "changed"] and not d.loc["param.C", "changed"]
     assert d.loc["data.sha256", "changed"] and d.loc["data.shape", "churn:2"] == (100, 3)
+    changed = ws.diff("churn:1", "churn:2", changed_only=True)
+    assert changed.equals(d[d["changed"]]) and "param.C" not in changed.index
 
 
 def test_results_render_as_html_dict_and_frame(ws, clf, numeric_data):

@@ -1,7 +1,8 @@
 """The ``mlops`` command: the same verbs as ``%mlops``, for shells, cron and CI.
 
-Each command turns its options into arguments for one ``Workspace`` call and prints the result
-(``--json`` for machine-readable output). Commands live in ``*_commands.py`` modules here, one per
+Each command turns its options into arguments for one ``Workspace`` call (what an option means
+is said once, in ``jupyter_mlops._core.inputs``) and prints the result (``--json`` for
+machine-readable output). Commands live in ``*_commands.py`` modules here, one per
 part; errors print as one line and exit with status 1 (2 for usage errors).
 """
 
@@ -14,7 +15,11 @@ import sys
 
 import click
 
+from .._core import inputs as _core_inputs
 from ._output import echo_result
+
+# Commands read their options through this: a bad option is a usage error (status 2), like click's.
+inputs = _core_inputs.raising(click.UsageError)
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -57,4 +62,4 @@ for _info in pkgutil.iter_modules(__path__):
     if _info.name.endswith("_commands"):
         importlib.import_module(f"{__name__}.{_info.name}")
 
-__all__ = ["main", "workspace", "emit", "json"]
+__all__ = ["main", "workspace", "emit", "inputs", "json"]

@@ -5,23 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import emit, main, workspace
-from .registry_commands import _pairs, _read_frame
-
-
-def _labels(path: str | None):
-    df = _read_frame(path)
-    if df is None:
-        return None
-    return df if "inference_id" in df.columns else df.iloc[:, 0]
-
-
-def _target(df, target: str | None):
-    if target is None:
-        return None
-    if df is not None and target in df.columns:
-        return target
-    return _labels(target)
+from . import emit, inputs, main, workspace
 
 
 @main.command("baseline")
@@ -32,8 +16,8 @@ def _target(df, target: str | None):
 @click.pass_context
 def baseline_cmd(ctx, ref, data, target, save_dir):
     """Make (or show) REF's baseline: Model Monitor statistics and constraints."""
-    df = _read_frame(data)
-    result = workspace(ctx).baseline(ref, df, target=_target(df, target))
+    df = inputs.read_frame(data)
+    result = workspace(ctx).baseline(ref, df, target=inputs.target_reference(target, df, inputs.read_labels))
     if save_dir:
         result.save(save_dir)
     emit(ctx, result)
@@ -48,7 +32,7 @@ def baseline_cmd(ctx, ref, data, target, save_dir):
 @click.pass_context
 def check_cmd(ctx, target, data, since, variant, save_path):
     """Data quality violations and drift of an endpoint's captured traffic (or --data)."""
-    result = workspace(ctx).check(target, data=_read_frame(data), since=since, variant=variant)
+    result = workspace(ctx).check(target, data=inputs.read_frame(data), since=since, variant=variant)
     if save_path:
         result.save(save_path)
     emit(ctx, result)
@@ -66,8 +50,9 @@ def check_cmd(ctx, target, data, since, variant, save_path):
 @click.pass_context
 def drift_cmd(ctx, reference, current, method, threshold, drift_share, save_path):
     """Per-feature drift between two data files."""
-    ref = _read_frame(reference) if reference.endswith((".csv", ".parquet", ".pq", ".txt")) else reference
-    result = workspace(ctx).drift(ref, _read_frame(current), method=method, threshold=threshold, drift_share=drift_share)
+    ref = inputs.read_frame(reference) if inputs.is_data_file(reference) else reference  # else its baseline
+    result = workspace(ctx).drift(ref, inputs.read_frame(current), method=method, threshold=threshold,
+                                  drift_share=drift_share)
     if save_path:
         result.save(save_path)
     emit(ctx, result)
@@ -82,8 +67,8 @@ def drift_cmd(ctx, reference, current, method, threshold, drift_share, save_path
 @click.pass_context
 def quality_cmd(ctx, target, ground_truth, data, since, threshold):
     """Model quality of an endpoint or model against its baseline metrics."""
-    emit(ctx, workspace(ctx).quality(target, _labels(ground_truth), data=_read_frame(data), since=since,
-                                     thresholds=_pairs(threshold, "--threshold") or None))
+    emit(ctx, workspace(ctx).quality(target, inputs.read_labels(ground_truth), data=inputs.read_frame(data),
+                                     since=since, thresholds=inputs.parse_pairs(threshold, "--threshold") or None))
 
 
 @main.command("bias")
@@ -96,8 +81,10 @@ def quality_cmd(ctx, target, ground_truth, data, since, threshold):
 @click.pass_context
 def bias_cmd(ctx, ref, data, target, facet, facet_value, label_value):
     """SageMaker Clarify bias metrics for a facet, with bias drift against the baseline."""
-    df = _read_frame(data)
-    emit(ctx, workspace(ctx).bias(ref, df, _target(df, target), facet, facet_value=facet_value, label_value=label_value))
+    df = inputs.read_frame(data)
+    emit(ctx, workspace(ctx).bias(ref, df, inputs.target_reference(target, df, inputs.read_labels), facet,
+                                  facet_value=inputs.number_or_text(facet_value),
+                                  label_value=inputs.number_or_text(label_value)))
 
 
 @main.command("attribution")
@@ -106,7 +93,7 @@ def bias_cmd(ctx, ref, data, target, facet, facet_value, label_value):
 @click.pass_context
 def attribution_cmd(ctx, ref, data):
     """SHAP feature attribution drift (NDCG of the ranking) against the baseline."""
-    emit(ctx, workspace(ctx).attribution_drift(ref, _read_frame(data)))
+    emit(ctx, workspace(ctx).attribution_drift(ref, inputs.read_frame(data)))
 
 
 @main.command("concept-drift")
@@ -117,4 +104,5 @@ def attribution_cmd(ctx, ref, data):
 @click.pass_context
 def concept_drift_cmd(ctx, target, ground_truth, data, since):
     """DDM / Page-Hinkley / ADWIN over the per-request error stream."""
-    emit(ctx, workspace(ctx).concept_drift(target, _labels(ground_truth), data=_read_frame(data), since=since))
+    emit(ctx, workspace(ctx).concept_drift(target, inputs.read_labels(ground_truth), data=inputs.read_frame(data),
+                                           since=since))

@@ -3,51 +3,9 @@ audit, verify-audit, policy, datasets, dataset."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import click
 
-from . import emit, main, workspace
-
-
-def _pairs(items: tuple[str, ...], option: str) -> dict:
-    out = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
-        try:
-            out[key] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[key] = raw
-    return out
-
-
-def _read_frame(path: str | None):
-    if path is None:
-        return None
-    import pandas as pd
-
-    p = Path(path)
-    if p.suffix in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    if p.suffix in (".csv", ".txt"):
-        return pd.read_csv(p)
-    raise click.BadParameter(f"{path}: use a .csv or .parquet file", param_hint="--data/--target")
-
-
-def _read_model(path: str):
-    p = Path(path)
-    if p.suffix == ".skops":
-        import skops.io as sio
-
-        return sio.load(p, trusted=sio.get_untrusted_types(file=p))
-    if p.suffix in (".pkl", ".pickle", ".joblib"):
-        import joblib
-
-        return joblib.load(p)  # the user's own file, named on the command line
-    raise click.BadParameter(f"{path}: use a .skops, .joblib or .pkl file", param_hint="MODEL_FILE")
+from . import emit, inputs, main, workspace
 
 
 @main.command()
@@ -63,12 +21,11 @@ def _read_model(path: str):
 @click.pass_context
 def register(ctx, model_file, name, data, target, metric, param, tag, description, alias):
     """Register a saved model file as the next version of NAME."""
-    y = _read_frame(target)
-    if y is not None:
-        y = y.iloc[:, 0]
-    emit(ctx, workspace(ctx).register(_read_model(model_file), name, data=_read_frame(data), target=y,
-                                      metrics=_pairs(metric, "--metric"), params=_pairs(param, "--param"),
-                                      tags=_pairs(tag, "--tag"), description=description, alias=alias))
+    emit(ctx, workspace(ctx).register(inputs.read_model(model_file), name, data=inputs.read_frame(data),
+                                      target=inputs.read_labels(target),
+                                      metrics=inputs.parse_pairs(metric, "--metric"),
+                                      params=inputs.parse_pairs(param, "--param"),
+                                      tags=inputs.parse_pairs(tag, "--tag"), description=description, alias=alias))
 
 
 @main.command()
@@ -128,8 +85,7 @@ def reject(ctx, ref, comment):
 @click.pass_context
 def diff(ctx, a, b, show_all):
     """Compare two versions side by side."""
-    frame = workspace(ctx).diff(a, b)
-    emit(ctx, frame if show_all else frame[frame["changed"]])
+    emit(ctx, workspace(ctx).diff(a, b, changed_only=not show_all))
 
 
 @main.command()
@@ -187,7 +143,7 @@ def dataset():
 @click.pass_context
 def dataset_save(ctx, path, name):
     """Save a .csv or .parquet file as the next version of dataset NAME."""
-    emit(ctx, workspace(ctx).save_dataset(_read_frame(path), name))
+    emit(ctx, workspace(ctx).save_dataset(inputs.read_frame(path), name))
 
 
 @dataset.command("load")
@@ -196,8 +152,7 @@ def dataset_save(ctx, path, name):
 @click.pass_context
 def dataset_load(ctx, ref, out):
     """Write dataset version REF to a file."""
-    frame = workspace(ctx).dataset(ref)
-    (frame.to_parquet if out.endswith((".parquet", ".pq")) else lambda p: frame.to_csv(p, index=False))(out)
+    inputs.write_frame(workspace(ctx).dataset(ref), out)
     click.echo(out)
 
 
@@ -208,13 +163,5 @@ def dataset_load(ctx, ref, out):
 @click.pass_context
 def load(ctx, ref, out):
     """Load a version (hash-verified) and write the model object to a file."""
-    model = workspace(ctx).load(ref)
-    if out.endswith(".skops"):
-        import skops.io as sio
-
-        sio.dump(model, out)
-    else:
-        import joblib
-
-        joblib.dump(model, out)
+    inputs.write_model(workspace(ctx).load(ref), out)
     click.echo(out)

@@ -5,21 +5,7 @@ from __future__ import annotations
 
 import click
 
-from . import emit, main, workspace
-from .registry_commands import _read_frame
-
-
-def _pairs(items) -> dict:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"expected VARIANT=WEIGHT, got {item!r}")
-        try:
-            out[key] = float(value)
-        except ValueError:
-            raise click.UsageError(f"{item!r}: the weight must be a number") from None
-    return out
+from . import emit, inputs, main, workspace
 
 
 @main.command("deploy")
@@ -42,18 +28,10 @@ def _pairs(items) -> dict:
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
                blue_green, shadow, ab, bake, max_error_rate, max_p99_ms):
     """Serve REF at a local endpoint, or roll it out on a running one."""
-    chosen = [(n, v) for n, v in (("canary", canary), ("linear", linear), ("shadow", shadow),
-                                  ("ab", ab)) if v is not None]
-    if blue_green:
-        chosen.append(("blue_green", None))
-    if len(chosen) > 1:
-        raise click.UsageError("choose one of --canary, --linear, --blue-green, --shadow, --ab")
-    strategy, percent = chosen[0] if chosen else (None, None)
-    guardrails = {k: v for k, v in (("max_error_rate", max_error_rate),
-                                    ("max_p99_ms", max_p99_ms)) if v is not None}
+    strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
     emit(ctx, workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
                                     token=token, strategy=strategy, percent=percent, bake=bake,
-                                    guardrails=guardrails or None, variant=variant))
+                                    guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant))
 
 
 @main.command("endpoints")
@@ -69,7 +47,7 @@ def endpoints_cmd(ctx):
 @click.pass_context
 def traffic_cmd(ctx, endpoint, weights):
     """Set weights: mlops traffic churn churn-v3=50 churn-v4=50"""
-    emit(ctx, workspace(ctx).traffic(endpoint, _pairs(weights)))
+    emit(ctx, workspace(ctx).traffic(endpoint, inputs.traffic_weights(weights)))
 
 
 @main.command("rollback")
@@ -87,7 +65,8 @@ def rollback_cmd(ctx, endpoint):
 @click.pass_context
 def invoke_cmd(ctx, endpoint, data, variant):
     """Send rows to ENDPOINT and print the predictions."""
-    emit(ctx, workspace(ctx).endpoint(endpoint).predict(_read_frame(data), variant=variant).tolist())
+    rows = inputs.read_frame(data)
+    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant).tolist())
 
 
 @main.command("logs")

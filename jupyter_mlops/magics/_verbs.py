@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import MagicArgumentParser, construct_parser
 from IPython.utils.text import dedent
+
+from .._core import inputs as _core_inputs
+
+# Verbs read their options through this: a bad option is a one-line UsageError, like argparse's.
+inputs = _core_inputs.raising(UsageError)
 
 VERBS: dict[str, "Verb"] = {}
 
@@ -74,20 +78,6 @@ def _unknown_verb(name: str) -> str:
         " %mlops help lists the verbs."
 
 
-def parse_pairs(items: list[str] | None, option: str) -> dict:
-    """``["auc=0.91", "C=1.0"]`` -> ``{"auc": 0.91, "C": 1.0}`` (values as Python literals when they are)."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{option} expects KEY=VALUE, got {item!r}.")
-        try:
-            out[key] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[key] = raw
-    return out
-
-
 class View:
     """What every verb function receives: the workspace and the user's namespace."""
 
@@ -113,6 +103,11 @@ class View:
             return eval(name, self.shell.user_ns)  # noqa: S307 - the user's own notebook namespace
         except Exception:
             raise UsageError(f"{option} {name}: there is no variable named {name!r} in the notebook.") from None
+
+    def variables(self, option: str) -> "_Variables":
+        """How ``option`` resolves a name, for the inputs that choose between a variable and
+        something else of the same name (a column of --data)."""
+        return _Variables(self, option)
 
     def run(self, line: str, cell: str | None):
         tokens = line.split()
@@ -149,3 +144,16 @@ class View:
         if out_name is not None:
             self.shell.user_ns[out_name] = result
         return result
+
+
+class _Variables:
+    def __init__(self, view: View, option: str):
+        self._view, self._option = view, option
+
+    def __call__(self, name: str) -> Any:
+        return self._view.value(name, self._option)
+
+    def __contains__(self, name: str) -> bool:
+        # membership, not value(): value() also evaluates expressions, and a builtin such as `id`
+        # must not shadow a column named id
+        return name in self._view.shell.user_ns

@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from IPython.core.magic_arguments import argument
 
-from ._verbs import parse_pairs, verb
-
-
-def _number(text):
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
+from ._verbs import inputs, verb
 
 
 @verb("baseline")
@@ -23,7 +14,9 @@ def _number(text):
 @argument("--target", "-t", help="variable (or column of --data) with the labels: adds quality metrics and bias baselines")
 def baseline(view, args):
     """Make (or show) a version's baseline: statistics.json + constraints.json of its training data."""
-    return view.ws.baseline(args.ref, view.value(args.data, "--data"), target=_target(view, args))
+    data = view.value(args.data, "--data")
+    return view.ws.baseline(args.ref, data,
+                            target=inputs.target_reference(args.target, data, view.variables("--target")))
 
 
 @verb("check")
@@ -44,12 +37,12 @@ def check(view, args):
 @argument("--drift-share", type=float, default=0.5, help="share of drifted features that makes the dataset drift")
 def drift(view, args):
     """Per-feature drift and the dataset verdict between two DataFrames."""
-    if args.reference in view.shell.user_ns or not _looks_like_ref(args.reference):
-        ref = view.value(args.reference, "--reference")
-    else:
-        ref = args.reference  # a model reference: its baseline profile is the reference
-    return view.ws.drift(ref, view.value(args.current, "--current"), method=args.method, threshold=args.threshold,
-                         drift_share=args.drift_share)
+    references = view.variables("--reference")
+    # a model reference that is not also a variable's name: its stored baseline is the reference
+    as_model = args.reference not in references and inputs.looks_like_model_ref(args.reference)
+    reference = args.reference if as_model else references(args.reference)
+    return view.ws.drift(reference, view.value(args.current, "--current"), method=args.method,
+                         threshold=args.threshold, drift_share=args.drift_share)
 
 
 @verb("quality")
@@ -62,7 +55,7 @@ def quality(view, args):
     """Model quality with ground truth (or estimated from probabilities without it)."""
     return view.ws.quality(args.target, view.value(args.ground_truth, "--ground-truth"),
                            data=view.value(args.data, "--data"), since=args.since,
-                           thresholds=parse_pairs(args.threshold, "--threshold") or None)
+                           thresholds=inputs.parse_pairs(args.threshold, "--threshold") or None)
 
 
 @verb("bias")
@@ -74,9 +67,10 @@ def quality(view, args):
 @argument("--label-value", help="the positive outcome (default: 1 / True / the last class)")
 def bias(view, args):
     """SageMaker Clarify's bias metrics (CI, DPL, DPPL, DI, AD, RD, DAR, DCA) and bias drift."""
-    return view.ws.bias(args.ref, view.value(args.data, "--data"), _target(view, args), args.facet,
-                        facet_value=_number(args.facet_value) if args.facet_value else None,
-                        label_value=_number(args.label_value) if args.label_value else None)
+    data = view.value(args.data, "--data")
+    return view.ws.bias(args.ref, data, inputs.target_reference(args.target, data, view.variables("--target")),
+                        args.facet, facet_value=inputs.number_or_text(args.facet_value),
+                        label_value=inputs.number_or_text(args.label_value))
 
 
 @verb("attribution")
@@ -98,16 +92,3 @@ def concept_drift(view, args):
     return view.ws.concept_drift(args.target, view.value(args.ground_truth, "--ground-truth"),
                                  data=view.value(args.data, "--data"), since=args.since,
                                  stream=view.value(args.stream, "--stream"))
-
-
-def _target(view, args):
-    if args.target is None:
-        return None
-    data = view.value(args.data, "--data") if getattr(args, "data", None) else None
-    if data is not None and hasattr(data, "columns") and args.target in data.columns and args.target not in view.shell.user_ns:
-        return args.target  # a column of --data
-    return view.value(args.target, "--target")
-
-
-def _looks_like_ref(text: str) -> bool:
-    return ":" in text or "@" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
 
-from ._verbs import parse_pairs, verb
+from ._verbs import inputs, verb
 
 
 @verb("register", body="description")
@@ -23,8 +23,9 @@ def register(view, args):
     """Register a model as the next version of NAME, with lineage captured automatically."""
     return view.ws.register(view.value(args.model, "MODEL"), args.name, data=view.value(args.data, "--data"),
                             target=view.value(args.target, "--target"),
-                            metrics=parse_pairs(args.metric, "--metric"), params=parse_pairs(args.param, "--param"),
-                            tags=parse_pairs(args.tag, "--tag"), description=args.description, alias=args.alias)
+                            metrics=inputs.parse_pairs(args.metric, "--metric"),
+                            params=inputs.parse_pairs(args.param, "--param"),
+                            tags=inputs.parse_pairs(args.tag, "--tag"), description=args.description, alias=args.alias)
 
 
 @verb("models")

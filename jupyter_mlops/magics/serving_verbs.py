@@ -3,21 +3,9 @@ captured, batch. Each body is one Workspace call."""
 
 from __future__ import annotations
 
-from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
 
-from ._verbs import parse_pairs, verb
-
-
-def _strategy(args) -> tuple[str | None, float | None]:
-    chosen = [(name, value) for name, value in (
-        ("canary", args.canary), ("linear", args.linear), ("shadow", args.shadow), ("ab", args.ab))
-        if value is not None]
-    if args.blue_green:
-        chosen.append(("blue_green", None))
-    if len(chosen) > 1:
-        raise UsageError("Choose one of --canary, --linear, --blue-green, --shadow, --ab.")
-    return chosen[0] if chosen else (None, None)
+from ._verbs import inputs, verb
 
 
 @verb("deploy")
@@ -38,12 +26,11 @@ def _strategy(args) -> tuple[str | None, float | None]:
 @argument("--max-p99-ms", type=float, help="guardrail: roll back above this p99 latency")
 def deploy(view, args):
     """Serve a model version at a local endpoint, or roll it out on a running one."""
-    strategy, percent = _strategy(args)
-    guardrails = {k: v for k, v in (("max_error_rate", args.max_error_rate),
-                                    ("max_p99_ms", args.max_p99_ms)) if v is not None}
+    strategy, percent = inputs.rollout_from_flags(args.canary, args.linear, args.blue_green, args.shadow, args.ab)
     return view.ws.deploy(args.ref, args.endpoint, port=args.port, workers=args.workers,
                           capture=args.capture, token=args.token, strategy=strategy, percent=percent,
-                          bake=args.bake, guardrails=guardrails or None, variant=args.variant)
+                          bake=args.bake, guardrails=inputs.guardrails_from(args.max_error_rate, args.max_p99_ms),
+                          variant=args.variant)
 
 
 @verb("endpoints")
@@ -57,7 +44,7 @@ def endpoints(view, args):
 @argument("weights", nargs="+", metavar="VARIANT=WEIGHT", help="e.g. churn-v3=50 churn-v4=50")
 def traffic(view, args):
     """Set variant weights (share = weight / sum) without a restart."""
-    return view.ws.traffic(args.endpoint, parse_pairs(args.weights, "traffic"))
+    return view.ws.traffic(args.endpoint, inputs.traffic_weights(args.weights))
 
 
 @verb("rollback")
@@ -73,8 +60,8 @@ def rollback(view, args):
 @argument("--variant", help="send to this variant (TargetVariant)")
 def invoke(view, args):
     """Call the endpoint over HTTP and return the predictions."""
-    return view.ws.endpoint(args.endpoint).predict(view.value(args.data, "--data"),
-                                                   variant=args.variant)
+    rows = view.value(args.data, "--data")
+    return view.ws.endpoint(args.endpoint).predict(rows, variant=args.variant)
 
 
 @verb("logs")

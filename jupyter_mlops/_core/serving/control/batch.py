@@ -11,6 +11,7 @@ from typing import Any
 
 from ... import html
 from ...errors import InvalidInput, PayloadError
+from ...inputs import frame_format
 
 
 @dataclass
@@ -45,19 +46,10 @@ class BatchJob:
                 f"-> {self.output}")
 
 
-def _format(path: str) -> str:
-    lower = path.lower()
-    if lower.endswith((".parquet", ".pq")):
-        return "parquet"
-    if lower.endswith((".csv", ".csv.gz", ".txt")):
-        return "csv"
-    raise InvalidInput(f"{path!r}: batch transform reads and writes .csv or .parquet files.")
-
-
 def _chunks(path: str, chunk_rows: int):
     import pandas as pd
 
-    if _format(path) == "csv":
+    if frame_format(path) == "csv":
         yield from pd.read_csv(path, chunksize=chunk_rows)
         return
     import pyarrow.parquet as pq
@@ -91,8 +83,8 @@ def run_batch(variant, ref: str, input: str, output: str, chunk_rows: int = 10_0
 
     if int(chunk_rows) < 1 or int(workers) < 1:
         raise InvalidInput("chunk_rows and workers must be at least 1.")
-    out_format = _format(output)
-    _format(input)
+    out_format = frame_format(output)
+    frame_format(input)
     t0 = time.perf_counter()
     if dask:
         scored, chunks, engine = _with_dask(variant, input, chunk_rows, dask)
@@ -119,7 +111,7 @@ def _with_dask(variant, input: str, chunk_rows: int, address: str):
     import dask.dataframe as dd
     from dask.distributed import Client
 
-    frame = dd.read_csv(input, blocksize="16MB") if _format(input) == "csv" \
+    frame = dd.read_csv(input, blocksize="16MB") if frame_format(input) == "csv" \
         else dd.read_parquet(input)
     sample = score_frame(variant, frame._meta_nonempty)
     with Client(address) as client:
