@@ -1,4 +1,4 @@
-"""Drift benchmark (issue 4, item 11): our vectorised drift statistics against Evidently's default
+"""Drift benchmark: our vectorised drift statistics against Evidently's default
 DataDriftPreset and against a per-column scipy loop.
 
     python benchmarks/drift.py                    # 100,000 and 1,000,000 rows, all contenders

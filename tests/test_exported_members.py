@@ -1,4 +1,4 @@
-"""The public names are exactly what we say they are (shared/SURFACE.md)."""
+"""The public names are exactly what we say they are (the public surface in the package's __all__)."""
 
 import jupyter_mlops
 

@@ -64,7 +64,8 @@ class AuditLog:
         with self.store.write() as session:
             return self.append(session, action, target, details, actor)
 
-    def entries(self, target_prefix: str | None = None):
+    def entries(self, name: str | None = None):
+        """Every entry, or those whose target is ``name`` or one of its versions and aliases."""
         import pandas as pd
         from sqlalchemy import or_, select
 
@@ -72,10 +73,10 @@ class AuditLog:
 
         with self.store.read() as session:
             q = select(AuditEntry).order_by(AuditEntry.seq)
-            if target_prefix:
-                q = q.where(or_(AuditEntry.target == target_prefix,
-                                AuditEntry.target.like(f"{target_prefix}:%"),
-                                AuditEntry.target.like(f"{target_prefix}@%")))
+            if name:
+                q = q.where(or_(AuditEntry.target == name,
+                                AuditEntry.target.like(f"{name}:%"),
+                                AuditEntry.target.like(f"{name}@%")))
             rows = [
                 {"seq": e.seq, "time": pd.Timestamp(e.ts), "actor": e.actor, "action": e.action,
                  "target": e.target, "details": e.details, "hash": e.hash[:12]}

@@ -98,13 +98,25 @@ class Registry:
         metrics, params, tags = _clean_metrics(metrics), _clean_mapping(params, "param"), _clean_mapping(tags, "tag")
         if isinstance(data, str):
             raise InvalidInput(f"data={data!r} is a dataset reference: load it first, or pass dataset={data!r}.")
-        dataset_version = self.datasets.get(dataset) if dataset is not None else None
         if data is not None and target is not None and len(data) != len(target):
             raise InvalidInput(f"data has {len(data)} rows but target has {len(target)}; they must match.")
+        payload, fmt = dump_model(model)  # an object that cannot be saved stops here, before any write
+        record, dataset_version = self._lineage(model, data, target, lineage, dataset)
+        companion = fast_companion(model, fmt)
+        if companion is not None:
+            fmt["fast_load"] = companion_record(self.artifacts.put_bytes(companion))
+        # the artifacts go first: a crash before the row leaves only an unreferenced file
+        columns = dict(description=description, artifact_sha256=self.artifacts.put_bytes(payload),
+                       artifact_size=len(payload), format=fmt, signature=infer_signature(data, target, model),
+                       metrics=metrics, params=params, tags=tags, lineage=record, sample=_sample(data))
+        version = self._insert_version(name, columns, dataset_version, alias)
+        return self.get(Ref(name, version=version))
 
-        payload, fmt = dump_model(model)
+    def _lineage(self, model, data, target, extra: dict | None, dataset: str | None):
+        """The version's lineage record and the dataset version its data is, if any."""
+        dataset_version = self.datasets.get(dataset) if dataset is not None else None
         record = lineage_mod.collect(model)
-        record.update(lineage or {})
+        record.update(extra or {})
         if data is not None:
             record["data"] = data_fingerprint(data)
             if dataset_version is None:
@@ -114,13 +126,13 @@ class Registry:
         record["environment"] = {
             "pip_freeze_sha256": self.artifacts.put_bytes("\n".join(lineage_mod.installed_packages()).encode())
         }
-        signature = infer_signature(data, target, model)
-        sample = _sample(data)
-        companion = fast_companion(model, fmt)
-        if companion is not None:
-            fmt["fast_load"] = companion_record(self.artifacts.put_bytes(companion))
-        sha = self.artifacts.put_bytes(payload)
+        if dataset_version is not None:
+            record["dataset"] = dataset_version.ref
+        return record, dataset_version
 
+    def _insert_version(self, name: str, columns: dict, dataset_version, alias: str | None) -> int:
+        """The next version number of ``name``, its row and its audit entry, in one transaction
+        under the workspace write lock: two kernels never get the same number."""
         from sqlalchemy import func, select
 
         from .store import orm
@@ -128,30 +140,26 @@ class Registry:
         with self.store.write() as s:
             row = s.execute(select(orm.Model).where(orm.Model.name == name)).scalar_one_or_none()
             if row is None:
-                row = orm.Model(name=name, description=description)
+                row = orm.Model(name=name, description=columns["description"])
                 s.add(row)
                 s.flush()
             latest = s.execute(select(func.max(orm.ModelVersion.version))
                                .where(orm.ModelVersion.model_id == row.id)).scalar()
             version = (latest or 0) + 1
-            if dataset_version is not None:
-                record["dataset"] = dataset_version.ref
             mv = orm.ModelVersion(
-                model_id=row.id, version=version, created_by=lineage_mod.actor(), description=description,
-                artifact_sha256=sha, artifact_size=len(payload), format=fmt, signature=signature,
-                metrics=metrics, params=params, tags=tags, lineage=record, approval=PENDING,
-                approval_history=[], status="active", sample=sample,
-                dataset_version_id=self.datasets.row_id(s, dataset_version) if dataset_version else None,
-            )
+                model_id=row.id, version=version, created_by=lineage_mod.actor(), approval=PENDING,
+                approval_history=[], status="active", **columns,
+                dataset_version_id=self.datasets.row_id(s, dataset_version) if dataset_version else None)
             s.add(mv)
             row.updated_at = datetime.now(timezone.utc)
             s.flush()
             self.audit.append(s, "register", f"{name}:{version}", {
-                "artifact_sha256": sha, "data_sha256": (record.get("data") or {}).get("sha256"),
-                "metrics": metrics, "format": fmt["format"]})
+                "artifact_sha256": columns["artifact_sha256"],
+                "data_sha256": (columns["lineage"].get("data") or {}).get("sha256"),
+                "metrics": columns["metrics"], "format": columns["format"]["format"]})
             if alias is not None:
                 self._set_alias(s, row, mv, alias)
-        return self.get(Ref(name, version=version))
+        return version
 
     def _set_alias(self, s, model_row, version_row, alias: str) -> int | None:
         from .store import orm

@@ -119,7 +119,7 @@ class Workspace:
     def _serving(self):
         from .serving.control.serving import Serving
 
-        return Serving(self.home, self.store, self.registry, self.artifacts, self.audit_log, self.environment)
+        return Serving(self.home, self.store, self.registry, self.artifacts, self.audit_log, self.environment())
 
     @cached_property
     def _monitoring(self):
@@ -134,7 +134,7 @@ class Workspace:
         from .scheduler.control import DaemonControl
         from .scheduler.scheduler import Scheduler
 
-        daemon = DaemonControl(self.home, self.environment, self.store, self.audit_log)
+        daemon = DaemonControl(self.home, self.environment(), self.store, self.audit_log)
         return Scheduler(self.store, self.audit_log, self._serving.records, daemon)
 
     def job_context(self):

@@ -1,4 +1,4 @@
-"""Open Inference Protocol V2 with tritonclient.http, binary and JSON (PROTOCOLS.md §2)."""
+"""Open Inference Protocol V2 with tritonclient.http, binary and JSON (KServe's Open Inference Protocol, Triton's binary tensor extension)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""boto3 sagemaker-runtime against a local endpoint, unchanged client code (PROTOCOLS.md §1)."""
+"""boto3 sagemaker-runtime against a local endpoint, unchanged client code (the SageMaker Runtime API)."""
 
 from __future__ import annotations
 

@@ -21,8 +21,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from typing import Callable
-
 from ..collaborators import AuditRecorder
 from ..errors import SchedulerError
 
@@ -141,9 +139,9 @@ def is_running(home: Path) -> bool:
 
 class DaemonControl:
     """Start, stop and inspect the daemon of the workspace at ``home`` from another process.
-    ``environment`` gives the variables the daemon needs to open the same workspace."""
+    ``environment`` holds the variables the daemon needs to open the same workspace."""
 
-    def __init__(self, home: Path, environment: Callable[[], dict[str, str]], store,
+    def __init__(self, home: Path, environment: dict[str, str], store,
                  audit: AuditRecorder):
         self.home = Path(home)
         self.paths = Paths.of(self.home)
@@ -176,7 +174,7 @@ class DaemonControl:
         paths = self.paths
         paths.folder.mkdir(parents=True, exist_ok=True)
         self.store.migrate()  # create the schema here, where errors reach the caller, not the log
-        env = {**os.environ, **self.environment()}
+        env = {**os.environ, **self.environment}
         package_root = Path(__file__).resolve().parents[3]
         if package_root.name not in ("site-packages", "dist-packages"):
             # a source checkout this process imported us from (e.g. the notebook's folder): the

@@ -150,15 +150,15 @@ class Scheduler:
             entity = self._entity(s, row)
         return self._with_daemon_state(entity)
 
-    def remove(self, schedule: str) -> None:
+    def remove(self, id: str) -> None:
         """Delete the schedule (its runs stay, for the record). A running daemon drops it within
         a few seconds; a run already in progress finishes."""
         from ..store import orm
 
         with self.store.write() as s:
-            row = s.get(orm.Schedule, schedule)
+            row = s.get(orm.Schedule, id)
             if row is None:
-                self._not_found(s, schedule)
+                self._not_found(s, id)
             details = {"schedule": row.id, "kind": row.kind, "spec": row.spec}
             target = row.target
             s.delete(row)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ...collaborators import ArtifactSource, AuditRecorder, VersionSource
 from ...errors import Conflict, DeployError, InvalidInput
@@ -28,7 +28,7 @@ from .results import Endpoint
 
 class Serving:
     def __init__(self, home: Path, store, versions: VersionSource, artifacts: ArtifactSource,
-                 audit: AuditRecorder, environment: Callable[[], dict[str, str]]):
+                 audit: AuditRecorder, environment: dict[str, str]):
         self.home = Path(home)
         self.records = EndpointRecords(store)
         self.versions = versions
@@ -150,7 +150,7 @@ class Serving:
                           spec={"workers": config.workers, "capture": config.capture.percent,
                                 "token": bool(token)}, state={})
         try:
-            info = processes.launch(paths.config, self.environment(), port, timeout)
+            info = processes.launch(paths.config, self.environment, port, timeout)
         except DeployError as exc:
             self.records.save(paths.name, status="failed", state={"error": exc.message})
             self.audit.record("endpoint.deploy_failed", paths.name,

@@ -1,6 +1,9 @@
-"""AWS event-stream frames for ``InvokeEndpointWithResponseStream`` (PROTOCOLS.md §1.3): the
-prediction goes out as one ``PayloadPart`` event; a model failure as a ``ModelStreamError``
-exception frame, which boto3 raises as ``EventStreamError`` while the caller iterates."""
+"""AWS event-stream frames for ``InvokeEndpointWithResponseStream``: the prediction goes out as
+one ``PayloadPart`` event; a model failure as a ``ModelStreamError`` exception frame, which boto3
+raises as ``EventStreamError`` while the caller iterates.
+
+Reference: AWS's event stream encoding (prelude, headers, payload, CRC32s), as botocore's
+``botocore.eventstream`` reads it."""
 
 from __future__ import annotations
 
