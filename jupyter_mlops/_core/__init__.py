@@ -1,6 +1,7 @@
 """The core of jupyter_mlops: no IPython, ipywidgets, tornado or jupyter_server imports here.
 
-Views (magics, CLI, widgets, server handlers) call :class:`jupyter_mlops.Workspace`, which calls
-the parts below it (registry, serving, monitor, pipelines, governance), which call the store and
-the artifact store.
+Views (the magics, the CLI) call :class:`jupyter_mlops.Workspace`, the composition root, which
+builds the parts (registry, datasets, serving, monitor, scheduler) and wires each with the narrow
+collaborators it needs; the parts call the store, the artifact store and the audit log.
+ARCHITECTURE.md draws the layers and says where the next parts go.
 """

@@ -3,7 +3,7 @@
 It builds the store, the artifact store, the audit log and the parts (registry, datasets,
 serving, monitoring, scheduler), and hands each part only the collaborators it uses
 (``collaborators.py``); no part receives or imports the workspace, so every dependency points down
-(ARCHITECTURE.md). Every view (magic, CLI, widgets, server routes) calls one method here, and every
+(ARCHITECTURE.md). Every view (the magics and the CLI today) calls one method here, and every
 method is one call into a part; ``register`` is the one verb that is two steps (the version, then
 the baseline of its data), and says so.
 

@@ -44,14 +44,7 @@ class Monitoring:
         """Statistics + constraints of ``data`` (the model's training or validation features),
         stored with the version ``ref``. ``target`` (labels, or a column of ``data``) adds the
         model's baseline quality metrics and enables bias drift."""
-        if isinstance(data, str):
-            data = self.datasets.load(data)
-        df = as_frame(data, "baseline data")
-        if isinstance(target, str) and target in df.columns:
-            labels = df[target].to_numpy()
-            df = df.drop(columns=[target])
-        else:
-            labels = None if target is None else as_labels(target, len(df), "target")
+        df, labels = self._features_and_labels(data, target, "baseline data")
         if len(df) < 2:
             raise InsufficientData(f"A baseline needs at least 2 rows; got {len(df)}.")
         mv = self.versions.get(ref)
@@ -61,6 +54,16 @@ class Monitoring:
         if labels is not None:
             extra["metrics"].update(model_metrics(model, df, labels, mv.signature))
         return self.store_baseline(mv.ref, statistics, constraints, profile, df, labels, extra)
+
+    def _features_and_labels(self, data: Any, target: Any, what: str):
+        """(features, labels or None): ``data`` is a DataFrame or a dataset reference; ``target``
+        is labels, or the name of one of its columns, which then leaves the features."""
+        if isinstance(data, str):
+            data = self.datasets.load(data)
+        df = as_frame(data, what)
+        if isinstance(target, str) and target in df.columns:
+            return df.drop(columns=[target]), df[target].to_numpy()
+        return df, None if target is None else as_labels(target, len(df), "target")
 
     def store_baseline(self, ref: str, statistics: dict, constraints: dict, profile: ReferenceProfile | None,
                        data: Any = None, labels: Any = None, extra: dict | None = None) -> Baseline:
@@ -288,14 +291,9 @@ class Monitoring:
         same metrics on the baseline's sample (computed once and kept with the baseline)."""
         from .bias import compute_bias
 
-        if isinstance(data, str):
-            data = self.datasets.load(data)
-        df = as_frame(data, "data")
-        if isinstance(target, str) and target in df.columns:
-            labels = df[target].to_numpy()
-            df = df.drop(columns=[target])
-        else:
-            labels = as_labels(target, len(df), "target")
+        df, labels = self._features_and_labels(data, target, "data")
+        if labels is None:
+            labels = as_labels(target, len(df), "target")  # raises: bias metrics need labels
         mv = self.versions.get(ref)
         model = self.versions.load(mv.ref)
         preds = model.predict(features_of(df, model, None))
