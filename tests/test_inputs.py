@@ -70,7 +70,7 @@ def test_guardrails_from():
     assert inputs.guardrails_from(0.0, 50.0) == {"max_error_rate": 0.0, "max_p99_ms": 50.0}
 
 
-@pytest.mark.parametrize("text, value", [(None, None), ("", None), ("1", 1.0), ("0.5", 0.5), ("female", "female")])
+@pytest.mark.parametrize("text, value", [(None, None), ("", None), ("1", 1), ("0.5", 0.5), ("female", "female")])
 def test_number_or_text(text, value):
     assert inputs.number_or_text(text) == value and type(inputs.number_or_text(text)) is type(value)
 

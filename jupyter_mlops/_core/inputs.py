@@ -97,13 +97,16 @@ def guardrails_from(max_error_rate: float | None = None, max_p99_ms: float | Non
 def number_or_text(text: str | None) -> Any:
     """A group value typed as text (``--facet-value 1``, ``--label-value yes``): the number when it
     reads as one, so it matches a numeric column, else the text. Empty or absent: ``None`` (the
-    default: every group, or the usual positive label)."""
+    default: every group, or the usual positive label). A whole number stays an int, so that the
+    group it names is keyed ``"1"`` as the baseline's groups are, not ``"1.0"``."""
     if not text:
         return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            continue
+    return text
 
 
 def _known_suffix(path: str, suffixes: dict[str, str]) -> str | None:
