@@ -122,8 +122,8 @@ class ModelVersion(_Versioned):
         lines = [repr(self)]
         for label, values in (("metrics", self.metrics), ("params", self.params), ("tags", self.tags)):
             if values:
-                lines.append(f"  {label}: " + ", ".join(f"{k}={html.fmt(v)}" for k, v in values.items()))
-        lines += [f"  {k}: {html.fmt(v)}" for k, v in self._lineage_rows()]
+                lines.append(f"  {label}: " + ", ".join(f"{k}={html.format_text(v)}" for k, v in values.items()))
+        lines += [f"  {k}: {html.format_text(v)}" for k, v in self._lineage_rows()]
         lines.append(f"  artifact: {self.format.get('format')} {self.artifact_sha256} ({self.artifact_size:,} bytes)")
         return "\n".join(lines)
 

@@ -11,6 +11,9 @@ from .. import html
 from ..entities import _jsonable
 
 
+_START = '<span class="mlops-mono">%mlops scheduler start</span>'
+
+
 @dataclass(frozen=True)
 class Schedule:
     id: str
@@ -50,15 +53,14 @@ class Schedule:
         rows = [("kind", self.kind), ("target", self.target), ("when", self.trigger),
                 ("next run", _when(self.next_run_at)), ("last run", _when(self.last_run_at)),
                 ("last status", self.last_status), *self.options.items()]
-        state = html.badge("enabled", "mlops-ok") if self.enabled else html.badge("disabled", "mlops-muted")
+        state = html.badge("enabled", "ok") if self.enabled else html.badge("disabled", "muted")
         if self.scheduler_running is False:
-            note = ('<p class="mlops-warn">The scheduler is not running, so this will not run until you '
-                    'start it: <span class="mlops-mono">%mlops scheduler start</span>.</p>')
+            note = html.note("The scheduler is not running, so this will not run until you start it: "
+                             f"{_START}.", "warn")
         elif self.scheduler_running:
-            note = '<p class="mlops-muted">The scheduler is running: this schedule is picked up within seconds.</p>'
+            note = html.note("The scheduler is running: this schedule is picked up within seconds.")
         else:
-            note = ('<p class="mlops-muted">Runs while the scheduler daemon runs: '
-                    '<span class="mlops-mono">%mlops scheduler start</span>.</p>')
+            note = html.note(f"Runs while the scheduler daemon runs: {_START}.")
         return html.card(f"Schedule {self.id}", state, [("", html.kv_table(rows) + note)])
 
     def __repr__(self) -> str:
@@ -88,7 +90,7 @@ class SchedulerStatus:
         return pd.DataFrame([self.to_dict()])
 
     def _repr_html_(self) -> str:
-        state = html.badge("running", "mlops-ok") if self.running else html.badge("stopped", "mlops-muted")
+        state = html.badge("running", "ok") if self.running else html.badge("stopped", "muted")
         rows = [("workspace", self.home), ("pid", self.pid), ("started", _when(self.started_at)),
                 ("log", self.log), ("enabled schedules", self.schedules)]
         if self.note:

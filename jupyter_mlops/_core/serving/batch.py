@@ -36,7 +36,7 @@ class BatchJob:
         return pd.DataFrame([self.to_dict()])
 
     def _repr_html_(self) -> str:
-        return html.card(f"batch transform {self.ref}", html.badge("done", "mlops-ok"),
+        return html.card(f"batch transform {self.ref}", html.badge("done", "ok"),
                          [("", html.kv_table(self.to_dict().items()))])
 
     def __repr__(self) -> str:

@@ -46,7 +46,7 @@ class Endpoint:
                 [(k, r.get(k)) for k in ("strategy", "variant", "status", "steps", "step", "bake",
                                          "guardrails", "reason") if r.get(k) is not None])))
         if self.status_reason:
-            sections.append(("status", f"<p>{html.escape(self.status_reason)}</p>"))
+            sections.append(("status", html.note(html.esc(self.status_reason))))
         return html.card(f"endpoint {self.name}", html.badge(self.status), sections)
 
     def __repr__(self) -> str:

@@ -2,7 +2,8 @@
 
 Subclasses (dataclasses) provide ``title``, ``status()`` ("ok" | "warn" | "alert" | "info"),
 ``summary()``, ``_body_html()`` and ``to_frame()``; ``to_dict()`` is the dataclass as JSON-ready
-values. Charts are drawn inside ``_body_html`` only, i.e. when the report is displayed or saved.
+values plus the report's name, status and summary. Charts are drawn inside ``_body_html`` only,
+i.e. when the report is displayed or saved.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .html import header, page, wrap
+from ... import html
 
 
 def jsonable(value: Any) -> Any:
@@ -64,15 +65,13 @@ class Report:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
-    def _inner_html(self) -> str:
-        return header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
-
     def _repr_html_(self) -> str:
-        return wrap(self._inner_html())
+        inner = html.report_header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
+        return html.styled(inner, "report")
 
     def to_html(self) -> str:
         """A standalone HTML page (inline CSS and SVG: no network needed to view it)."""
-        return page(self.title, self._inner_html())
+        return html.page(self.title, self._repr_html_())
 
     def save(self, path: str | Path) -> Path:
         """Write ``path`` (.html, standalone) and the same name with .json; returns the HTML path."""
