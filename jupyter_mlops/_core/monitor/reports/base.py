@@ -8,39 +8,14 @@ i.e. when the report is displayed or saved.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as _dt
-import json
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ... import html
+from ...results import Result
 
 
-def jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-class Report:
+class Report(Result):
     title = "Report"
 
     def status(self) -> str:
@@ -56,14 +31,11 @@ class Report:
         return ""
 
     def to_dict(self) -> dict[str, Any]:
-        d = jsonable(self)
+        d = super().to_dict()
         d["report"] = type(self).__name__
         d["status"] = self.status()
         d["summary"] = self.summary()
         return d
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     def _repr_html_(self) -> str:
         inner = html.report_header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
