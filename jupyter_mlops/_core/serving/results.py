@@ -76,4 +76,6 @@ class ShadowReport(Result):
             ("", html.table(list(df.columns), df.itertuples(index=False)))])
 
     def __repr__(self) -> str:
+        if not self.shadows:
+            return f"ShadowReport({self.endpoint}): no shadow variant"
         return f"ShadowReport({self.endpoint})\n{self.to_frame().to_string(index=False)}"
