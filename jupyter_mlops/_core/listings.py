@@ -4,7 +4,8 @@
 serves (one dict a row).
 
 ``LISTINGS`` is the table: for each verb its columns in order, each with its JSON type and what it
-means. A frame's index becomes the first key of each record when it means something (``versions``
+means, written below as ``name  type[|null]  meaning`` lines so that it reads as the documentation
+it is. A frame's index becomes the first key of each record when it means something (``versions``
 is indexed by ``version``, ``diff`` by ``field``, ``schedules`` and ``runs`` by ``id``). Some
 listings also have columns the data decides (a ``versions`` column per metric, a ``captured``
 column per model input, a ``diff`` column per compared version): ``Listing.more`` describes them.
@@ -17,6 +18,7 @@ are always null in records, never NaN.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,96 +53,104 @@ class Listing:
         return next((c for c in self.columns if c.name == name), self.more)
 
 
-def _c(name: str, type_: str, meaning: str, nullable: bool = False) -> Column:
-    return Column(name, type_, meaning, nullable)
+def _listing(verb: str, table: str, indexed: bool = False, more: str | None = None) -> Listing:
+    return Listing(verb, tuple(_column(line) for line in table.strip().splitlines()), indexed,
+                   _column(more) if more else None)
+
+
+def _column(line: str) -> Column:
+    """``name  type[|null]  meaning``, the fields apart by two spaces or more."""
+    name, type_, meaning = re.split(r"\s{2,}", line.strip(), maxsplit=2)
+    json_type, _, null = type_.partition("|")
+    return Column(name, json_type, meaning, nullable=null == "null")
 
 
 LISTINGS: dict[str, Listing] = {
-    "models": Listing("Workspace.models()", (
-        _c("name", "string", "the model's name"),
-        _c("versions", "integer", "how many versions it has"),
-        _c("latest", "integer", "its newest version number", True),
-        _c("aliases", "string", 'its aliases as "alias=version, …" (empty: none)'),
-        _c("latest_approval", "string", "the newest version's approval: PendingManualApproval, Approved or Rejected", True),
-        _c("updated_at", "date-time", "when the model last changed"),
-        _c("description", "string", "the model's description", True),
-    )),
-    "versions": Listing("Workspace.versions(name)", (
-        _c("version", "integer", "the version number"),
-        _c("created_at", "date-time", "when it was registered"),
-        _c("created_by", "string", "who registered it"),
-        _c("approval", "string", "PendingManualApproval, Approved or Rejected"),
-        _c("aliases", "string", "the aliases pointing at it, comma separated (empty: none)"),
-        _c("status", "string", "active or archived"),
-        _c("data_sha256", "string", "the first 12 hex digits of the training data's hash (null: registered without data)", True),
-    ), indexed=True, more=_c("<metric>", "number", "one column per metric any version logged (null where a version lacks it)", True)),
-    "datasets": Listing("Workspace.datasets()", (
-        _c("name", "string", "the dataset's name"),
-        _c("version", "integer", "the version number"),
-        _c("rows", "integer", "how many rows it has"),
-        _c("columns", "integer", "how many columns it has"),
-        _c("content_sha256", "string", "the first 12 hex digits of its content hash (rows, columns and dtypes)"),
-        _c("created_at", "date-time", "when it was saved"),
-        _c("created_by", "string", "who saved it"),
-    )),
-    "audit": Listing("Workspace.audit(name=None)", (
-        _c("seq", "integer", "the entry's place in the hash chain, from 1"),
-        _c("time", "date-time", "when it was written"),
-        _c("actor", "string", "who did it"),
-        _c("action", "string", "what was done: register, approve, deploy, traffic, batch, alert, …"),
-        _c("target", "string", 'what it was done to: a ref ("churn:1"), a model, an endpoint, …'),
-        _c("details", "object", "the action's particulars"),
-        _c("hash", "string", "the first 12 hex digits of the entry's chained hash"),
-    )),
-    "diff": Listing("Workspace.diff(a, b)", (
-        _c("field", "string", 'what is compared: "metric.auc", "param.C", "data.sha256", "git.commit", …'),
-        _c("changed", "boolean", "whether the two versions' values differ"),
-    ), indexed=True, more=_c("<ref>", "any", "two columns, named by the refs compared (a's first): that version's value", True)),
-    "endpoints": Listing("Workspace.endpoints()", (
-        _c("name", "string", "the endpoint's name"),
-        _c("status", "string", "starting, running, updating, stopped or failed"),
-        _c("url", "string", "where it serves", True),
-        _c("variants", "string", 'its variants and traffic weights: "name=weight, …", shadows marked "(shadow)"'),
-        _c("req_per_s", "number", "requests per second over about the last minute (null unless running)", True),
-        _c("p50_ms", "number", "median latency in milliseconds over the same window", True),
-        _c("p99_ms", "number", "99th percentile latency in milliseconds over the same window", True),
-        _c("error_rate", "number", "the share of requests that failed over the same window", True),
-        _c("cpu_percent", "number", "CPU use of the server and its workers", True),
-        _c("rss_mb", "number", "resident memory of the server and its workers, in MB", True),
-        _c("pid", "integer", "the server's process id", True),
-        _c("workers", "integer", "how many worker processes serve it"),
-        _c("reason", "string", "why it has its status, when that needs saying", True),
-    )),
-    "captured": Listing("Workspace.captured(endpoint, since=None)", (
-        _c("prediction", "any", "what the endpoint answered for the row (a number, a string or a list)", True),
-        _c("inference_id", "string", "the caller's inference id, if it sent one", True),
-        _c("event_id", "string", "the id of the captured request"),
-        _c("time", "date-time", "when the request was served"),
-        _c("variant", "string", "the variant that served it"),
-    ), more=_c("<input>", "any", "one column per model input (f0, f1, … for a model without a signature), first", True)),
-    "schedules": Listing("Workspace.schedules()", (
-        _c("id", "string", 'the schedule\'s id: "<kind>-<target>"'),
-        _c("kind", "string", "what it runs: monitor, retrain, or a plugin's job kind"),
-        _c("target", "string", "what it runs on: an endpoint or a model"),
-        _c("trigger", "string", 'when it runs: "every 1h", "cron 0 3 * * *", …'),
-        _c("next_run", "date-time", "when it runs next", True),
-        _c("last_run", "date-time", "when it last ran", True),
-        _c("last_status", "string", "how its last run ended (see runs)", True),
-        _c("enabled", "boolean", "whether the scheduler runs it"),
-        _c("options", "object", "the kind's options (on_violation, webhook, since, …)"),
-    ), indexed=True),
-    "runs": Listing("Workspace.runs(name=None, limit=200)", (
-        _c("id", "integer", "the run's id; newest first"),
-        _c("schedule", "string", "the schedule it ran for", True),
-        _c("kind", "string", "the job kind"),
-        _c("target", "string", "what it ran on"),
-        _c("status", "string", "running, succeeded, violation, skipped or failed"),
-        _c("started", "date-time", "when it started"),
-        _c("finished", "date-time", "when it finished", True),
-        _c("seconds", "number", "how long it took", True),
-        _c("result", "object", "what the job returned (rows checked, violations, report paths, …)", True),
-        _c("error", "string", "the error, when it failed", True),
-    ), indexed=True),
+    "models": _listing("Workspace.models()", """
+    name             string          the model's name
+    versions         integer         how many versions it has
+    latest           integer|null    its newest version number
+    aliases          string          its aliases as "alias=version, …" (empty: none)
+    latest_approval  string|null     the newest version's approval: PendingManualApproval, Approved or Rejected
+    updated_at       date-time       when the model last changed
+    description      string|null     the model's description
+"""),
+    "versions": _listing("Workspace.versions(name)", """
+    version          integer         the version number
+    created_at       date-time       when it was registered
+    created_by       string          who registered it
+    approval         string          PendingManualApproval, Approved or Rejected
+    aliases          string          the aliases pointing at it, comma separated (empty: none)
+    status           string          active or archived
+    data_sha256      string|null     the first 12 hex digits of the training data's hash (null: registered without data)
+""", indexed=True, more="<metric>  number|null  one column per metric any version logged (null where a version lacks it)"),
+    "datasets": _listing("Workspace.datasets()", """
+    name             string          the dataset's name
+    version          integer         the version number
+    rows             integer         how many rows it has
+    columns          integer         how many columns it has
+    content_sha256   string          the first 12 hex digits of its content hash (rows, columns and dtypes)
+    created_at       date-time       when it was saved
+    created_by       string          who saved it
+"""),
+    "audit": _listing("Workspace.audit(name=None)", """
+    seq              integer         the entry's place in the hash chain, from 1
+    time             date-time       when it was written
+    actor            string          who did it
+    action           string          what was done: register, approve, deploy, traffic, batch, alert, …
+    target           string          what it was done to: a ref ("churn:1"), a model, an endpoint, …
+    details          object          the action's particulars
+    hash             string          the first 12 hex digits of the entry's chained hash
+"""),
+    "diff": _listing("Workspace.diff(a, b)", """
+    field            string          what is compared: "metric.auc", "param.C", "data.sha256", "git.commit", …
+    changed          boolean         whether the two versions' values differ
+""", indexed=True, more="<ref>  any|null  two columns, named by the refs compared (a's first): that version's value"),
+    "endpoints": _listing("Workspace.endpoints()", """
+    name             string          the endpoint's name
+    status           string          starting, running, updating, stopped or failed
+    url              string|null     where it serves
+    variants         string          its variants and traffic weights: "name=weight, …", shadows marked "(shadow)"
+    req_per_s        number|null     requests per second over about the last minute (null unless running)
+    p50_ms           number|null     median latency in milliseconds over the same window
+    p99_ms           number|null     99th percentile latency in milliseconds over the same window
+    error_rate       number|null     the share of requests that failed over the same window
+    cpu_percent      number|null     CPU use of the server and its workers
+    rss_mb           number|null     resident memory of the server and its workers, in MB
+    pid              integer|null    the server's process id
+    workers          integer         how many worker processes serve it
+    reason           string|null     why it has its status, when that needs saying
+"""),
+    "captured": _listing("Workspace.captured(endpoint, since=None)", """
+    prediction       any|null        what the endpoint answered for the row (a number, a string or a list)
+    inference_id     string|null     the caller's inference id, if it sent one
+    event_id         string          the id of the captured request
+    time             date-time       when the request was served
+    variant          string          the variant that served it
+""", more="<input>  any|null  one column per model input (f0, f1, … for a model without a signature), first"),
+    "schedules": _listing("Workspace.schedules()", """
+    id               string          the schedule's id: "<kind>-<target>"
+    kind             string          what it runs: monitor, retrain, or a plugin's job kind
+    target           string          what it runs on: an endpoint or a model
+    trigger          string          when it runs: "every 1h", "cron 0 3 * * *", …
+    next_run         date-time|null  when it runs next
+    last_run         date-time|null  when it last ran
+    last_status      string|null     how its last run ended (see runs)
+    enabled          boolean         whether the scheduler runs it
+    options          object          the kind's options (on_violation, webhook, since, …)
+""", indexed=True),
+    "runs": _listing("Workspace.runs(name=None, limit=200)", """
+    id               integer         the run's id; newest first
+    schedule         string|null     the schedule it ran for
+    kind             string          the job kind
+    target           string          what it ran on
+    status           string          running, succeeded, violation, skipped or failed
+    started          date-time       when it started
+    finished         date-time|null  when it finished
+    seconds          number|null     how long it took
+    result           object|null     what the job returned (rows checked, violations, report paths, …)
+    error            string|null     the error, when it failed
+""", indexed=True),
 }
 
 
