@@ -1,38 +1,27 @@
-"""Result objects of the registry: plain dataclasses with ``_repr_html_``, ``to_dict`` and
-``to_frame``. They are detached from the database: holding one never holds a session."""
+"""Result objects of the registry and the workspace's governance (see ``results.Result``). They
+are detached from the database: holding one never holds a session."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import html
+from .results import Result
 
 APPROVAL_STATES = ("PendingManualApproval", "Approved", "Rejected")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-class _Versioned:
-    """``ref`` and ``to_dict`` of a numbered version of something named."""
+class _Versioned(Result):
+    """A numbered version of something named: its ``ref`` is part of its JSON."""
 
     @property
     def ref(self) -> str:
         return f"{self.name}:{self.version}"
 
     def to_dict(self) -> dict:
-        d = _jsonable(asdict(self))
-        d["ref"] = self.ref
-        return d
+        return {**super().to_dict(), "ref": self.ref}
 
 
 @dataclass(frozen=True)
@@ -122,8 +111,8 @@ class ModelVersion(_Versioned):
         lines = [repr(self)]
         for label, values in (("metrics", self.metrics), ("params", self.params), ("tags", self.tags)):
             if values:
-                lines.append(f"  {label}: " + ", ".join(f"{k}={html.fmt(v)}" for k, v in values.items()))
-        lines += [f"  {k}: {html.fmt(v)}" for k, v in self._lineage_rows()]
+                lines.append(f"  {label}: " + ", ".join(f"{k}={html.format_text(v)}" for k, v in values.items()))
+        lines += [f"  {k}: {html.format_text(v)}" for k, v in self._lineage_rows()]
         lines.append(f"  artifact: {self.format.get('format')} {self.artifact_sha256} ({self.artifact_size:,} bytes)")
         return "\n".join(lines)
 
@@ -144,11 +133,6 @@ class DatasetVersion(_Versioned):
     created_at: datetime
     created_by: str
 
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
-
     def _repr_html_(self) -> str:
         cols = ", ".join(f"{c}:{t}" for c, t in list(self.schema.items())[:15])
         return html.card(f"dataset {self.name} v{self.version}", "", [("", html.kv_table([
@@ -160,7 +144,7 @@ class DatasetVersion(_Versioned):
 
 
 @dataclass(frozen=True)
-class AuditCheck:
+class AuditCheck(Result):
     """The outcome of walking the audit chain."""
 
     ok: bool
@@ -171,14 +155,6 @@ class AuditCheck:
 
     def __bool__(self) -> bool:
         return self.ok
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
 
     def _repr_html_(self) -> str:
         status = "intact" if self.ok else "broken"
@@ -194,18 +170,9 @@ class AuditCheck:
 
 
 @dataclass(frozen=True)
-class Policy:
+class Policy(Result):
     require_approval: bool = False
     require_reproduction: bool = False
     min_approvers: int = 1
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
-
-    def _repr_html_(self) -> str:
-        return html.card("workspace policy", "", [("", html.kv_table(self.to_dict().items()))])
+    title = "workspace policy"

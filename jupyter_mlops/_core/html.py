@@ -1,64 +1,187 @@
-"""Small HTML building blocks shared by the result objects' ``_repr_html_``."""
+"""The HTML of every result: one stylesheet, cards (a title, badges and key/value sections) and
+reports (a status badge, a summary sentence, tables and charts), and the standalone page that
+``Report.save`` writes. No template engine: the pieces are small and a person should be able to
+read this file.
+
+Every output is one ``<div class="mlops …">`` carrying the stylesheet once. The stylesheet takes
+its colours and fonts from JupyterLab's theme variables, so results read well in light and dark
+themes; the fallbacks after each variable serve the classic notebook and standalone pages.
+"""
 
 from __future__ import annotations
 
-from html import escape
+import html
+import math
 from typing import Any, Iterable
 
-STYLE = (
-    "<style>.mlops-card{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;"
-    "max-width:960px}.mlops-card h4{margin:4px 0 6px 0;font-size:15px}.mlops-card table{border-collapse:"
-    "collapse;margin:4px 0 10px 0}.mlops-card td,.mlops-card th{padding:2px 10px 2px 0;text-align:left;"
-    "vertical-align:top;border-bottom:1px solid #eee;overflow-wrap:anywhere}.mlops-grid{display:grid;grid-template-columns:"
-    "repeat(auto-fit,minmax(280px,1fr));gap:2px 28px}.mlops-card th{color:#555;font-weight:600;white-space:nowrap;overflow-wrap:normal}"
-    ".mlops-badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:11px;margin-left:4px;"
-    "background:#e8e8e8;color:#333}.mlops-ok{background:#d4f4dd;color:#11632b}.mlops-bad{background:"
-    "#fbdada;color:#8a1111}.mlops-warn{background:#fff1c9;color:#7a5300}.mlops-muted{color:#777}"
-    ".mlops-mono{font-family:var(--jp-code-font-family,monospace);font-size:12px}</style>"
-)
+ROOT_CLASS = "mlops"
 
-_BADGE_CLASS = {
-    "Approved": "mlops-ok", "Rejected": "mlops-bad", "PendingManualApproval": "mlops-warn",
-    "archived": "mlops-muted", "PASS": "mlops-ok", "FAIL": "mlops-bad", "running": "mlops-ok",
-    "failed": "mlops-bad", "intact": "mlops-ok", "broken": "mlops-bad",
+_TEXT = "var(--jp-ui-font-color1,#1f2328)"
+_TEXT_MUTED = "var(--jp-ui-font-color2,#59636e)"
+_LINE = "var(--jp-border-color2,#eef1f4)"
+_LINE_STRONG = "var(--jp-border-color1,#d1d9e0)"
+_OK = "var(--jp-success-color1,#1a7f37)"
+_BAD = "var(--jp-error-color1,#cf222e)"
+_WARN = "var(--jp-warn-color1,#9a6700)"
+_INFO = "var(--jp-brand-color1,#0969da)"
+
+CSS = f"""
+.mlops{{font-family:var(--jp-ui-font-family,-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif);
+  font-size:13px;line-height:1.45;color:{_TEXT};max-width:1100px}}
+.mlops h3{{font-size:15px;font-weight:600;margin:4px 0 6px 0;color:{_TEXT}}}
+.mlops h4{{font-size:12px;font-weight:600;margin:12px 0 4px 0;color:{_TEXT_MUTED};
+  text-transform:uppercase;letter-spacing:.04em}}
+.mlops table{{border-collapse:collapse;margin:4px 0 8px 0;width:auto;color:{_TEXT};background:transparent}}
+.mlops th,.mlops td{{padding:2px 10px 2px 0;text-align:left;vertical-align:top;border-bottom:1px solid {_LINE};
+  background:transparent;color:{_TEXT}}}
+.mlops tbody th{{color:{_TEXT_MUTED};font-weight:600;white-space:nowrap}}
+.mlops thead th{{background:var(--jp-layout-color2,#f6f8fa);font-weight:600;border-bottom:1px solid {_LINE_STRONG}}}
+.mlops .mlops-data th,.mlops .mlops-data td{{padding:3px 10px;white-space:nowrap}}
+.mlops .mlops-kv td{{overflow-wrap:anywhere}}
+.mlops td.mlops-num{{text-align:right;font-variant-numeric:tabular-nums}}
+.mlops tr.mlops-flagged td{{background:rgba(207,34,46,.12)}}
+.mlops-grid{{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:2px 28px}}
+.mlops-badge{{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11px;font-weight:600;
+  margin:0 6px 0 0;vertical-align:1px;background:var(--jp-layout-color3,#e8e8e8);color:{_TEXT}}}
+.mlops-badge.mlops-ok{{background:{_OK};color:#fff}}
+.mlops-badge.mlops-bad{{background:{_BAD};color:#fff}}
+.mlops-badge.mlops-warn{{background:{_WARN};color:#fff}}
+.mlops-badge.mlops-info{{background:{_INFO};color:#fff}}
+.mlops-badge.mlops-muted{{background:transparent;border:1px solid {_LINE_STRONG};color:{_TEXT_MUTED}}}
+.mlops-summary{{font-size:14px;margin:2px 0 10px 0}}
+.mlops-meta{{color:{_TEXT_MUTED};font-size:12px;margin-bottom:8px}}
+.mlops-note{{margin:6px 0}}
+.mlops-muted{{color:{_TEXT_MUTED}}}
+.mlops-note.mlops-warn{{color:{_WARN};font-weight:600}}
+.mlops-yes{{color:{_BAD};font-weight:600}}
+.mlops-no{{color:{_OK}}}
+.mlops-mono{{font-family:var(--jp-code-font-family,SFMono-Regular,Consolas,monospace);font-size:12px}}
+.mlops-charts{{display:flex;flex-wrap:wrap;gap:10px}}
+.mlops-chart{{border:1px solid {_LINE};border-radius:6px;padding:4px;background:#fff}}
+.mlops-chart svg{{display:block;width:300px;height:auto}}
+"""
+
+#: the badge tone of words that results show as badges
+_TONES = {
+    "Approved": "ok", "Rejected": "bad", "PendingManualApproval": "warn", "archived": "muted",
+    "PASS": "ok", "FAIL": "bad", "running": "ok", "failed": "bad", "intact": "ok", "broken": "bad",
 }
+STATUS_TONES = {"ok": "ok", "warn": "warn", "alert": "bad", "info": "info"}
+STATUS_WORDS = {"ok": "OK", "warn": "WARNING", "alert": "ALERT", "info": "INFO"}
 
 
-def badge(text: Any, cls: str | None = None) -> str:
-    cls = cls or _BADGE_CLASS.get(str(text), "")
-    return f'<span class="mlops-badge {cls}">{escape(str(text))}</span>'
+class Raw(str):
+    """HTML that a table cell takes as is (already escaped)."""
 
 
-def kv_table(rows: Iterable[tuple[str, Any]], *, raw: bool = False) -> str:
-    body = "".join(
-        f"<tr><th>{escape(str(k))}</th><td>{v if raw else escape(fmt(v))}</td></tr>" for k, v in rows
-    )
-    return f"<table>{body}</table>" if body else '<p class="mlops-muted">none</p>'
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
 
 
-def table(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(fmt(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def fmt(value: Any) -> str:
+def format_text(value: Any) -> str:
+    """``value`` as plain text for a card or a terminal: floats to 4 significant digits, None as
+    a dash, lists and dicts flattened to one line."""
     if isinstance(value, float):
         text = f"{value:.4g}"
         return text + ".0" if text.lstrip("-").isdigit() else text
     if value is None:
         return "—"
     if isinstance(value, (list, tuple)):
-        return ", ".join(fmt(v) for v in value)
+        return ", ".join(format_text(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={format_text(v)}" for k, v in value.items())
     return str(value)
 
 
+def format_cell(value: Any, digits: int = 4) -> str:
+    """``value`` as the HTML of a table cell: booleans as a coloured yes/no, missing values muted,
+    floats to ``digits`` significant digits (scientific when tiny or huge)."""
+    if isinstance(value, Raw):
+        return value
+    if value is None:
+        return '<span class="mlops-muted">&ndash;</span>'
+    if isinstance(value, bool):
+        return '<span class="mlops-yes">yes</span>' if value else '<span class="mlops-no">no</span>'
+    if isinstance(value, float):
+        if math.isnan(value):
+            return '<span class="mlops-muted">nan</span>'
+        if value != 0 and (abs(value) < 10 ** -(digits - 1) or abs(value) >= 1e7):
+            return f"{value:.{digits - 1}e}"
+        return f"{value:.{digits}g}" if abs(value) >= 1 else f"{value:.{digits}f}"
+    return esc(value)
+
+
+def badge(text: Any, tone: str | None = None) -> str:
+    """A pill; ``tone`` is "ok", "bad", "warn", "info" or "muted" (default: by the word)."""
+    tone = tone or _TONES.get(str(text))
+    cls = f"mlops-badge mlops-{tone}" if tone else "mlops-badge"
+    return f'<span class="{cls}">{esc(text)}</span>'
+
+
+def status_badge(status: str) -> str:
+    """A report's status ("ok", "warn", "alert", "info") as its badge."""
+    return badge(STATUS_WORDS.get(status, status.upper()), STATUS_TONES.get(status, "muted"))
+
+
+def note(content: str, tone: str = "muted") -> str:
+    """A paragraph under a card's table; ``content`` is HTML."""
+    return f'<p class="mlops-note mlops-{tone}">{content}</p>'
+
+
+def kv_table(rows: Iterable[tuple[str, Any]]) -> str:
+    """A two-column table of names and plain-text values (``Raw`` values are HTML)."""
+    body = "".join(
+        f"<tr><th>{esc(k)}</th><td>{v if isinstance(v, Raw) else esc(format_text(v))}</td></tr>"
+        for k, v in rows
+    )
+    return f'<table class="mlops-kv"><tbody>{body}</tbody></table>' if body else note("none")
+
+
+def table(columns: list[str], rows: Iterable[Iterable[Any]], flagged: Iterable[int] = (),
+          numeric: Iterable[int] = ()) -> str:
+    """A data table: rows at the indexes in ``flagged`` are highlighted, columns at the indexes
+    in ``numeric`` are right-aligned."""
+    flagged, numeric = set(flagged), set(numeric)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join(f'<td class="mlops-num">{format_cell(v)}</td>' if j in numeric
+                        else f"<td>{format_cell(v)}</td>" for j, v in enumerate(row))
+        body.append(f'<tr class="mlops-flagged">{cells}</tr>' if i in flagged else f"<tr>{cells}</tr>")
+    return f'<table class="mlops-data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def charts(svgs: Iterable[str], width: int | None = None) -> str:
+    """Charts side by side, wrapping; ``width`` (px) overrides the stylesheet's chart width."""
+    if width:
+        svgs = (svg.replace("<svg", f'<svg style="width:{width}px"', 1) for svg in svgs)
+    return '<div class="mlops-charts">' + "".join(f'<div class="mlops-chart">{svg}</div>' for svg in svgs) + "</div>"
+
+
+def styled(inner: str, kind: str) -> str:
+    """One output: the root element (``mlops mlops-<kind>``) with the stylesheet and ``inner``."""
+    return f'<div class="{ROOT_CLASS} mlops-{kind}"><style>{CSS}</style>{inner}</div>'
+
+
 def card(title: str, badges: str, sections: list[tuple[str, str]]) -> str:
-    """A titled card whose sections flow in columns as wide as the output area allows."""
-    parts = [STYLE, '<div class="mlops-card">', f"<h4>{escape(title)} {badges}</h4>", '<div class="mlops-grid">']
+    """A titled card whose sections (heading, HTML) flow in columns as wide as the output area allows."""
+    parts = [f"<h3>{esc(title)} {badges}</h3>", '<div class="mlops-grid">']
     for heading, content in sections:
-        parts.append(f'<div><b>{escape(heading)}</b>{content}</div>')
-    parts.append("</div></div>")
-    return "".join(parts)
+        parts.append(f"<div>{f'<h4>{esc(heading)}</h4>' if heading else ''}{content}</div>")
+    parts.append("</div>")
+    return styled("".join(parts), "card")
+
+
+def report_header(title: str, status: str, summary: str, meta: str = "") -> str:
+    """A report's first lines: status badge and title, the summary sentence, then ``meta``."""
+    return (f"<h3>{status_badge(status)}{esc(title)}</h3><div class=\"mlops-summary\">{esc(summary)}</div>"
+            + (f'<div class="mlops-meta">{esc(meta)}</div>' if meta else ""))
+
+
+def page(title: str, output: str) -> str:
+    """A standalone HTML document around one ``styled`` output: the stylesheet is inline, charts
+    are inline SVG, so no network is needed to view it."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{esc(title)}</title></head><body style=\"margin:24px\">{output}</body></html>\n"
+    )

@@ -15,41 +15,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import html
 from .entities import AuditCheck, DatasetVersion, ModelVersion, Policy
 from .home import resolve_home
-
-
-@dataclass(frozen=True)
-class WorkspaceStatus:
-    home: str
-    db: str
-    artifacts: str
-    models: int
-    versions: int
-    endpoints: int
-    schedules: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
-
-    def _repr_html_(self) -> str:
-        return html.card("jupyter_mlops workspace", "", [("", html.kv_table(self.to_dict().items()))])
-
-    def __repr__(self) -> str:
-        return (f"workspace {self.home}\n  db {self.db}\n  artifacts {self.artifacts}\n"
-                f"  {self.models} models, {self.versions} versions, {self.endpoints} endpoints, "
-                f"{self.schedules} schedules")
+from .status import WorkspaceStatus
 
 
 class Workspace:

@@ -1,18 +1,21 @@
-"""Result objects of the scheduler: a ``Schedule`` and the daemon's ``SchedulerStatus``.
-Plain dataclasses, detached from the database."""
+"""Result objects of the scheduler: a ``Schedule`` and the daemon's ``SchedulerStatus``
+(see ``results.Result``), detached from the database."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .. import html
-from ..entities import _jsonable
+from ..results import NOT_ON_THE_WIRE, Result
+
+
+_START = '<span class="mlops-mono">%mlops scheduler start</span>'
 
 
 @dataclass(frozen=True)
-class Schedule:
+class Schedule(Result):
     id: str
     kind: str
     target: str
@@ -24,19 +27,13 @@ class Schedule:
     last_run_at: datetime | None = None
     last_status: str | None = None
     #: where the next run's window starts: the end of the last completed run's window, if any
-    window_start: datetime | None = field(default=None, compare=False)
+    window_start: datetime | None = field(default=None, compare=False, metadata=NOT_ON_THE_WIRE)
     #: whether this workspace's scheduler daemon was running when the object was made (None: unknown)
-    scheduler_running: bool | None = field(default=None, compare=False)
+    scheduler_running: bool | None = field(default=None, compare=False, metadata=NOT_ON_THE_WIRE)
 
     @property
     def options(self) -> dict:
         return {k: v for k, v in self.spec.items() if k != "trigger"}
-
-    def to_dict(self) -> dict:
-        d = _jsonable(asdict(self))
-        d.pop("window_start", None)
-        d.pop("scheduler_running", None)
-        return d
 
     def to_frame(self):
         import pandas as pd
@@ -50,15 +47,14 @@ class Schedule:
         rows = [("kind", self.kind), ("target", self.target), ("when", self.trigger),
                 ("next run", _when(self.next_run_at)), ("last run", _when(self.last_run_at)),
                 ("last status", self.last_status), *self.options.items()]
-        state = html.badge("enabled", "mlops-ok") if self.enabled else html.badge("disabled", "mlops-muted")
+        state = html.badge("enabled", "ok") if self.enabled else html.badge("disabled", "muted")
         if self.scheduler_running is False:
-            note = ('<p class="mlops-warn">The scheduler is not running, so this will not run until you '
-                    'start it: <span class="mlops-mono">%mlops scheduler start</span>.</p>')
+            note = html.note("The scheduler is not running, so this will not run until you start it: "
+                             f"{_START}.", "warn")
         elif self.scheduler_running:
-            note = '<p class="mlops-muted">The scheduler is running: this schedule is picked up within seconds.</p>'
+            note = html.note("The scheduler is running: this schedule is picked up within seconds.")
         else:
-            note = ('<p class="mlops-muted">Runs while the scheduler daemon runs: '
-                    '<span class="mlops-mono">%mlops scheduler start</span>.</p>')
+            note = html.note(f"Runs while the scheduler daemon runs: {_START}.")
         return html.card(f"Schedule {self.id}", state, [("", html.kv_table(rows) + note)])
 
     def __repr__(self) -> str:
@@ -70,7 +66,7 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class SchedulerStatus:
+class SchedulerStatus(Result):
     running: bool
     home: str
     pid: int | None = None
@@ -79,16 +75,8 @@ class SchedulerStatus:
     schedules: int = 0
     note: str | None = None           # e.g. "removed a stale pid file (pid 123 is gone)"
 
-    def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
-
     def _repr_html_(self) -> str:
-        state = html.badge("running", "mlops-ok") if self.running else html.badge("stopped", "mlops-muted")
+        state = html.badge("running", "ok") if self.running else html.badge("stopped", "muted")
         rows = [("workspace", self.home), ("pid", self.pid), ("started", _when(self.started_at)),
                 ("log", self.log), ("enabled schedules", self.schedules)]
         if self.note:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .base import Report
-from .html import table
+from ...html import charts, table
 
 MAX_BARS = 15
 
@@ -61,7 +61,6 @@ class AttributionReport(Report):
                             "mean |SHAP| by current rank", "mean |SHAP value|")
         rows = [[f, r.baseline, r.current, r.change, int(r.rank_baseline), int(r.rank_current)] for f, r in df.iterrows()]
         moved = {i for i, row in enumerate(rows) if row[4] != row[5]}
-        chart = chart.replace("<svg", '<svg style="width:460px"', 1)
-        return (f'<div class="charts"><div class="chart">{chart}</div></div>'
+        return (charts([chart], width=460)
                 + "<h4>Features</h4>"
                 + table(["feature", "baseline", "current", "change", "rank (baseline)", "rank (current)"], rows, moved, {1, 2, 3, 4, 5}))

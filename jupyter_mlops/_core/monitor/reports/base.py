@@ -2,44 +2,20 @@
 
 Subclasses (dataclasses) provide ``title``, ``status()`` ("ok" | "warn" | "alert" | "info"),
 ``summary()``, ``_body_html()`` and ``to_frame()``; ``to_dict()`` is the dataclass as JSON-ready
-values. Charts are drawn inside ``_body_html`` only, i.e. when the report is displayed or saved.
+values plus the report's name, status and summary. Charts are drawn inside ``_body_html`` only,
+i.e. when the report is displayed or saved.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as _dt
-import json
-import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .html import header, page, wrap
-
-
-def jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if not f.name.startswith("_")}
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
+from ... import html
+from ...results import Result
 
 
-class Report:
+class Report(Result):
     title = "Report"
 
     def status(self) -> str:
@@ -55,24 +31,19 @@ class Report:
         return ""
 
     def to_dict(self) -> dict[str, Any]:
-        d = jsonable(self)
+        d = super().to_dict()
         d["report"] = type(self).__name__
         d["status"] = self.status()
         d["summary"] = self.summary()
         return d
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
-
-    def _inner_html(self) -> str:
-        return header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
-
     def _repr_html_(self) -> str:
-        return wrap(self._inner_html())
+        inner = html.report_header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
+        return html.styled(inner, "report")
 
     def to_html(self) -> str:
         """A standalone HTML page (inline CSS and SVG: no network needed to view it)."""
-        return page(self.title, self._inner_html())
+        return html.page(self.title, self._repr_html_())
 
     def save(self, path: str | Path) -> Path:
         """Write ``path`` (.html, standalone) and the same name with .json; returns the HTML path."""

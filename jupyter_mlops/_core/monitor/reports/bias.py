@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Report
-from .html import esc, table
+from ...html import charts, esc, table
 
 NAMES = {"CI": "class imbalance", "DPL": "diff. positive labels", "DPPL": "diff. positive predictions",
          "DI": "disparate impact", "AD": "accuracy difference", "RD": "recall difference",
@@ -82,10 +82,9 @@ class BiasReport(Report):
 
             chart = paired_bars(shown, [base0.get(k) or 0.0 for k in shown], [self.groups[g0][k] for k in shown],
                                 f"{self.facet}={g0} vs the rest" + (" (grey: baseline)" if base0 else ""), "metric value")
-            chart = chart.replace("<svg", '<svg style="width:420px"', 1)
-            out = f'<div class="charts"><div class="chart">{chart}</div></div>' + out
+            out = charts([chart], width=420) + out
         legend = " · ".join(f"<b>{k}</b> {esc(v)}" for k, v in NAMES.items() if k in metrics)
-        out = f'<div class="meta">{legend}</div>' + out
+        out = f'<div class="mlops-meta">{legend}</div>' + out
         if flagged:
             out += "<h4>Outside the balanced range (|x| > 0.1; DI outside [0.8, 1.25])</h4><ul>" + "".join(
                 f"<li>{esc(k)} = {v:.3f} for {esc(self.facet)}={esc(g)}</li>" for g, k, v in self.flagged()) + "</ul>"

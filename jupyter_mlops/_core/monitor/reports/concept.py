@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Report
-from .html import table
+from ...html import charts, table
 
 
 @dataclass
@@ -55,9 +55,9 @@ class ConceptDriftReport(Report):
 
         out = ""
         if self.curve:
-            out += '<div class="charts"><div class="chart">' + series(
+            out += charts([series(
                 self.curve["index"], self.curve["value"], f"rolling mean of the {self.stream_kind} stream; dashed: change starts",
-                sorted({d.start_index for d in self.detections}), self.stream_kind).replace("<svg", '<svg style="width:620px"', 1) + "</div></div>"
+                sorted({d.start_index for d in self.detections}), self.stream_kind)], width=620)
         if self.detections:
             rows = [[d.detector, d.start_time or d.start_index, d.time or d.index, d.kind, d.mean_before, d.mean_after]
                     for d in self.detections]

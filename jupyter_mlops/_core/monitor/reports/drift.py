@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Report
-from .html import Raw, esc, table
+from ...html import Raw, charts, esc, table
 
 MAX_CHARTS = 12
 
@@ -117,8 +117,5 @@ class DriftReport(Report):
         if not shown:
             return ""
         title = "Drifted features" + (f" (first {MAX_CHARTS})" if self.n_drifted > MAX_CHARTS else "")
-        charts = "".join(
-            f'<div class="chart">{distribution_overlay(c.chart, f"{c.column}  ({c.method} {c.statistic:.3g})", True)}</div>'
-            for c in shown
-        )
-        return f"<h4>{esc(title)}</h4><div class=\"charts\">{charts}</div>"
+        return f"<h4>{esc(title)}</h4>" + charts(
+            distribution_overlay(c.chart, f"{c.column}  ({c.method} {c.statistic:.3g})", True) for c in shown)

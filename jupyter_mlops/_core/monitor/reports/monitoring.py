@@ -10,7 +10,7 @@ from typing import Any
 
 from .base import Report
 from .drift import DriftReport
-from .html import esc, table
+from ...html import esc, table
 
 
 @dataclass(repr=False)
@@ -133,4 +133,4 @@ class Baseline(Report):
         df = self.to_frame()
         rows = [[name, *r.tolist()] for name, r in df.iterrows()]
         return "<h4>Features</h4>" + table(["feature", *df.columns], rows, numeric={2, 3, 4, 5, 6, 7, 8, 9}) + (
-            f'<div class="meta">{esc("statistics.json / constraints.json: Model Monitor shapes; baseline.save(folder) writes them")}</div>')
+            f'<div class="mlops-meta">{esc("statistics.json / constraints.json: Model Monitor shapes; baseline.save(folder) writes them")}</div>')

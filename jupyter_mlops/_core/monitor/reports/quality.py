@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Report
-from .html import Raw, esc, table
+from ...html import Raw, charts, esc, table
 
 
 @dataclass(repr=False)
@@ -59,7 +59,7 @@ class QualityReport(Report):
         if names:
             svg = paired_bars(names, [self.baseline[k] for k in names], [self.metrics[k] for k in names],
                               "window vs baseline", "value")
-            chart = '<div class="charts"><div class="chart">' + svg.replace("<svg", '<svg style="width:420px"', 1) + "</div></div>"
+            chart = charts([svg], width=420)
         out = chart + "<h4>Metrics</h4>" + table(["metric", "value", "baseline", "change", "limit", "violated"], rows, bad_rows, {1, 2, 3, 4})
         if self.violations:
             out += "<h4>Violations</h4><ul>" + "".join(f"<li>{esc(v['description'])}</li>" for v in self.violations) + "</ul>"

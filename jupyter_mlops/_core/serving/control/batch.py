@@ -6,16 +6,17 @@ the endpoints apply; chunks run on ``workers`` threads, or on a Dask cluster (``
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ... import html
 from ...errors import InvalidInput, PayloadError
 from ...inputs import frame_format
+from ...results import Result, jsonable
 
 
 @dataclass
-class BatchJob:
+class BatchJob(Result):
     ref: str
     input: str
     output: str
@@ -29,15 +30,10 @@ class BatchJob:
         return self.rows / self.seconds if self.seconds else float("nan")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "rows_per_second": self.rows_per_second}
-
-    def to_frame(self):
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
+        return {**super().to_dict(), "rows_per_second": jsonable(self.rows_per_second)}
 
     def _repr_html_(self) -> str:
-        return html.card(f"batch transform {self.ref}", html.badge("done", "mlops-ok"),
+        return html.card(f"batch transform {self.ref}", html.badge("done", "ok"),
                          [("", html.kv_table(self.to_dict().items()))])
 
     def __repr__(self) -> str:

@@ -1,16 +1,17 @@
-"""Result objects of the serving part: plain dataclasses with ``_repr_html_``, ``to_dict`` and
-``to_frame``."""
+"""Result objects of the serving part: an ``Endpoint`` and a ``ShadowReport`` (see
+``results.Result``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import html
+from ...results import Result
 
 
 @dataclass
-class Endpoint:
+class Endpoint(Result):
     name: str
     url: str | None
     port: int | None
@@ -22,9 +23,6 @@ class Endpoint:
     workers: int = 1
     capture_percent: float = 0.0
     token_required: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def to_frame(self):
         import pandas as pd
@@ -46,7 +44,7 @@ class Endpoint:
                 [(k, r.get(k)) for k in ("strategy", "variant", "status", "steps", "step", "bake",
                                          "guardrails", "reason") if r.get(k) is not None])))
         if self.status_reason:
-            sections.append(("status", f"<p>{html.escape(self.status_reason)}</p>"))
+            sections.append(("status", html.note(html.esc(self.status_reason))))
         return html.card(f"endpoint {self.name}", html.badge(self.status), sections)
 
     def __repr__(self) -> str:
@@ -60,13 +58,10 @@ class Endpoint:
 
 
 @dataclass
-class ShadowReport:
+class ShadowReport(Result):
     endpoint: str
     production: list[dict[str, Any]]
     shadows: list[dict[str, Any]]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def to_frame(self):
         import pandas as pd
@@ -81,4 +76,6 @@ class ShadowReport:
             ("", html.table(list(df.columns), df.itertuples(index=False)))])
 
     def __repr__(self) -> str:
+        if not self.shadows:
+            return f"ShadowReport({self.endpoint}): no shadow variant"
         return f"ShadowReport({self.endpoint})\n{self.to_frame().to_string(index=False)}"
