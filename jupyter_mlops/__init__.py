@@ -7,7 +7,9 @@ rolled-out local service and back through retraining, without leaving Jupyter.
 or ``import jupyter_mlops as mlops; ws = mlops.Workspace()``.
 """
 
-from ._core.entities import AuditCheck, DatasetVersion, ModelVersion, Policy
+from ._core.audit import AuditCheck
+from ._core.policy import Policy
+from ._core.registry.results import DatasetVersion, ModelVersion
 from ._core.errors import (
     ArtifactError,
     ArtifactIntegrityError,
@@ -97,8 +99,8 @@ _LAZY = {
     "BiasReport": "._core.monitor.reports.bias",
     "AttributionReport": "._core.monitor.reports.attribution",
     "ConceptDriftReport": "._core.monitor.reports.concept",
-    "Schedule": "._core.scheduler.entities",
-    "SchedulerStatus": "._core.scheduler.entities",
+    "Schedule": "._core.scheduler.results",
+    "SchedulerStatus": "._core.scheduler.results",
 }
 
 

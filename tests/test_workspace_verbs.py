@@ -46,10 +46,10 @@ DEFAULTS_MAY_DIFFER = {"baseline": {"data"}}
 
 
 #: the class of each part the composition root builds (looked up without building a workspace)
-PART_CLASSES = {"registry": "jupyter_mlops._core.registry:Registry",
+PART_CLASSES = {"registry": "jupyter_mlops._core.registry.registry:Registry",
                 "audit_log": "jupyter_mlops._core.audit:AuditLog",
                 "_policies": "jupyter_mlops._core.policy:PolicyStore",
-                "_datasets": "jupyter_mlops._core.datasets:Datasets",
+                "_datasets": "jupyter_mlops._core.registry.datasets:Datasets",
                 "_serving": "jupyter_mlops._core.serving.control.serving:Serving",
                 "_monitoring": "jupyter_mlops._core.monitor.monitoring:Monitoring",
                 "scheduler": "jupyter_mlops._core.scheduler.scheduler:Scheduler"}

@@ -14,8 +14,37 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from .entities import AuditCheck
+from dataclasses import dataclass
+
+from . import html
 from .lineage import actor as default_actor
+from .results import Result
+
+@dataclass(frozen=True)
+class AuditCheck(Result):
+    """The outcome of walking the audit chain."""
+
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_hash: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def _repr_html_(self) -> str:
+        status = "intact" if self.ok else "broken"
+        rows = [("entries", self.entries), ("head", self.head_hash)]
+        if not self.ok:
+            rows += [("first bad entry", self.first_bad_seq), ("problem", self.problem)]
+        return html.card("audit log", html.badge(status), [("", html.kv_table(rows))])
+
+    def __repr__(self) -> str:
+        if self.ok:
+            return f"<AuditCheck intact: {self.entries} entries>"
+        return f"<AuditCheck BROKEN at entry {self.first_bad_seq}: {self.problem}>"
+
 
 GENESIS = "0" * 64
 _HEAD_KEY = "audit_head"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the types only: importing them here would load pandas and the parts
-    from .entities import ModelVersion
+    from .registry.results import ModelVersion
     from .serving.control.results import Endpoint
 
 

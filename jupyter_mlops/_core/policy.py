@@ -3,9 +3,21 @@ the settings table; a change and its audit entry commit together."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from . import html
 from .collaborators import AuditAppender
-from .entities import Policy
 from .errors import InvalidInput
+from .results import Result
+
+@dataclass(frozen=True)
+class Policy(Result):
+    require_approval: bool = False
+    require_reproduction: bool = False
+    min_approvers: int = 1
+
+    title = "workspace policy"
+
 
 _KEY = "policy"
 

@@ -19,7 +19,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .entities import AuditCheck, DatasetVersion, ModelVersion, Policy
+from .audit import AuditCheck
+from .policy import Policy
+from .registry.results import DatasetVersion, ModelVersion
 from .home import resolve_home
 from .status import WorkspaceStatus
 
@@ -77,13 +79,13 @@ class Workspace:
 
     @cached_property
     def _datasets(self):
-        from .datasets import Datasets
+        from .registry.datasets import Datasets
 
         return Datasets(self.store, self.artifacts, self.audit_log)
 
     @cached_property
     def registry(self):
-        from .registry import Registry
+        from .registry.registry import Registry
 
         return Registry(self.store, self.artifacts, self.audit_log, self._datasets, self._policies.current)
 

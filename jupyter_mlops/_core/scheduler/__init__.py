@@ -11,7 +11,7 @@ per workspace, every run recorded as a ``JobRun``.
 * ``monitor_job.py``, ``alerts.py``  the ``monitor`` kind: check, report, audit, webhook
 """
 
-from .entities import Schedule, SchedulerStatus
+from .results import Schedule, SchedulerStatus
 from .scheduler import Scheduler
 
 __all__ = ["Scheduler", "Schedule", "SchedulerStatus"]

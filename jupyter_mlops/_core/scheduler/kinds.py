@@ -3,7 +3,7 @@
 A kind is a function ``(context, schedule) -> dict``: ``context`` is a :class:`JobContext` (the
 workspace's home, its audit log, and the parts a built-in kind uses; a plug-in kind that wants the
 whole public API makes its own ``jupyter_mlops.Workspace()``, whose environment the daemon has),
-``schedule`` the :class:`~.entities.Schedule` being run (its ``spec`` holds the kind's options and
+``schedule`` the :class:`~.results.Schedule` being run (its ``spec`` holds the kind's options and
 ``window_start`` the end of the window the previous completed run covered). The dict it returns is
 stored as the run's result; a ``"status"`` key of ``"violation"`` or ``"skipped"`` sets the run's
 status (anything else is ``succeeded``); an exception marks the run ``failed`` with its text.

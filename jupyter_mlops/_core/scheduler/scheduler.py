@@ -19,7 +19,7 @@ from ..errors import Conflict, EndpointNotFound, InvalidInput, ScheduleNotFound
 from ..names import validate_name, validate_text
 from . import kinds, triggers
 from .control import DaemonControl
-from .entities import Schedule, SchedulerStatus
+from .results import Schedule, SchedulerStatus
 
 ON_VIOLATION = ("alert", "retrain")
 RUN_STATUSES = ("running", "succeeded", "violation", "skipped", "failed")

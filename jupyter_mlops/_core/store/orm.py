@@ -1,4 +1,4 @@
-"""ORM rows. Private to the parts: callers get entities (see ``entities.py``), never these."""
+"""ORM rows. Private to the parts: callers get result objects (see ``results.py``), never these."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Result objects of the registry and the workspace's governance (see ``results.Result``). They
-are detached from the database: holding one never holds a session."""
+"""Result objects of the registry: a model version and a dataset version (see ``results.Result``).
+They are detached from the database: holding one never holds a session."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import html
-from .results import Result
+from .. import html
+from ..results import Result
 
 APPROVAL_STATES = ("PendingManualApproval", "Approved", "Rejected")
 
@@ -141,38 +141,3 @@ class DatasetVersion(_Versioned):
 
     def __repr__(self) -> str:
         return f"<DatasetVersion {self.ref} {self.rows}x{self.columns} sha256={self.content_sha256[:12]}>"
-
-
-@dataclass(frozen=True)
-class AuditCheck(Result):
-    """The outcome of walking the audit chain."""
-
-    ok: bool
-    entries: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
-    head_hash: str | None = None
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def _repr_html_(self) -> str:
-        status = "intact" if self.ok else "broken"
-        rows = [("entries", self.entries), ("head", self.head_hash)]
-        if not self.ok:
-            rows += [("first bad entry", self.first_bad_seq), ("problem", self.problem)]
-        return html.card("audit log", html.badge(status), [("", html.kv_table(rows))])
-
-    def __repr__(self) -> str:
-        if self.ok:
-            return f"<AuditCheck intact: {self.entries} entries>"
-        return f"<AuditCheck BROKEN at entry {self.first_bad_seq}: {self.problem}>"
-
-
-@dataclass(frozen=True)
-class Policy(Result):
-    require_approval: bool = False
-    require_reproduction: bool = False
-    min_approvers: int = 1
-
-    title = "workspace policy"

@@ -9,12 +9,12 @@ import io
 from datetime import datetime, timezone
 from typing import Any
 
-from .collaborators import ArtifactSource, AuditAppender
-from .entities import DatasetVersion
-from .errors import DatasetNotFound, InvalidInput
-from .hashing import data_fingerprint
-from .lineage import actor
-from .names import parse_ref, validate_name
+from ..collaborators import ArtifactSource, AuditAppender
+from ..errors import DatasetNotFound, InvalidInput
+from ..hashing import data_fingerprint
+from ..lineage import actor
+from ..names import parse_ref, validate_name
+from .results import DatasetVersion
 
 
 def _as_utc(ts: datetime) -> datetime:
@@ -37,7 +37,7 @@ class Datasets:
         import pandas as pd
         from sqlalchemy import func, select
 
-        from .store import orm
+        from ..store import orm
 
         validate_name(name, "dataset name")
         if isinstance(df, pd.Series):
@@ -79,7 +79,7 @@ class Datasets:
     def _resolve(self, s, ref: Any):
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         r = parse_ref(ref, kind="dataset")
         if r.alias is not None:
@@ -111,7 +111,7 @@ class Datasets:
     def find_by_content(self, content_sha256: str, name: str | None = None) -> DatasetVersion | None:
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         with self.store.read() as s:
             q = (select(orm.Dataset.name, orm.DatasetVersion)
@@ -126,7 +126,7 @@ class Datasets:
     def row_id(s, dv: DatasetVersion) -> int:
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         return s.execute(select(orm.DatasetVersion.id)
                          .join(orm.Dataset, orm.Dataset.id == orm.DatasetVersion.dataset_id)
@@ -136,7 +136,7 @@ class Datasets:
         import pandas as pd
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         with self.store.read() as s:
             rows = [{"name": n, "version": v.version, "rows": v.rows, "columns": v.columns,

@@ -12,15 +12,16 @@ import math
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from . import lineage as lineage_mod
-from .collaborators import ArtifactSource, AuditAppender
+from .. import lineage as lineage_mod
+from ..collaborators import ArtifactSource, AuditAppender
+from ..errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
+from ..hashing import data_fingerprint
+from ..modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
+from ..names import Ref, parse_ref, validate_name, validate_text
+from ..policy import Policy
+from ..signature import infer_signature
 from .datasets import Datasets
-from .entities import ModelVersion, Policy
-from .errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
-from .hashing import data_fingerprint
-from .modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
-from .names import Ref, parse_ref, validate_name, validate_text
-from .signature import infer_signature
+from .results import ModelVersion
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 SAMPLE_ROWS = 5
@@ -135,7 +136,7 @@ class Registry:
         under the workspace write lock: two kernels never get the same number."""
         from sqlalchemy import func, select
 
-        from .store import orm
+        from ..store import orm
 
         with self.store.write() as s:
             row = s.execute(select(orm.Model).where(orm.Model.name == name)).scalar_one_or_none()
@@ -162,7 +163,7 @@ class Registry:
         return version
 
     def _set_alias(self, s, model_row, version_row, alias: str) -> int | None:
-        from .store import orm
+        from ..store import orm
 
         policy = self._policy()
         if policy.require_approval and version_row.approval != APPROVED:
@@ -228,7 +229,7 @@ class Registry:
     def archive(self, ref: str) -> ModelVersion:
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         with self.store.write() as s:
             model_row, mv = self._resolve(s, ref)
@@ -248,7 +249,7 @@ class Registry:
         """(model row, version row) for a reference, inside session ``s``."""
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         r = parse_ref(ref)
         model_row = s.execute(select(orm.Model).where(orm.Model.name == r.name)).scalar_one_or_none()
@@ -284,7 +285,7 @@ class Registry:
     def _entity(self, s, model_row, mv) -> ModelVersion:
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         aliases = tuple(sorted(s.execute(select(orm.Alias.alias).where(orm.Alias.version_id == mv.id)).scalars()))
         return ModelVersion(
@@ -322,7 +323,7 @@ class Registry:
     def names(self) -> list[str]:
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         with self.store.read() as s:
             return list(s.execute(select(orm.Model.name).order_by(orm.Model.name)).scalars())
@@ -331,7 +332,7 @@ class Registry:
         import pandas as pd
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         rows = []
         with self.store.read() as s:
@@ -355,7 +356,7 @@ class Registry:
         import pandas as pd
         from sqlalchemy import select
 
-        from .store import orm
+        from ..store import orm
 
         validate_name(name, "model name")
         with self.store.read() as s:
