@@ -15,6 +15,7 @@ from ._core.errors import (
     ArtifactIntegrityError,
     ArtifactNotFound,
     AuditError,
+    Conflict,
     BaselineNotFound,
     DatasetNotFound,
     DeployError,
@@ -34,6 +35,7 @@ from ._core.errors import (
     ServingError,
     StoreError,
     UnsupportedModel,
+    UntrustedArtifact,
     WorkspaceError,
 )
 from ._core.workspace import Workspace, WorkspaceStatus
@@ -55,6 +57,8 @@ __all__ = [
     "ArtifactError",
     "ArtifactNotFound",
     "ArtifactIntegrityError",
+    "UntrustedArtifact",
+    "Conflict",
     "RegistryError",
     "ModelNotFound",
     "DatasetNotFound",
@@ -83,6 +87,8 @@ __all__ = [
     "ConceptDriftReport",
     "Schedule",
     "SchedulerStatus",
+    "AuditAnchor",
+    "TrustedKey",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -101,6 +107,8 @@ _LAZY = {
     "ConceptDriftReport": "._core.monitor.reports.concept",
     "Schedule": "._core.scheduler.results",
     "SchedulerStatus": "._core.scheduler.results",
+    "AuditAnchor": "._core.audit",
+    "TrustedKey": "._core.trust",
 }
 
 

@@ -15,6 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# Signing keys and the keyring live outside every workspace (in the user's config folder); the
+# tests keep theirs apart from the developer's, and every process they start inherits this.
+os.environ["MLOPS_KEY_DIR"] = tempfile.mkdtemp(prefix="mlops-test-keys-")
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):

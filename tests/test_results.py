@@ -75,6 +75,7 @@ def world(tmp_path_factory, numeric_data, clf):
             results["DatasetVersion"] = ws.save_dataset(X.assign(churned=y), "churn-train")
             results["Policy"] = ws.policy()
             results["WorkspaceStatus"] = ws.status()
+            results["TrustedKey"] = ws.signing_key()
             results["AuditCheck"] = ws.verify_audit()
             results["Baseline"] = ws.baseline("churn:1")
             results["MonitoringReport"] = ws.check("churn:1", data=shifted)
@@ -93,6 +94,7 @@ def world(tmp_path_factory, numeric_data, clf):
             results["Schedule"] = ws.monitor("churn", every="1h", since="1h")
             run_schedule(ws.scheduler, ws.job_context(), "monitor-churn")
             results["SchedulerStatus"] = ws.scheduler_status()
+            results["AuditAnchor"] = ws.audit_anchor()
             X.to_csv(root / "in.csv", index=False)
             results["BatchJob"] = ws.batch("churn:1", str(root / "in.csv"), str(root / "out.csv"))
             # a shadow that saw no traffic: its agreement and latencies are NaN

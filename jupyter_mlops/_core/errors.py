@@ -9,7 +9,8 @@
     │   └── StoreError              the metadata database refused an operation
     ├── ArtifactError
     │   ├── ArtifactNotFound        an artifact file is missing
-    │   └── ArtifactIntegrityError  an artifact's sha256 is not the one recorded
+    │   ├── ArtifactIntegrityError  an artifact's sha256 is not the one recorded
+    │   └── UntrustedArtifact       code from the workspace no trusted key signed (a pickle, a config)
     ├── RegistryError
     │   ├── ModelNotFound           unknown model, version or alias (close matches listed)
     │   ├── DatasetNotFound
@@ -102,6 +103,10 @@ class ArtifactNotFound(ArtifactError):
 
 
 class ArtifactIntegrityError(ArtifactError):
+    pass
+
+
+class UntrustedArtifact(ArtifactError):
     pass
 
 
@@ -228,6 +233,7 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     InvalidInput: 400,
     Conflict: 409,
     ArtifactNotFound: 404,
+    UntrustedArtifact: 403,
     ModelNotFound: 404,
     DatasetNotFound: 404,
     UnsupportedModel: 400,

@@ -24,6 +24,16 @@ def find_home(start: str | os.PathLike | None = None) -> Path:
     return here / HOME_DIRNAME
 
 
+def make_private(home: Path) -> Path:
+    """Create ``home`` as a folder only its owner can enter (0700), or close one of ours that is
+    open to others: it holds the database, endpoint configs, captured requests and logs."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = home.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o077:
+        home.chmod(0o700)
+    return home
+
+
 def resolve_home(path: str | os.PathLike | None = None) -> Path:
     """The home for ``Workspace(path)``: a given folder is used as the home itself
     (``Workspace("proj/.mlops")``), or, when it holds a ``.mlops`` folder, that one."""

@@ -55,8 +55,10 @@ class Workspace:
     # -- composition: each part with the collaborators it needs ---------------------------------
     @cached_property
     def store(self):
+        from .home import make_private
         from .store.db import store_for
 
+        make_private(self.home)
         return store_for(self.home, self._db_url)
 
     @cached_property
@@ -70,6 +72,12 @@ class Workspace:
         from .audit import AuditLog
 
         return AuditLog(self.store)
+
+    @cached_property
+    def _keyring(self):
+        from .trust import keyring
+
+        return keyring()
 
     @cached_property
     def _policies(self):
@@ -191,6 +199,29 @@ class Workspace:
     def verify_audit(self) -> AuditCheck:
         """Walk the hash chain; names the first entry that was altered or removed."""
         return self.audit_log.verify()
+
+    def audit_anchor(self):
+        """Sign the audit chain's current head with your key and return it, for a witness outside
+        the workspace (a commit message, a ticket)."""
+        return self.audit_log.anchor()
+
+    # -- trust ---------------------------------------------------------------------------------
+    def trust(self, public_key: str, name: str):
+        """Trust what the owner of ``public_key`` signs: their pickled models and companions load,
+        their endpoint configs and audit heads verify (``mlops trust key`` prints a key to share)."""
+        return self._keyring.add(public_key, name)
+
+    def untrust(self, key_id: str):
+        """Stop trusting the key ``key_id``."""
+        return self._keyring.remove(key_id)
+
+    def trusted_keys(self):
+        """Your signing key and the keys you trust."""
+        return self._keyring.listing()
+
+    def signing_key(self):
+        """Your public signing key (made on first use), to give to whoever should trust your work."""
+        return self._keyring.own_key()
 
     def policy(self, require_approval: bool | None = None, require_reproduction: bool | None = None,
                min_approvers: int | None = None) -> Policy:

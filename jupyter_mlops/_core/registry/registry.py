@@ -16,7 +16,8 @@ from .. import lineage as lineage_mod
 from ..collaborators import ArtifactSource, AuditAppender
 from ..errors import InvalidInput, ModelNotFound, PolicyViolation, RegistryError
 from ..hashing import data_fingerprint
-from ..modelio import companion_record, dump_model, fast_companion, load_companion, load_model, usable_companion
+from ..modelio import (companion_record, dump_model, fast_companion, load_companion, load_model, sign,
+                       usable_companion)
 from ..names import Ref, parse_ref, validate_name, validate_text
 from ..policy import Policy
 from ..signature import infer_signature
@@ -107,8 +108,9 @@ class Registry:
         if companion is not None:
             fmt["fast_load"] = companion_record(self.artifacts.put_bytes(companion))
         # the artifacts go first: a crash before the row leaves only an unreferenced file
-        columns = dict(description=description, artifact_sha256=self.artifacts.put_bytes(payload),
-                       artifact_size=len(payload), format=fmt, signature=infer_signature(data, target, model),
+        sha = self.artifacts.put_bytes(payload)
+        columns = dict(description=description, artifact_sha256=sha, artifact_size=len(payload),
+                       format=sign(fmt, sha, lineage_mod.actor()), signature=infer_signature(data, target, model),
                        metrics=metrics, params=params, tags=tags, lineage=record, sample=_sample(data))
         version = self._insert_version(name, columns, dataset_version, alias)
         return self.get(Ref(name, version=version))
@@ -315,10 +317,10 @@ class Registry:
     def load(self, ref: Any) -> Any:
         mv = self.get(ref)
         payload = self.artifacts.get_bytes(mv.artifact_sha256)  # verified, whichever file is loaded
-        companion = usable_companion(mv.format)
+        companion = usable_companion(mv.format, mv.artifact_sha256)
         if companion is not None:
             return load_companion(self.artifacts.get_bytes(companion))
-        return load_model(payload, mv.format)
+        return load_model(payload, mv.format, mv.artifact_sha256, mv.ref)
 
     def names(self) -> list[str]:
         from sqlalchemy import select

@@ -6,8 +6,11 @@ This module is the daemon process's composition root: like ``Workspace`` in a ke
 one place that builds the parts (through ``Workspace``) and hands the daemon what it needs.
 """
 
+import os
 import sys
 
 from ..workspace import Workspace
+
+os.umask(0o077)  # its log, reports and pid file are the workspace owner's alone
 
 sys.exit(Workspace().run_scheduler(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import time
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
@@ -30,6 +33,7 @@ DEFAULT_REQUEST_TIMEOUT = 60.0
 DEFAULT_GRACEFUL_SECONDS = 20.0
 HISTORY_LIMIT = 10
 SERVER_MODULE = "jupyter_mlops._core.serving.endpoint.server"
+CONFIG_SIGNATURE = "endpoint-config"
 
 
 class RolloutStatus(StrEnum):
@@ -160,7 +164,10 @@ class EndpointConfig:
     name: str
     home: str
     generation: int = 0
-    token_sha256: str | None = None
+    #: the bearer token, salted and hashed (never on disk in the clear, nor as a plain hash)
+    token_salt: str | None = None
+    token_hash: str | None = None
+    #: the token itself, in an owner-only file beside the config, for checking boto3's SigV4
     token_file: str | None = None
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT
@@ -181,10 +188,14 @@ class EndpointConfig:
             max_payload_bytes: int = DEFAULT_MAX_PAYLOAD,
             request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT, capture_percent: float = 0.0,
             workers: int = 1) -> "EndpointConfig":
-        return cls(name=name, home=str(home), token_sha256=token_sha256,
-                   max_payload_bytes=int(max_payload_bytes), request_timeout_s=float(request_timeout_s),
-                   capture=Capture(float(capture_percent), str(EndpointPaths(home, name).capture_dir)),
-                   workers=int(workers))
+        config = cls(name=name, home=str(home), max_payload_bytes=int(max_payload_bytes),
+                     request_timeout_s=float(request_timeout_s),
+                     capture=Capture(float(capture_percent), str(EndpointPaths(home, name).capture_dir)),
+                     workers=int(workers))
+        if token_sha256:
+            config.token_salt = secrets.token_hex(16)
+            config.token_hash = salted(config.token_salt, token_sha256)
+        return config
 
     @classmethod
     def from_dict(cls, data: dict) -> "EndpointConfig":
@@ -204,6 +215,14 @@ class EndpointConfig:
         return out
 
     # -- the rules both sides apply --------------------------------------------------------
+    def accepts_token(self, token: bytes | str) -> bool:
+        """Whether ``token`` is this endpoint's bearer token (compared in constant time)."""
+        if not self.token_hash:
+            return False
+        token = token.encode() if isinstance(token, str) else token
+        return hmac.compare_digest(salted(self.token_salt or "", hashlib.sha256(token).hexdigest()),
+                                   self.token_hash)
+
     @property
     def baking(self) -> Rollout | None:
         """The rollout the controller watches, if one is baking."""
@@ -254,6 +273,10 @@ class EndpointConfig:
         for v in self.rollout.previous_variants if self.rollout else []:
             out.setdefault(v.name, v.signature)
         return out
+
+
+def salted(salt: str, token_sha256: str) -> str:
+    return hashlib.sha256(f"{salt}:{token_sha256}".encode()).hexdigest()
 
 
 def weights_for_step(previous: dict[str, float], new: str, percent: float) -> dict[str, float]:
@@ -318,19 +341,31 @@ class EndpointPaths:
 # -- the config file -----------------------------------------------------------------------------
 
 class ConfigFile:
+    """The config file, signed: whoever writes it (the kernel, the rollout controller) signs it
+    with this user's key, and it is read only when a trusted key signed exactly what it holds, so
+    an edit by hand or by anyone else is refused instead of loaded (it names artifacts to load)."""
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
 
     def read(self) -> EndpointConfig:
+        from ..trust import keyring
+
         with open(self.path, "rb") as fh:
-            return EndpointConfig.from_dict(json.loads(fh.read()))
+            document = json.loads(fh.read())
+        signature = document.pop("signature", None) if isinstance(document, dict) else None
+        keyring().require(CONFIG_SIGNATURE, document, signature, f"The endpoint config {self.path}")
+        return EndpointConfig.from_dict(document)
 
     def write(self, config: EndpointConfig) -> None:
-        """Atomically replace the file (readers never see half a file)."""
+        """Sign and atomically replace the file (readers never see half a file), owner-only."""
+        from ..lineage import actor
+        from ..trust import keyring, write_private
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(config.to_dict(), indent=1, default=str))
-        os.replace(tmp, self.path)
+        document = json.loads(json.dumps(config.to_dict(), default=str))
+        document["signature"] = keyring().sign(CONFIG_SIGNATURE, document, actor())
+        write_private(self.path, json.dumps(document, indent=1).encode())
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:

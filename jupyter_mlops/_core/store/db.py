@@ -18,6 +18,18 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"jupyter_mlops.write").digest()[:8], "big", signed=True)
 
 
+def _owner_only(url: str) -> None:
+    """The database file (and its WAL and shared-memory files, which SQLite creates with the
+    database's mode) readable by its owner only, whatever the umask."""
+    from sqlalchemy.engine import make_url
+
+    path = make_url(url).database
+    if path and path != ":memory:" and os.path.exists(path):
+        st = os.stat(path)
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, 0o600)
+
+
 def default_url(home: Path) -> str:
     return f"sqlite:///{home / 'mlops.db'}"
 
@@ -61,6 +73,7 @@ class Store:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
+                _owner_only(url)
 
             @event.listens_for(self.engine, "begin")
             def _on_begin(conn):

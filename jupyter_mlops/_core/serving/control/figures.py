@@ -39,7 +39,7 @@ def describe(record: EndpointRecord, config: EndpointConfig, alive: bool) -> End
                   for v in config.variants],
         rollout=config.rollout.public() if config.rollout else None,
         status_reason=why or config.status_reason, workers=int(config.workers),
-        capture_percent=float(config.capture.percent), token_required=bool(config.token_sha256))
+        capture_percent=float(config.capture.percent), token_required=bool(config.token_hash))
 
 
 def last_minute(paths: EndpointPaths) -> dict[str, Any]:

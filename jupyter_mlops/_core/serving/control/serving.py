@@ -126,7 +126,7 @@ class Serving:
             changed.append(f"port={port!r} (it runs with {record.port!r})")
         if workers != 1 and workers != running.workers:
             changed.append(f"workers={workers!r} (it runs with {running.workers!r})")
-        if token and hashlib.sha256(token.encode()).hexdigest() != running.token_sha256:
+        if token and not running.accepts_token(token):
             changed.append("a different token")
         if changed:
             raise Conflict(f"Endpoint {paths.name!r} is running; {', '.join(changed)} needs a new "

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from ...errors import UntrustedArtifact
 from ..contract import ConfigFile, EndpointConfig, EndpointPaths, read_json
 from ..inference.variant import LoadedVariant
 from ..metrics import Metrics
@@ -33,7 +34,6 @@ class Live:
     name: str
     variants: dict[str, LoadedVariant]
     router: Router
-    token_sha256: str | None
     token_secret: str | None
     max_payload_bytes: int
     request_timeout_s: float
@@ -99,7 +99,11 @@ class Runtime:
             return False
         self._mtime = key
         self._last_read = time.monotonic()
-        config = self.config_file.read()
+        try:
+            config = self.config_file.read()
+        except UntrustedArtifact as exc:  # edited by hand or by someone else: never applied
+            self._refuse_unsigned(exc)
+            return True
         generation = config.generation
         if self.live is not None and generation <= self.live.generation:
             return False
@@ -116,6 +120,15 @@ class Runtime:
             self.error_generation = generation
         self.write_report()
         return True
+
+    def _refuse_unsigned(self, exc: UntrustedArtifact) -> None:
+        """Keep serving the applied generation; say why in the log and in the worker's report
+        (with the generation the file claims, so a kernel waiting for it learns at once)."""
+        claimed = (read_json(self.config_file.path) or {}).get("generation")
+        if self.error_generation != claimed or self.error != exc.message:
+            print(f"endpoint worker {self.worker}: refused config generation {claimed}: {exc}", flush=True)
+        self.error, self.error_generation = exc.message, claimed
+        self.write_report()
 
     def _build(self, config: EndpointConfig) -> Live:
         variants: dict[str, LoadedVariant] = {}
@@ -134,7 +147,6 @@ class Runtime:
                                          self.worker).start()
         return Live(generation=config.generation, name=config.name, variants=variants,
                     router=Router(config.production_weights(), config.shadow_fractions()),
-                    token_sha256=config.token_sha256,
                     token_secret=_read_secret(config.token_file),
                     max_payload_bytes=int(config.max_payload_bytes),
                     request_timeout_s=float(config.request_timeout_s),

@@ -194,6 +194,7 @@ def _listening(report: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # capture files, reports and logs are the workspace owner's alone
     parser = argparse.ArgumentParser(prog=f"python -m {SERVER_MODULE}")
     parser.add_argument("--config", required=True, help="the endpoint's config.json")
     parser.add_argument("--host", default="127.0.0.1")

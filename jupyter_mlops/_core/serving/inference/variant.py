@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ArtifactIntegrityError, DeployError, ModelError, PayloadError
+from ...errors import ArtifactIntegrityError, DeployError, ModelError, PayloadError, UntrustedArtifact
 from ..contract import Variant
 from .schema import Schema, Table
 
@@ -64,12 +64,12 @@ class LoadedVariant:
         try:
             # The registry's pickled companion (same Python and scikit-learn only) spares the
             # endpoint the import of skops, which imports every scikit-learn estimator.
-            companion = usable_companion(fmt) if self.spec.companion_path else None
+            companion = usable_companion(fmt, self.spec.sha256) if self.spec.companion_path else None
             if companion is not None:
                 self.model = load_companion(self._verified_bytes(Path(self.spec.companion_path), companion))
             else:
-                self.model = load_model(payload, fmt)
-        except ArtifactIntegrityError:
+                self.model = load_model(payload, fmt, self.spec.sha256, f"variant {self.name!r}")
+        except (ArtifactIntegrityError, UntrustedArtifact):
             raise
         except Exception as exc:
             raise DeployError(f"Variant {self.name!r} failed to load: "
