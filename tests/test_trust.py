@@ -101,14 +101,26 @@ def test_another_authors_pickle_loads_only_once_you_trust_their_key(ws, tmp_path
         me.load("doubler")
 
 
-def test_unsigned_skops_types_beyond_sklearn_numpy_scipy_are_refused(ws, clf):
+def test_skops_types_beyond_the_libraries_need_a_trusted_signature(ws, numeric_data):
+    """A FunctionTransformer holding ``os.system`` records ``posix.system`` among the types skops
+    may rebuild. Signed by this user it loads; the same artifact and type list, with the record no
+    longer matching its signature, is refused before anything is rebuilt."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.tree import DecisionTreeClassifier
+
     from jupyter_mlops._core.modelio import load_model
 
-    v = ws.register(clf, "churn")
+    X, y = numeric_data
+    model = make_pipeline(FunctionTransformer(np.log1p), DecisionTreeClassifier(max_depth=2)).fit(X, y)
+    model.steps[0][1].inverse_func = os.system  # reachable only by a rebuilt artifact, never called
+    v = ws.register(model, "logged")
+    assert any(t.endswith(".system") for t in v.format["trusted_types"])
     payload = ws.artifacts.get_bytes(v.artifact_sha256)
-    # the recorded list widened by an attacker (who cannot sign it): only library types remain
-    widened = {**v.format, "trusted_types": ["builtins.eval", *v.format["trusted_types"]]}
-    assert load_model(payload, widened, v.artifact_sha256).predict([[1.0, 70.0, 2.0]]).shape == (1,)
+    assert load_model(payload, v.format, v.artifact_sha256).predict(X.head(2)).shape == (2,)
+    unsigned = {k: val for k, val in v.format.items() if k != "signature"}
+    with pytest.raises(mlops.ArtifactIntegrityError, match="author you trust"):
+        load_model(payload, unsigned, v.artifact_sha256)
 
 
 # -- the audit log --------------------------------------------------------------------------------
