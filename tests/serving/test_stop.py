@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cloudpickle
@@ -17,6 +16,7 @@ import psutil
 import pytest
 
 from jupyter_mlops._core.serving.control.processes import is_endpoint_process
+from scheduler.conftest import pid_gone, wait_for  # the daemon tests' polling helpers (tests/ is on the path)
 
 ROW = {"instances": [[5, 70, 2]]}
 HELPER = ("import signal, time\n"
@@ -58,32 +58,17 @@ def leftovers():
 
 
 def _group(pgid: int) -> set[int]:
-    """Live (not zombie) processes of process group ``pgid``."""
+    """Live (not zombie) processes of process group ``pgid``, read from ``/proc/<pid>/stat``
+    (after the command's closing parenthesis: state, ppid, pgrp; man 5 proc)."""
     found = set()
-    for pid in psutil.pids():
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if os.getpgid(pid) == pgid and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                found.add(pid)
-        except (OSError, psutil.Error):
-            continue
+            state, _, pgrp = stat.read_text().rpartition(")")[2].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        if int(pgrp) == pgid and state != "Z":
+            found.add(int(stat.parent.name))
     return found
-
-
-def _gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-
-
-def _wait_for(condition, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    return None
 
 
 def _deploy_two_workers(ws, name: str, leftovers: set[int], ref: str = "churn:1"):
@@ -120,11 +105,11 @@ def test_stop_after_the_supervisor_was_killed_ends_every_process_of_the_endpoint
     assert helpers and helpers <= _group(ep.pid)  # the helpers belong to the endpoint's group
 
     os.kill(ep.pid, signal.SIGKILL)
-    assert _wait_for(lambda: _gone(ep.pid), 10)
+    assert wait_for(lambda: pid_gone(ep.pid), 10)
     assert sws.stop("helped", timeout=3) is None  # the public contract: stop returns nothing
 
     for pid in [server["pid"], *server["worker_pids"], *helpers]:
-        assert _gone(pid), f"pid {pid} of the endpoint is still alive"
+        assert pid_gone(pid), f"pid {pid} of the endpoint is still alive"
     assert not _group(ep.pid)
     details = sws.audit("helped")
     details = details[details["action"] == "endpoint.stop"]["details"].iloc[-1]
@@ -162,7 +147,7 @@ def test_a_restarted_worker_replaces_the_dead_pid_in_server_json(sws, leftovers)
         pids = sws._serving._server_info("restarts").get("worker_pids") or []
         return pids if len(pids) == 2 and dead not in pids else None
 
-    pids = _wait_for(replaced, 30)
+    pids = wait_for(replaced, 30)
     assert pids, f"server.json still lists {sws._serving._server_info('restarts').get('worker_pids')}"
     leftovers.update(pids)
     config = sws.home / "endpoints" / "restarts" / "config.json"
