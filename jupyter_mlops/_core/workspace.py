@@ -354,7 +354,9 @@ class Workspace:
         return self.scheduler.start(timeout=timeout)
 
     def stop_scheduler(self, timeout: float = 30):
-        """Stop the daemon: SIGTERM (runs in progress finish), SIGKILL after ``timeout`` seconds."""
+        """Stop the daemon within ``timeout`` seconds: runs in progress get a grace to finish
+        (``MLOPS_SCHEDULER_STOP_GRACE``), the rest are recorded interrupted and caught up at the
+        next start; SIGKILL only if it does not exit."""
         return self.scheduler.stop(timeout=timeout)
 
     def scheduler_status(self):

@@ -68,7 +68,7 @@ def scheduler_start(ctx, foreground):
 
 
 @scheduler_group.command("stop")
-@click.option("--timeout", type=float, default=30, show_default=True, help="seconds before SIGTERM becomes SIGKILL")
+@click.option("--timeout", type=float, default=30, show_default=True, help="seconds the daemon gets to stop (runs still going are recorded interrupted)")
 @click.pass_context
 def scheduler_stop(ctx, timeout):
     """Stop the daemon: SIGTERM, then SIGKILL after --timeout seconds."""

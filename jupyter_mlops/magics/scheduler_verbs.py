@@ -47,7 +47,7 @@ def runs(view, args):
 @verb("scheduler")
 @argument("action", choices=["start", "stop", "status", "log"], nargs="?", default="status",
           help="start the daemon (detached, one per workspace), stop it, show its status or its log")
-@argument("--timeout", type=float, default=30, help="stop: seconds before SIGTERM becomes SIGKILL")
+@argument("--timeout", type=float, default=30, help="stop: seconds the daemon gets to stop (runs still going are recorded interrupted)")
 @argument("--lines", "-n", type=int, default=50, help="log: how many lines from the end")
 def scheduler(view, args):
     """The daemon that runs the schedules: start, stop, status or log."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -215,8 +216,9 @@ def test_a_run_cut_off_by_a_killed_daemon_is_marked_failed_at_the_next_start(ws,
     ws.scheduler.add("sleep", "long", every="1s", options={"seconds": 60})
     first = daemons.start(ws)
     assert wait_for(lambda: len(_runs(ws, "sleep-long", ("running",))) == 1, 20)
-    ws.stop_scheduler(timeout=1)  # the run would take 60 s: SIGKILL after 1 s
-    assert pid_gone(first.pid)
+    os.kill(first.pid, signal.SIGKILL)  # killed outright (a stop would mark the run itself)
+    assert wait_for(lambda: pid_gone(first.pid), 10)
+    assert len(_runs(ws, "sleep-long", ("running",))) == 1
     ws.unschedule("sleep-long")
     daemons.start(ws)
     assert wait_for(lambda: len(_runs(ws, "sleep-long", ("failed",))) == 1, 20)

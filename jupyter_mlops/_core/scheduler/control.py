@@ -2,11 +2,14 @@
 
 Files live in ``<home>/scheduler/``: ``scheduler.pid`` (JSON: pid, process start time, started,
 log), ``scheduler.lock`` (held with ``flock`` by the running daemon: two daemons of one workspace
-cannot both hold it) and ``scheduler.log``. A pid file whose process is gone, or whose pid now
-belongs to another process (a different start time), is stale and is removed.
+cannot both hold it), ``scheduler.log`` and, while a stop is under way, ``scheduler.stop`` (the
+stop request: which daemon, and the grace its runs in progress get). A pid file whose process is
+gone, or whose pid now belongs to another process (a different start time), is stale and is removed.
 
 The daemon is a detached child (``start_new_session=True``): it keeps running when the kernel or
-shell that started it exits, until ``stop`` (SIGTERM, then SIGKILL after ``timeout`` seconds).
+shell that started it exits, until ``stop``: a stop request sized to ``timeout``, SIGTERM (the
+daemon lets runs finish for the grace, marks the rest interrupted and exits, see ``stopping.py``),
+and SIGKILL only if it is still there after ``timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from ..collaborators import AuditRecorder
 from ..errors import SchedulerError
+from .stopping import grace_within
 
 #: Popen handles of daemons this process started, so that stopping one also reaps it (no zombie).
 _CHILDREN: dict[int, subprocess.Popen] = {}
@@ -48,6 +52,10 @@ class Paths:
     def log_file(self) -> Path:
         return self.folder / "scheduler.log"
 
+    @property
+    def stop_request(self) -> Path:
+        return self.folder / "scheduler.stop"
+
 
 # -- pid file ---------------------------------------------------------------------------------
 def read_pid_file(paths: Paths) -> dict | None:
@@ -59,10 +67,14 @@ def read_pid_file(paths: Paths) -> dict | None:
 
 
 def write_pid_file(paths: Paths, info: dict) -> None:
+    _write_json(paths, paths.pid_file, info)
+
+
+def _write_json(paths: Paths, path: Path, info: dict) -> None:
     paths.folder.mkdir(parents=True, exist_ok=True)
-    tmp = paths.pid_file.with_name(f".{paths.pid_file.name}.{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.write_text(json.dumps(info))
-    os.replace(tmp, paths.pid_file)  # readers never see half a file
+    os.replace(tmp, path)  # readers never see half a file
 
 
 def remove_pid_file(paths: Paths, pid: int) -> None:
@@ -73,6 +85,27 @@ def remove_pid_file(paths: Paths, pid: int) -> None:
             paths.pid_file.unlink()
         except FileNotFoundError:
             pass
+
+
+# -- stop request -------------------------------------------------------------------------------
+def write_stop_request(paths: Paths, pid: int, grace: float) -> None:
+    """Ask daemon ``pid`` to give its runs in progress at most ``grace`` seconds when it stops."""
+    _write_json(paths, paths.stop_request, {"pid": pid, "grace": grace,
+                                            "requested_at": dt.datetime.now(dt.timezone.utc).isoformat()})
+
+
+def requested_grace(paths: Paths, pid: int) -> float | None:
+    """The grace a stop request asks of daemon ``pid``; None without one (a plain ``kill``)."""
+    try:
+        info = json.loads(paths.stop_request.read_text())
+        grace = float(info["grace"]) if info.get("pid") == pid else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return grace if grace is not None and grace >= 0 else None
+
+
+def remove_stop_request(paths: Paths) -> None:
+    paths.stop_request.unlink(missing_ok=True)
 
 
 def process_start_time(pid: int) -> float | None:
@@ -202,15 +235,22 @@ class DaemonControl:
                              f"{_log_tail(paths.log_file, log_offset)}")
 
     def stop(self, timeout: float = 30) -> DaemonState:
-        """SIGTERM the daemon (it finishes the runs in progress), SIGKILL after ``timeout`` seconds."""
+        """SIGTERM the daemon, asking it to end within ``timeout`` seconds: runs in progress get a
+        grace that fits (``stopping.grace_within``), those still going after it are marked
+        interrupted. SIGKILL only if the daemon is still there after ``timeout`` seconds."""
         current = self.state()
         if not current.running:
             return self.state(note=current.note or "the scheduler was not running")
         pid = current.pid
         info = read_pid_file(self.paths) or {}
-        how = _terminate(pid, info.get("create_time"), timeout)
+        grace = grace_within(timeout)
+        write_stop_request(self.paths, pid, grace)
+        try:
+            how = _terminate(pid, info.get("create_time"), timeout)
+        finally:
+            remove_stop_request(self.paths)
         remove_pid_file(self.paths, pid)
-        self.audit.record("scheduler-stop", "scheduler", {"pid": pid, "how": how})
+        self.audit.record("scheduler-stop", "scheduler", {"pid": pid, "how": how, "grace": grace})
         return self.state(note=f"stopped pid {pid} ({how})")
 
     def log_tail(self, lines: int = 50) -> str:

@@ -12,7 +12,17 @@
 * Event schedules (``on_event="drift:churn"``) have no time trigger: when a run's result lists
   events (``result["events"]``), the daemon runs the schedules waiting for each one right away, as
   one-off APScheduler jobs under the schedule's id (so still never two runs of one schedule at once).
-* SIGTERM (``mlops scheduler stop``) shuts APScheduler down, letting runs in progress finish.
+* SIGTERM (``mlops scheduler stop``): no run starts any more, runs in progress get a grace period
+  (``stopping.py``), those still going after it are marked interrupted and their schedules' next
+  runs moved back to when they were due (the next start catches them up, coalesced as above); then
+  the daemon releases its lock and pid file and exits. It never calls APScheduler's
+  ``shutdown(wait=True)``: since APScheduler 3.9 ("Fixed RuntimeError when shutting down the
+  scheduler from a scheduled job" in its version history) ``BaseScheduler.shutdown`` holds the
+  job-store lock while it joins the executors' threads, and every run ends by asking APScheduler for
+  its schedule's next run time (``get_job``, which takes that lock), as the sync job and event runs
+  (``add_job``) do: the stop waited for runs that waited for the stop, until SIGKILL. The daemon
+  shuts APScheduler down with ``wait=False`` (the lock is held only for a moment) and does the
+  bounded waiting itself.
 """
 
 from __future__ import annotations
@@ -24,12 +34,13 @@ import os
 import signal
 import sys
 import threading
-
+import time
 from typing import Callable
 
 from . import control, runner, triggers
 from .kinds import JobContext
 from .scheduler import Scheduler, utc
+from .stopping import RunsInProgress, grace_setting
 
 log = logging.getLogger("jupyter_mlops.scheduler")
 
@@ -54,6 +65,9 @@ class Daemon:
         self._triggers: dict[str, str] = {}  # schedule id -> its trigger spec as loaded (JSON)
         self._events: dict[str, str] = {}    # event schedule id -> the event it waits for
         self._stopping = stopping or threading.Event()
+        self.runs = RunsInProgress()
+        self._syncing = threading.Lock()  # held by a sync: a stop waits for it, then no sync writes
+        self.grace = grace_setting()  # read at start: a bad value fails the start, not the stop
 
     # -- life cycle ------------------------------------------------------------------------------
     def load(self) -> None:
@@ -64,24 +78,56 @@ class Daemon:
             log.warning("marked %d run(s) left running by a previous daemon as failed", interrupted)
         self.sync()
 
-    def serve(self) -> None:
-        """Run the schedules until the ``stopping`` event is set (by SIGTERM or SIGINT, see :func:`main`)."""
+    def serve(self, grace: Callable[[], float | None] = lambda: None) -> list[int]:
+        """Run the schedules until the ``stopping`` event is set (by SIGTERM or SIGINT, see
+        :func:`main`), then stop (``grace()``: a shorter grace asked for by the stop, if any).
+        Returns the ids of the runs interrupted: their threads are still going."""
+        from apscheduler.events import EVENT_JOB_SUBMITTED
+
+        interrupted: list[int] = []
         if not self._stopping.is_set():  # a stop while loading: never start APScheduler
+            self.scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
             self.scheduler.add_job(self._sync_safely, "interval", seconds=SYNC_SECONDS, id=_SYNC_JOB,
                                    name="sync schedules", executor="sync", misfire_grace_time=None)
             self.scheduler.start()
             log.info("scheduler started with %d schedule(s)", len(self._triggers))
-            self._stopping.wait()
-            log.info("stopping: waiting for runs in progress")
-            self.scheduler.shutdown(wait=True)
+            # Polled, not ``Event.wait()``: the signal handler sets the event in this thread, and
+            # must never find the event's lock held by the wait it interrupted.
+            while not self._stopping.is_set():
+                time.sleep(0.2)
+            asked = grace()
+            interrupted = self.stop(self.grace if asked is None else min(self.grace, asked))
         log.info("scheduler stopped")
+        return interrupted
+
+    def stop(self, grace: float) -> list[int]:
+        """Start no more runs, give those in progress ``grace`` seconds, mark the rest interrupted."""
+        in_progress = self.runs.close()
+        self.scheduler.shutdown(wait=False)  # never wait=True: see the module's docstring
+        log.info("stopping: no new runs; %d run(s) in progress get up to %g s to finish", in_progress, grace)
+        still_running = self.runs.drain(grace)
+        with self._syncing:  # a sync under way finishes; none writes after this (runs are closed)
+            pass
+        if not still_running:
+            return []
+        interrupted = runner.interrupt_runs(self.schedules.store, still_running, grace, self.runs.due)
+        log.warning("marked run(s) %s of %s interrupted after the %g s grace; the next start runs them again",
+                    ", ".join(map(str, interrupted)) or "-", ", ".join(still_running), grace)
+        return interrupted
+
+    def _submitted(self, event) -> None:
+        if event.job_id != _SYNC_JOB and event.scheduled_run_times:
+            self.runs.note_due(event.job_id, max(event.scheduled_run_times))
 
     # -- keeping APScheduler's jobs equal to the schedules table ---------------------------------
     def _sync_safely(self) -> None:
-        try:
-            self.sync()
-        except Exception:  # noqa: BLE001 - a database hiccup must not end the sync job
-            log.exception("syncing schedules failed; retrying in %g s", SYNC_SECONDS)
+        with self._syncing:
+            if self.runs.closed:
+                return
+            try:
+                self.sync()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the sync job
+                log.exception("syncing schedules failed; retrying in %g s", SYNC_SECONDS)
 
     def sync(self) -> None:
         from sqlalchemy import select
@@ -155,8 +201,14 @@ class Daemon:
             log.info("dropped schedule %s (removed or disabled)", sid)
 
     def _run(self, schedule_id: str, cause: str | None = None) -> None:
-        outcome = runner.run_schedule(self.schedules, self.context, schedule_id,
-                                      next_run_at=lambda: self._next_run(schedule_id), cause=cause)
+        if not self.runs.begin(schedule_id):
+            log.info("not starting a run of %s: the scheduler is stopping", schedule_id)
+            return
+        try:
+            outcome = runner.run_schedule(self.schedules, self.context, schedule_id,
+                                          next_run_at=lambda: self._next_run(schedule_id), cause=cause)
+        finally:
+            self.runs.end(schedule_id)
         for event in outcome.events if outcome else []:
             self.fire(event, f"{event} (run {outcome.run_id} of {schedule_id})")
 
@@ -170,6 +222,9 @@ class Daemon:
         with self.schedules.store.read() as s:
             rows = s.execute(select(orm.Schedule.id, orm.Schedule.spec).where(orm.Schedule.enabled.is_(True))).all()
         waiting = [sid for sid, spec in rows if (spec or {}).get("trigger", {}).get("event") == event]
+        if self.runs.closed:
+            log.info("event %s: not running %s, the scheduler is stopping", event, ", ".join(waiting) or "anything")
+            return []
         now = dt.datetime.now(dt.timezone.utc)
         for sid in waiting:
             # replace_existing keeps one job per schedule id, and APScheduler counts running
@@ -194,7 +249,11 @@ def main(build: Callable[[], tuple[Scheduler, JobContext]], log_file: str | None
     """Run the daemon in this process until SIGTERM or SIGINT. ``build`` makes the scheduler part
     and the jobs' context (the process's composition root passes it: ``__main__.py``, or
     ``Workspace.run_scheduler`` for ``mlops scheduler start --foreground``). The log goes to
-    stderr, which a detached daemon has redirected to ``log_file``."""
+    stderr, which a detached daemon has redirected to ``log_file``.
+
+    When a stop interrupted runs, their threads are still going (Python cannot stop a thread) and
+    the interpreter would join them at exit: the process then ends with ``os._exit`` once its
+    lock and pid file are released (their runs are recorded already)."""
     import psutil
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -214,6 +273,8 @@ def main(build: Callable[[], tuple[Scheduler, JobContext]], log_file: str | None
         log.error("another scheduler (pid %s) already runs for %s; exiting", info.get("pid", "?"), home)
         return 3
     pid = os.getpid()
+    control.remove_stop_request(paths)  # one left by an earlier daemon's stop is not for this one
+    daemon = None
     try:
         daemon = Daemon(schedules, context, stopping)
         daemon.load()
@@ -223,11 +284,16 @@ def main(build: Callable[[], tuple[Scheduler, JobContext]], log_file: str | None
                                        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(),
                                        "home": str(home), "log": log_file or "stderr",
                                        "python": sys.executable})
-        daemon.serve()
-        return 0
+        daemon.serve(lambda: control.requested_grace(paths, pid))
+        code = 0
     except Exception:  # noqa: BLE001 - the reason goes to the log, which start() shows
         log.exception("the scheduler stopped on an error")
-        return 1
+        code = 1
     finally:
         control.remove_pid_file(paths, pid)
         lock.close()
+    if daemon is not None and daemon.runs.drain(0):
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(code)
+    return code

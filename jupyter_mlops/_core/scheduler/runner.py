@@ -1,6 +1,13 @@
 """One run of one schedule, recorded: a ``JobRun`` row is written ``running`` before the job
 starts and finished with its status, result and error; the schedule's ``last_run_at`` and
 ``next_run_at`` follow. The daemon calls :func:`run_schedule` from APScheduler's worker threads.
+
+A run still going when the daemon stops is marked interrupted (:func:`interrupt_runs`) and its
+schedule's next run is moved back to the time that run was due, so the next start runs it again
+(one catch-up run, coalesced with any missed meanwhile; ``daemon.py``). Whichever writes first
+wins: a run that finishes after being marked keeps the mark, and one marked after it finished is
+not touched. A daemon killed outright leaves its runs ``running``; the next start marks them
+(:func:`mark_interrupted_runs`).
 """
 
 from __future__ import annotations
@@ -79,6 +86,10 @@ def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: s
     upcoming = next_run_at() if next_run_at else None
     with scheduler.store.write() as s:
         run = s.get(orm.JobRun, run_id)
+        if run.status != "running":  # a stop marked it interrupted while it ran on past the grace
+            log.warning("run %s of %s finished (%s) after it was marked %s; keeping that", run_id, schedule.id,
+                        status, run.status)
+            return Outcome(run_id, run.status)
         run.status, run.result, run.error, run.finished_at = status, result, error, finished
         row = s.get(orm.Schedule, schedule.id)
         # its next run, unless the trigger changed meanwhile (the daemon reschedules that one)
@@ -91,16 +102,53 @@ def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: s
 
 def mark_interrupted_runs(store) -> int:
     """Runs left ``running`` by a daemon that was killed: mark them failed, saying so."""
+    def why(run) -> str:
+        return (f"interrupted: the scheduler stopped while this run was in progress "
+                f"(started {utc(run.started_at).isoformat()})")
+
+    return len(_mark_failed(store, None, why))
+
+
+def interrupt_runs(store, schedule_ids: list[str], grace: float, due: Callable[[str], dt.datetime | None]) -> list[int]:
+    """Mark the runs of ``schedule_ids`` still ``running`` as interrupted by a stop (now, after
+    ``grace`` seconds), and move each schedule's next run back to when that run was due (``due``,
+    else its start) so the next start catches up. Returns the run ids marked."""
+    from ..store import orm
+
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def why(run) -> str:
+        return (f"interrupted by a stop of the scheduler at {now.isoformat()}: the run, started "
+                f"{utc(run.started_at).isoformat()}, was still in progress after the {grace:g} s grace; "
+                "the next start of the scheduler runs it again")
+
+    def catch_up(session, run) -> None:
+        row = session.get(orm.Schedule, run.schedule_id)
+        trigger = (row.spec or {}).get("trigger") if row is not None and isinstance(row.spec, dict) else None
+        if not isinstance(trigger, dict) or "event" in trigger:
+            return  # an event schedule runs when its event comes again, not at a time
+        when = due(run.schedule_id) or utc(run.started_at)
+        if row.next_run_at is None or utc(row.next_run_at) > when:
+            row.next_run_at = when
+
+    return _mark_failed(store, schedule_ids, why, catch_up, now)
+
+
+def _mark_failed(store, schedule_ids: list[str] | None, why: Callable, then: Callable | None = None,
+                 now: dt.datetime | None = None) -> list[int]:
+    """Mark the ``running`` runs of ``schedule_ids`` (of every schedule: None) failed with ``why(run)``."""
     from sqlalchemy import select
 
     from ..store import orm
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    query = select(orm.JobRun).where(orm.JobRun.status == "running", orm.JobRun.schedule_id.is_not(None))
+    if schedule_ids is not None:
+        query = query.where(orm.JobRun.schedule_id.in_(schedule_ids))
     with store.write() as s:
-        rows = list(s.execute(select(orm.JobRun).where(orm.JobRun.status == "running",
-                                                       orm.JobRun.schedule_id.is_not(None))).scalars())
+        rows = list(s.execute(query).scalars())
         for r in rows:
-            r.status, r.finished_at = "failed", now
-            r.error = (f"interrupted: the scheduler stopped while this run was in progress "
-                       f"(started {utc(r.started_at).isoformat()})")
-    return len(rows)
+            r.status, r.finished_at, r.error = "failed", now, why(r)
+            if then is not None:
+                then(s, r)
+        return [r.id for r in rows]

@@ -19,7 +19,7 @@ LISTING_COLUMNS = ["name", "status", "url", "variants", "req_per_s", "p50_ms", "
 def live_status(record: EndpointRecord, alive: bool) -> tuple[str, str | None]:
     """(status, why) from the process itself; the row says only what it was last seen doing."""
     if record.status == "stopped":
-        return "stopped", None
+        return "stopped", record.state.get("stop")  # which pids the stop ended, and how
     if alive:
         return "running", None
     if record.status in ("running", "starting"):

@@ -1,5 +1,14 @@
 """Endpoint processes seen from the kernel: start detached, wait until healthy, tell live from
-dead (a zombie or a reused pid is not "running"), stop by pid with a drain period."""
+dead (a zombie or a reused pid is not "running"), stop every process of an endpoint with a drain
+period and say what was ended.
+
+An endpoint is started with ``start_new_session=True``, so it leads a process group of its own
+that its workers, and any process a model starts, belong to. Stopping signals that group (POSIX:
+``kill(-pgid, sig)``), which reaches every process of the endpoint even when its supervisor is
+already dead. The group is known to be the endpoint's when its leader is the endpoint process of
+this config, or when the leader is gone and the group still has members: a pid is not handed out
+again while a process group of that id exists (POSIX ``fork()``: "The child process ID also shall
+not match any active process group ID")."""
 
 from __future__ import annotations
 
@@ -11,8 +20,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ...errors import DeployError
 from ..contract import SERVER_MODULE
@@ -105,33 +115,133 @@ def exit_status(pid: int | None) -> int | None:
         return None
 
 
-def stop_pid(pid: int, timeout: float = 30.0, extra_pids: list[int] = ()) -> int | None:
-    """SIGTERM to ``pid`` (the endpoint, or its supervisor which passes it on to the workers
-    once: a second SIGTERM would make uvicorn skip the drain), then SIGKILL to whatever of
-    ``pid`` and ``extra_pids`` is still alive after ``timeout``."""
-    pids = [pid, *extra_pids]
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if not any(_alive(p) for p in pids):
-            break
-        time.sleep(0.05)
-    for p in pids:
-        if _alive(p):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+@dataclass(frozen=True)
+class Ended:
+    """One process of an endpoint that a stop dealt with."""
+
+    pid: int
+    #: "endpoint" (one process), "supervisor", "worker", or "process" (one the endpoint started)
+    role: str
+    #: "SIGTERM" (it drained and exited), "SIGKILL" (still there after the timeout), "already gone"
+    how: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    ended: list[Ended]
+    #: the endpoint's exit status, when this process started it (else None)
+    exit_status: int | None
+
+    def summary(self) -> str:
+        """One line for the endpoint's status reason: every pid and how it ended."""
+        if not self.ended:
+            return "stop: no process to end"
+        return "stop ended " + ", ".join(f"pid {e.pid} ({e.role}, {e.how})" for e in self.ended)
+
+
+def stop_endpoint(pid: int, config_file: Path | None = None, workers: Iterable[int] = (),
+                  timeout: float = 30.0) -> Stopped:
+    """End every process of the endpoint whose process ``pid`` was started (``workers``: the
+    worker pids it listed): SIGTERM to its process group (the supervisor passes it on as well; a
+    second SIGTERM does not cut uvicorn's drain short, only a second SIGINT does, uvicorn PR #1269),
+    then SIGKILL to whatever is left after ``timeout`` seconds."""
+    workers = [w for w in workers if w != pid]
+    group = _endpoint_group(pid, config_file)
+    known = [pid, *workers]
+    targets = _members(group) | {p for p in known if is_endpoint_process(p, config_file)}
+    roles = {p: _role(p, pid, workers) for p in {*known, *targets}}
+    how = {p: "already gone" for p in known if p not in targets}
+    _send(targets, group, signal.SIGTERM)
+    left = _wait_gone(targets, group, timeout)
+    how.update({p: "SIGTERM" for p in targets - left})
+    if left:
+        roles.update({p: _role(p, pid, workers) for p in left - roles.keys()})
+        _send(left, group, signal.SIGKILL)
+        _wait_gone(left, group, 5.0)
+        how.update({p: "SIGKILL" for p in left})
+    code = None
     child = _children.pop(pid, None)
     if child is not None:
         try:
-            return child.wait(5)
+            code = child.wait(5)
         except subprocess.TimeoutExpired:
+            pass
+    ended = [Ended(p, roles[p], how[p]) for p in sorted(how, key=lambda p: (p != pid, p))]
+    return Stopped(ended, code)
+
+
+def stop_pid(pid: int, timeout: float = 30.0, extra_pids: list[int] = ()) -> int | None:
+    """:func:`stop_endpoint` for a caller that knows only pids; returns the exit status."""
+    return stop_endpoint(pid, None, extra_pids, timeout).exit_status
+
+
+def _endpoint_group(pid: int, config_file: Path | None) -> int | None:
+    """``pid`` as a process group id when that group is the endpoint's (see the module's docstring)."""
+    if pid == os.getpgrp():
+        return None  # never our own group: an endpoint started in the caller's group is ended by pid
+    if is_endpoint_process(pid, config_file):
+        try:
+            return pid if os.getpgid(pid) == pid else None
+        except ProcessLookupError:
             return None
-    return None
+    return pid if not _alive(pid) and _members(pid) else None
+
+
+def _members(group: int | None) -> set[int]:
+    """The live (not zombie) processes of process group ``group``."""
+    if group is None:
+        return set()
+    import psutil
+
+    found = set()
+    for p in psutil.pids():
+        try:
+            if os.getpgid(p) == group and psutil.Process(p).status() != psutil.STATUS_ZOMBIE:
+                found.add(p)
+        except (OSError, psutil.Error):
+            continue
+    return found
+
+
+def _role(p: int, pid: int, workers: list[int]) -> str:
+    if p in workers:
+        return "worker"
+    try:
+        import psutil
+
+        cmdline = psutil.Process(p).cmdline()
+    except Exception:
+        cmdline = []
+    if p == pid:
+        return "supervisor" if workers or "--workers" in cmdline else "endpoint"
+    return "worker" if "--worker-index" in cmdline else "process"
+
+
+def _send(pids: set[int], group: int | None, sig: int) -> None:
+    if group is not None:
+        try:
+            os.killpg(group, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for p in pids:
+        try:
+            if group is None or os.getpgid(p) != group:
+                os.kill(p, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _wait_gone(pids: set[int], group: int | None, timeout: float) -> set[int]:
+    """Wait until ``pids`` and the group are gone; what is still alive at ``timeout``."""
+    deadline = time.time() + timeout
+    while True:
+        left = {p for p in pids if _alive(p)} | _members(group)
+        if not left or time.time() >= deadline:
+            return left
+        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:

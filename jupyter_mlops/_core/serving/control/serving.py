@@ -196,14 +196,20 @@ class Serving:
 
     # -- stop, describe, list -------------------------------------------------------------------
     def stop(self, endpoint: str, timeout: float = 30.0) -> None:
+        """End every process of the endpoint (its process group, also when its supervisor is
+        already dead: ``processes.stop_endpoint``). The row's state and the ``endpoint.stop`` audit
+        entry list each pid and how it ended; ``describe`` shows that line as the status reason."""
         paths, record = self._existing(endpoint)
-        code = None
-        if record.pid and self._alive(paths, record):
+        stopped = processes.Stopped([], None)
+        if record.pid:
             workers = (read_json(paths.server) or {}).get("worker_pids") or []
-            code = processes.stop_pid(record.pid, timeout, workers)
+            stopped = processes.stop_endpoint(record.pid, paths.config, workers, timeout)
+        ended = [e.to_dict() for e in stopped.ended]
         self.records.save(endpoint, status="stopped",
-                          state={**record.state, "stopped_at": time.time(), "exit_status": code})
-        self.audit.record("endpoint.stop", endpoint, {"pid": record.pid, "exit_status": code})
+                          state={**record.state, "stopped_at": time.time(), "exit_status": stopped.exit_status,
+                                 "ended": ended, "stop": stopped.summary()})
+        self.audit.record("endpoint.stop", endpoint, {"pid": record.pid, "exit_status": stopped.exit_status,
+                                                      "ended": ended})
 
     def describe(self, endpoint: str) -> Endpoint:
         return self._describe(*self._existing(endpoint))

@@ -8,6 +8,12 @@ drains its in-flight requests. ``TCP_NODELAY`` is set on the listening socket, w
 sockets inherit on Linux: uvicorn's own ``--workers`` binds with ``proto=0``, so asyncio skips
 ``TCP_NODELAY`` and every keep-alive response waits for the client's delayed ACK (about 44 ms at
 concurrency 1; uvicorn issue #3149).
+
+Workers die with their supervisor: each asks the kernel for SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``, Linux, man 2 prctl) and a watchdog thread checks that its parent is
+still the supervisor (the fallback elsewhere, or if the prctl call failed); either way the worker
+drains as on a stop. ``server.json`` lists the live processes only: the supervisor rewrites it
+whenever it restarts a worker.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,10 +75,40 @@ def write_server_file(path: Path, **info) -> None:
     os.replace(tmp, path)
 
 
-def serve_worker(config_file: Path, host: str, port: int, worker: int, announce: bool) -> int:
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCHDOG_SECONDS = 0.5
+
+
+def die_with_supervisor(supervisor: int, worker: int) -> None:
+    """SIGTERM this worker when ``supervisor`` (its parent) dies, so it never serves on alone."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:  # the parent is the thread that forked us: the supervisor spawns from its main thread
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog still notices
+    if os.getppid() != supervisor:  # it died before the prctl call: no signal will come
+        print(f"endpoint worker {worker}: supervisor {supervisor} is gone; exiting", file=sys.stderr, flush=True)
+        sys.exit(5)
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(WATCHDOG_SECONDS)
+        print(f"endpoint worker {worker} pid {os.getpid()}: supervisor {supervisor} is gone; stopping",
+              file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's handler: drain, then exit
+
+    threading.Thread(target=watch, name="supervisor-watchdog", daemon=True).start()
+
+
+def serve_worker(config_file: Path, host: str, port: int, worker: int, announce: bool,
+                 supervisor: int | None = None) -> int:
     from ..inference.variant import silence_feature_name_warning
     from .runtime import Runtime
 
+    if supervisor is not None:
+        die_with_supervisor(supervisor, worker)
     silence_feature_name_warning()
     runtime = Runtime(config_file, worker)
     t_load = time.perf_counter()
@@ -133,9 +170,15 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
     def spawn(i: int) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", SERVER_MODULE,
                                  "--config", str(config_file), "--host", host, "--port", str(port),
-                                 "--worker-index", str(i)])
+                                 "--worker-index", str(i), "--supervisor-pid", str(os.getpid())])
 
     children = {i: spawn(i) for i in range(workers)}
+
+    def publish() -> None:
+        """server.json with the live worker pids (rewritten when a worker is restarted)."""
+        write_server_file(config_file.parent / "server.json", pid=os.getpid(), port=port,
+                          url=f"http://{host}:{port}", started_at=started_at, workers=workers,
+                          worker_pids=[c.pid for c in children.values() if c.poll() is None])
 
     def forward(signum, frame):
         nonlocal stopping
@@ -159,9 +202,8 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
             print("endpoint: a worker died at start", file=sys.stderr, flush=True)
             return 3
         time.sleep(0.05)
-    write_server_file(config_file.parent / "server.json", pid=os.getpid(), port=port, url=f"http://{host}:{port}",
-                      started_at=time.time(), workers=workers,
-                      worker_pids=[c.pid for c in children.values()])
+    started_at = time.time()
+    publish()
     print(f"endpoint supervisor pid {os.getpid()} with {workers} workers on http://{host}:{port}",
           flush=True)
     restarts = 0
@@ -172,10 +214,14 @@ def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
         for i, child in list(children.items()):
             if child.poll() is not None and not stopping:
                 restarts += 1
-                print(f"endpoint worker {i} exited with {child.returncode}; restarting",
+                print(f"endpoint worker {i} pid {child.pid} exited with {child.returncode}; restarting",
                       file=sys.stderr, flush=True)
+                publish()  # without the dead pid while the restart waits
                 time.sleep(min(5.0, 0.2 * restarts))
+                if stopping:  # a stop came during the wait: no new worker to stop again
+                    break
                 children[i] = spawn(i)
+                publish()
     for child in children.values():
         try:
             child.wait(timeout=60)
@@ -201,10 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--supervisor-pid", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     config_file = Path(args.config).resolve()
     if args.worker_index is not None:
-        return serve_worker(config_file, args.host, args.port, args.worker_index, announce=False)
+        return serve_worker(config_file, args.host, args.port, args.worker_index, announce=False,
+                            supervisor=args.supervisor_pid)
     workers = args.workers
     if workers is None:
         workers = ConfigFile(config_file).read().workers
