@@ -7,7 +7,9 @@ records; a single record. NPY (``application/x-npy``): numpy's ``.npy`` format, 
 Python SDK's ``NumpySerializer`` writes it and AWS's inference toolkit reads it, loaded without
 pickle; a 1-D array is one row, a 2-D array rows, a structured array named columns.
 
-Unsupported content types answer 415, like MLflow's scoring server.
+Unsupported content types answer 415, like MLflow's scoring server; so do content-type parameters
+other than ``charset`` (MLflow's ``scoring_server`` refuses them: "Unrecognized content type
+parameters"), and a charset other than UTF-8.
 
 The predictions go back as CSV (one line per row), NPY (``numpy.save``, no pickle: text labels as
 a unicode array) or JSON, either MLflow's ``{"predictions": [...]}`` or the bare array AWS's
@@ -58,11 +60,16 @@ def _split(content_type: str | None) -> tuple[str | None, dict[str, str]]:
 
 
 def request_media_type(content_type: str | None) -> str | None:
-    """The media type of a request body, refused (415) if its charset is not UTF-8."""
+    """The media type of a request body, refused (415) as MLflow's scoring server refuses it:
+    a charset other than UTF-8, or any parameter but ``charset``."""
     mime, params = _split(content_type)
     charset = params.pop("charset", None)
     if charset and charset not in ("utf-8", "utf8"):
         raise UnsupportedMediaType(f"The scoring server only supports UTF-8, got charset {charset!r}.")
+    if params:
+        raise UnsupportedMediaType(
+            f"Unrecognized content type parameters: {', '.join(sorted(params))}. The only "
+            f"parameter read is charset (utf-8): send {mime!r} without the others.")
     return mime
 
 
