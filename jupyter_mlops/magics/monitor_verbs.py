@@ -22,8 +22,8 @@ def baseline(view, args):
 
 @verb("import-baseline")
 @argument("ref", help="the model version, e.g. churn:3")
-@argument("--statistics", "-s", required=True, help="statistics.json of a Model Monitor baselining job (a path, or a variable holding the parsed dict)")
-@argument("--constraints", "-c", required=True, help="its constraints.json (a path, or a variable holding the parsed dict)")
+@argument("--statistics", "-s", required=True, help="a baselining job's statistics.json: a path, or a variable with the dict")
+@argument("--constraints", "-c", required=True, help="its constraints.json: a path, or a variable with the dict")
 def import_baseline(view, args):
     """Store a SageMaker Model Monitor baseline (statistics.json + constraints.json) with a version."""
     return view.ws.import_baseline(args.ref, _document(view, args.statistics, "--statistics"),

@@ -11,17 +11,6 @@ import pytest
 from botocore.config import Config
 
 
-@pytest.fixture(scope="module")
-def url(churn_endpoint):
-    return churn_endpoint.url
-
-
-@pytest.fixture(scope="module")
-def rows(module_ws):
-    X, _ = module_ws._test_data
-    return X.head(2), module_ws.load("churn:1").predict(X.head(2)).tolist()
-
-
 @pytest.mark.parametrize("content_type, body", [
     ("application/json; format=pandas-split", b'{"columns": ["a"], "data": [[1]]}'),
     ("application/json; format=pandas-records", b'[{"tenure": 1, "monthly": 70, "support_calls": 3}]'),
@@ -29,12 +18,12 @@ def rows(module_ws):
     ("text/csv; charset=utf-8; header=absent", b"1,70,3\n"),
     ("application/x-npy; dtype=float64", b"\x93NUMPY"),
 ])
-def test_only_charset_is_read_any_other_parameter_is_refused(url, rows, content_type, body):
+def test_only_charset_is_read_any_other_parameter_is_refused(url, expected, content_type, body):
     r = httpx.post(f"{url}/invocations", content=body, headers={"content-type": content_type})
     assert r.status_code == 415
     name = content_type.split(";")[-1].split("=")[0].strip()
     assert r.text.startswith(f"Unrecognized content type parameters: {name}.")
-    X, preds = rows
+    X, preds = expected
     for charset in ("text/csv; charset=utf-8", "text/csv;charset=UTF-8", "text/csv; Charset=utf8"):
         r = httpx.post(f"{url}/invocations", content=X.to_csv(index=False),
                        headers={"content-type": charset})

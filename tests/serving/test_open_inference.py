@@ -67,29 +67,17 @@ def test_errors_are_json_with_a_message(triton):
         triton.infer("nope", [i])
 
 
-def test_string_labels_come_back_as_bytes_tensors(tmp_path):
-    import pandas as pd
-    from sklearn.tree import DecisionTreeClassifier
-
-    from .endpoints import start_endpoint, variant_spec
-
-    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 10, "b": [1.0, 0.0, 1.0, 0.0] * 10})
-    y = pd.Series(["low", "low", "high", "high"] * 10, name="level")
-    model = DecisionTreeClassifier(random_state=0).fit(X, y)
-    ep = start_endpoint(tmp_path, "labels", [variant_spec(tmp_path / "art", model, X, y,
-                                                          name="levels-v1", model_name="levels")])
-    try:
-        c = httpclient.InferenceServerClient(url=ep.url.removeprefix("http://"))
-        x = X.head(4).to_numpy()
-        for binary in (True, False):
-            i = httpclient.InferInput("input-0", list(x.shape), "FP64")
-            i.set_data_from_numpy(x, binary_data=binary)
-            out = httpclient.InferRequestedOutput("predictions", binary_data=binary)
-            r = c.infer("levels", [i], outputs=[out])
-            got = [v.decode() if isinstance(v, bytes) else v for v in r.as_numpy("predictions")]
-            assert got == model.predict(X.head(4)).tolist()
-    finally:
-        ep.stop()
+def test_string_labels_come_back_as_bytes_tensors(labels_endpoint):
+    model, X = labels_endpoint.model, labels_endpoint.X
+    c = httpclient.InferenceServerClient(url=labels_endpoint.url.removeprefix("http://"))
+    x = X.head(4).to_numpy()
+    for binary in (True, False):
+        i = httpclient.InferInput("input-0", list(x.shape), "FP64")
+        i.set_data_from_numpy(x, binary_data=binary)
+        out = httpclient.InferRequestedOutput("predictions", binary_data=binary)
+        r = c.infer("levels", [i], outputs=[out])
+        got = [v.decode() if isinstance(v, bytes) else v for v in r.as_numpy("predictions")]
+        assert got == model.predict(X.head(4)).tolist()
 
 
 def _rows(module_ws, n=4):

@@ -97,23 +97,11 @@ def test_the_json_answer_has_the_shape_of_the_request(session, rows):
     assert predictor.predict({"instances": X.to_numpy().tolist()}) == {"predictions": expected.tolist()}
 
 
-def test_text_labels_come_back_as_an_npy_array_read_without_pickle(tmp_path):
-    import pandas as pd
-    from sklearn.tree import DecisionTreeClassifier
-
-    from .endpoints import start_endpoint, variant_spec
-
-    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 10, "b": [1.0, 0.0, 1.0, 0.0] * 10})
-    y = pd.Series(["low", "low", "high", "high"] * 10, name="level")
-    model = DecisionTreeClassifier(random_state=0).fit(X, y)
-    ep = start_endpoint(tmp_path, "levels", [variant_spec(tmp_path / "art", model, X, y,
-                                                          name="levels-v1", model_name="levels")])
-    try:
-        predictor = SKLearnPredictor("levels", sagemaker_session=sdk_session(ep.url))
-        got = predictor.predict(X.head(4).to_numpy())  # NumpyDeserializer(allow_pickle=False)
-        assert got.tolist() == model.predict(X.head(4)).tolist()
-    finally:
-        ep.stop()
+def test_text_labels_come_back_as_an_npy_array_read_without_pickle(labels_endpoint):
+    model, X = labels_endpoint.model, labels_endpoint.X
+    predictor = SKLearnPredictor(labels_endpoint.name, sagemaker_session=sdk_session(labels_endpoint.url))
+    got = predictor.predict(X.head(4).to_numpy())  # NumpyDeserializer(allow_pickle=False)
+    assert got.tolist() == model.predict(X.head(4)).tolist()
 
 
 def test_npy_requests_are_captured_and_read_back_as_rows(session, rows, module_ws):
