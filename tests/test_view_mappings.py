@@ -56,8 +56,8 @@ class Var:
 
 
 NS = {v.name: v for v in (Var("clf"), Var("train", columns=("tenure", "plan", "churned")), Var("y_train"),
-                          Var("X_new"), Var("labels"), Var("rows"), Var("errors"))}
-clf, train, y_train, X_new, labels, rows, errors = NS.values()
+                          Var("X_new"), Var("labels"), Var("rows"), Var("errors"), Var("stats"))}
+clf, train, y_train, X_new, labels, rows, errors, stats = NS.values()
 
 DEPLOY_DEFAULTS = dict(port=None, workers=1, capture=0, token=None, strategy=None, percent=None, bake=None,
                        guardrails=None, variant=None)
@@ -136,6 +136,9 @@ MAGICS = [
     ("baseline churn:1 --data train", [call.baseline("churn:1", train, target=None)]),
     ("baseline churn:1 --data train --target churned", [call.baseline("churn:1", train, target="churned")]),
     ("baseline churn:1 -d train -t y_train", [call.baseline("churn:1", train, target=y_train)]),
+    ("import-baseline churn:1 --statistics stats.json --constraints cons.json",
+     [call.import_baseline("churn:1", "stats.json", "cons.json")]),
+    ("import-baseline churn:1 -s stats -c cons.json", [call.import_baseline("churn:1", stats, "cons.json")]),
     ("check churn", [call.check("churn", data=None, since=None, variant=None)]),
     ("check churn --since 1h --variant churn-v2", [call.check("churn", data=None, since="1h", variant="churn-v2")]),
     ("check churn:1 --data X_new", [call.check("churn:1", data=X_new, since=None, variant=None)]),
@@ -347,6 +350,9 @@ CLI = [
      [call.baseline("churn:1", Read("frame", "X.csv"), target="churned")]),
     (["baseline", "churn:1", "-d", "X.csv", "-t", "y.csv", "--save", "files"],
      [call.baseline("churn:1", Read("frame", "X.csv"), target=Read("labels", "y.csv"))]),
+    (["import-baseline", "churn:1", "--statistics", "statistics.json", "--constraints", "constraints.json"],
+     [call.import_baseline("churn:1", "statistics.json", "constraints.json")]),
+    (["import-baseline", "churn:1", "-s", "s.json", "-c", "c.json"], [call.import_baseline("churn:1", "s.json", "c.json")]),
     (["check", "churn"], [call.check("churn", data=None, since=None, variant=None)]),
     (["check", "churn", "--since", "1h", "--variant", "churn-v2"],
      [call.check("churn", data=None, since="1h", variant="churn-v2")]),

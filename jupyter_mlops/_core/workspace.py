@@ -296,6 +296,11 @@ class Workspace:
             return self._monitoring.get_baseline(ref)
         return self._monitoring.baseline(ref, data, target=target)
 
+    def import_baseline(self, ref: Any, statistics: Any, constraints: Any):
+        """A SageMaker Model Monitor baseline (``statistics.json`` and ``constraints.json``:
+        paths or dicts), checked and stored with ``ref``; ``check`` then works against it."""
+        return self._monitoring.import_baseline(ref, statistics, constraints)
+
     def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None):
         """Data quality violations and drift of captured traffic (or ``data``) against the baseline
         (an endpoint's main production variant, or ``variant``)."""

@@ -1,5 +1,5 @@
-"""Monitoring commands: baseline, check, drift, quality, bias, attribution, concept-drift.
-Data options take .csv or .parquet files."""
+"""Monitoring commands: baseline, import-baseline, check, drift, quality, bias, attribution,
+concept-drift. Data options take .csv or .parquet files."""
 
 from __future__ import annotations
 
@@ -21,6 +21,18 @@ def baseline_cmd(ctx, ref, data, target, save_dir):
     if save_dir:
         result.save(save_dir)
     emit(ctx, result)
+
+
+@main.command("import-baseline")
+@click.argument("ref")
+@click.option("--statistics", "-s", required=True, type=click.Path(dir_okay=False),
+              help="statistics.json of a Model Monitor baselining job")
+@click.option("--constraints", "-c", required=True, type=click.Path(dir_okay=False),
+              help="its constraints.json")
+@click.pass_context
+def import_baseline_cmd(ctx, ref, statistics, constraints):
+    """Store a SageMaker Model Monitor baseline (statistics.json + constraints.json) with REF."""
+    emit(ctx, workspace(ctx).import_baseline(ref, statistics, constraints))
 
 
 @main.command("check")

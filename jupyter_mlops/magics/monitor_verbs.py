@@ -1,5 +1,6 @@
-"""Monitoring verbs: baseline, check, drift, quality, bias, attribution, concept-drift. Each body is
-one Workspace call (``monitor`` and ``scheduler`` belong to the scheduler's verbs)."""
+"""Monitoring verbs: baseline, import-baseline, check, drift, quality, bias, attribution,
+concept-drift. Each body is one Workspace call (``monitor`` and ``scheduler`` belong to the
+scheduler's verbs)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,22 @@ def baseline(view, args):
     data = view.value(args.data, "--data")
     return view.ws.baseline(args.ref, data,
                             target=inputs.target_reference(args.target, data, view.variables("--target")))
+
+
+@verb("import-baseline")
+@argument("ref", help="the model version, e.g. churn:3")
+@argument("--statistics", "-s", required=True, help="a baselining job's statistics.json: a path, or a variable with the dict")
+@argument("--constraints", "-c", required=True, help="its constraints.json: a path, or a variable with the dict")
+def import_baseline(view, args):
+    """Store a SageMaker Model Monitor baseline (statistics.json + constraints.json) with a version."""
+    return view.ws.import_baseline(args.ref, _document(view, args.statistics, "--statistics"),
+                                   _document(view, args.constraints, "--constraints"))
+
+
+def _document(view, name: str, option: str):
+    """The notebook variable ``name`` (a parsed document) if there is one, else a path."""
+    variables = view.variables(option)
+    return variables(name) if name in variables else name
 
 
 @verb("check")

@@ -133,3 +133,31 @@ def mixed_endpoint(tmp_path_factory):
     ep.model, ep.X = pipe, X
     yield ep
     ep.stop()
+
+
+@pytest.fixture(scope="module")
+def url(churn_endpoint):
+    return churn_endpoint.url
+
+
+@pytest.fixture(scope="module")
+def expected(module_ws):
+    """Two rows of the churn data and churn:1's predictions for them."""
+    X, _ = module_ws._test_data
+    return X.head(2), module_ws.load("churn:1").predict(X.head(2)).tolist()
+
+
+@pytest.fixture
+def labels_endpoint(tmp_path):
+    """An endpoint on a classifier with text labels ("low", "high"), model "levels", stopped by
+    pid at the end."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0] * 10, "b": [1.0, 0.0, 1.0, 0.0] * 10})
+    y = pd.Series(["low", "low", "high", "high"] * 10, name="level")
+    model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    ep = start_endpoint(tmp_path, "labels", [variant_spec(tmp_path / "art", model, X, y,
+                                                          name="levels-v1", model_name="levels")])
+    ep.model, ep.X = model, X
+    yield ep
+    ep.stop()

@@ -11,17 +11,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from .endpoints import start_endpoint, variant_spec
 
 
-@pytest.fixture(scope="module")
-def url(churn_endpoint):
-    return churn_endpoint.url
-
-
-@pytest.fixture(scope="module")
-def expected(module_ws):
-    X, _ = module_ws._test_data
-    return X.head(2), module_ws.load("churn:1").predict(X.head(2)).tolist()
-
-
 @pytest.mark.parametrize("shape", ["dataframe_split", "dataframe_records", "instances",
                                    "inputs_rows", "inputs_columns", "split_reordered"])
 def test_mlflow_json_formats_answer_predictions(url, expected, shape):

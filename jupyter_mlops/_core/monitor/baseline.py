@@ -150,15 +150,17 @@ def feature_kind(feature: dict[str, Any]) -> str:
 
 
 def profile_from_statistics(statistics: dict) -> ReferenceProfile | None:
-    """A coarse profile from statistics.json alone (sketch values for numeric columns, category
-    buckets for strings) for baselines whose full profile artifact is missing."""
+    """A coarse profile from statistics.json alone (the KLL sketch's weighted quantiles for
+    numeric columns, category buckets for strings) for baselines without a full profile artifact:
+    imported ones, and those whose artifact is missing."""
+    from .kll import numeric_quantiles
+
     columns = {}
     for f in statistics.get("features", []):
         name = f["name"]
         if "numerical_statistics" in f:
             ns = f["numerical_statistics"]
-            data = ns.get("distribution", {}).get("kll", {}).get("sketch", {}).get("data", [])
-            s = np.sort(np.asarray([v for level in data for v in level], dtype=np.float64))
+            s = numeric_quantiles((ns.get("distribution") or {}).get("kll") or {})
             n_present = ns["common"]["num_present"]
             n_unique = int(np.count_nonzero(s[1:] != s[:-1]) + 1) if s.size else 0
             columns[name] = ColumnProfile(name, NUMERIC, "float64", n_present + ns["common"]["num_missing"],

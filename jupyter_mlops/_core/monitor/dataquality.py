@@ -16,6 +16,11 @@ Returns ``constraint_violations.json``-shaped dicts ``{"feature_name", "constrai
   and ``categorical_drift_method="ChiSquared"`` uses the chi-squared p-value < threshold instead;
 * ``out_of_range_check`` (ours): more than ``out_of_range_threshold`` of a numeric feature's values
   fall outside the baseline's [min, max], or negative values where ``is_non_negative`` holds.
+
+Constraints in Model Monitor's older form (``enable_comparisons``, ``min_domain_mass``, one
+``comparison_threshold`` for every type, overrides under ``string_constraints``) are read in the
+current form (:mod:`constraints_form`); a feature whose overrides say ``evaluate_constraints:
+Disabled`` is not checked.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .columns import as_frame, numeric_values
+from .constraints_form import current_form, evaluated
 from .profile import ReferenceProfile
 from .stattests.base import category_counts, merge_counts, sorted_finite
 from .stattests.chisquare import chi2_from_counts
@@ -41,15 +47,17 @@ def check_constraints(
     current: Any, constraints: dict, statistics: dict | None = None, profile: ReferenceProfile | None = None
 ) -> list[dict[str, str]]:
     df = as_frame(current, "current data")
-    config = constraints.get("monitoring_config", {}) or {}
-    if config.get("evaluate_constraints", "Enabled") == "Disabled":
+    constraints = current_form(constraints)
+    config = constraints["monitoring_config"]
+    if not evaluated(config):
         return []
     stats_by_name = {f["name"]: f for f in (statistics or {}).get("features", [])}
-    features = constraints.get("features", [])
+    features = constraints["features"]
     names = {f["name"] for f in features}
+    configs = {f["name"]: _merged_config(config, f["monitoringConfigOverrides"]) for f in features}
     out: list[dict[str, str]] = []
     present_cols = [str(c) for c in df.columns]
-    missing = [f["name"] for f in features if f["name"] not in df.columns]
+    missing = [f["name"] for f in features if f["name"] not in df.columns and evaluated(configs[f["name"]])]
     for name in missing:
         out.append(violation(name, "missing_column_check",
                              f"Column {name!r} of the baseline is missing from the current data "
@@ -62,7 +70,9 @@ def check_constraints(
         name = feature["name"]
         if name not in df.columns:
             continue
-        cfg = _merged_config(config, feature.get("monitoringConfigOverrides") or {})
+        cfg = configs[name]
+        if not evaluated(cfg):
+            continue
         series = df[name]
         n = len(series)
         if not n:

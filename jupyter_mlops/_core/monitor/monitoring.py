@@ -1,5 +1,5 @@
-"""``Monitoring``: the monitor part behind the Workspace methods baseline, check, drift,
-quality, bias, attribution_drift and concept_drift.
+"""``Monitoring``: the monitor part behind the Workspace methods baseline, import_baseline, check,
+drift, quality, bias, attribution_drift and concept_drift.
 
 A target is an endpoint name or a model reference. For an endpoint, the window is its captured
 traffic (serving's ``captured(endpoint, since)``) for the production variant with the largest weight, and
@@ -20,6 +20,7 @@ from ..collaborators import ArtifactSource, AuditAppender, DatasetSource, Traffi
 from ..errors import BaselineNotFound, InsufficientData, InvalidInput, ModelNotFound, MonitorError
 from .baseline import make_baseline, profile_from_statistics
 from .columns import as_frame
+from .constraints_form import current_form
 from .profile import ReferenceProfile
 from .reports.monitoring import Baseline, MonitoringReport
 from .window import (CAPTURE_META, as_class_labels, as_labels, features_of, join_labels, model_metrics,
@@ -54,6 +55,21 @@ class Monitoring:
         if labels is not None:
             extra["metrics"].update(model_metrics(model, df, labels, mv.signature))
         return self.store_baseline(mv.ref, statistics, constraints, profile, df, labels, extra)
+
+    def import_baseline(self, ref: str, statistics: Any, constraints: Any) -> Baseline:
+        """A baseline made elsewhere (a SageMaker Model Monitor baselining job's
+        ``statistics.json`` and ``constraints.json``, paths or parsed), checked field by field and
+        stored with the version ``ref``; checks then read its drift reference from the KLL
+        sketches (:mod:`kll`) and its constraints in either Model Monitor form."""
+        from .baseline_files import check_constraints, check_statistics, read_document
+
+        statistics = check_statistics(read_document(statistics, "statistics"))
+        constraints = check_constraints(read_document(constraints, "constraints"))
+        mv = self.versions.get(ref)
+        extra = {"n_rows": int(statistics["dataset"]["item_count"]), "imported": True,
+                 "metrics": dict(mv.metrics or {})}
+        return self.store_baseline(mv.ref, statistics, constraints,
+                                   profile_from_statistics(statistics), extra=extra)
 
     def _features_and_labels(self, data: Any, target: Any, what: str):
         """(features, labels or None): ``data`` is a DataFrame or a dataset reference; ``target``
@@ -366,8 +382,9 @@ def _drift_settings(constraints: dict, columns: list[str]) -> tuple[dict, dict]:
     """Per-feature drift test and threshold from constraints.json: monitoring_config's
     ``drift_method`` / ``drift_threshold`` (a value or a {feature: value} map), overridden by a
     feature's ``monitoringConfigOverrides``."""
-    cfg = constraints.get("monitoring_config", {}) or {}
-    overrides = {f["name"]: f.get("monitoringConfigOverrides") or {} for f in constraints.get("features", [])}
+    constraints = current_form(constraints)
+    cfg = constraints["monitoring_config"]
+    overrides = {f["name"]: f["monitoringConfigOverrides"] for f in constraints["features"]}
 
     def pick(key: str, default):
         base = cfg.get(key)

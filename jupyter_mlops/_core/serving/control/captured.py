@@ -1,5 +1,9 @@
 """Captured requests read back as a DataFrame: one row per input row, with its prediction,
-inference id, event id, time and variant (what ``ws.captured`` returns and monitoring checks)."""
+inference id, event id, time and variant (what ``ws.captured`` returns and monitoring checks).
+
+A record holds the request and the answer as observed (SageMaker's capture format: text for CSV
+and JSON, base64 for NPY and anything else); both are read back with the endpoint's own codecs,
+so whatever the endpoint accepted comes back as rows."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ...errors import InvalidInput
+from ...errors import InvalidInput, PayloadError
 from ..inference.capture_format import decode_part, iter_records
 
 
@@ -41,7 +45,7 @@ def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any
     """A DataFrame: one row per captured input row with its prediction and metadata."""
     import pandas as pd
 
-    from ..inference.codec import parse
+    from ..inference.codec import media_type, parse
     from ..inference.schema import Schema
 
     since_dt = parse_since(since)
@@ -56,7 +60,8 @@ def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any
         cap = record.get("captureData", {})
         try:
             raw, ctype = decode_part(cap.get("endpointInput", {}))
-            table, _ = parse(raw, ctype, schema)
+            # by its media type: the request was accepted, whatever parameters it carried then
+            table, _ = parse(raw, media_type(ctype)[0], schema)
         except Exception:
             continue
         df = schema.frame(table)
@@ -76,6 +81,13 @@ def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any
 
 
 def _predictions(raw: bytes, ctype: str) -> list | None:
+    from ..inference.codec import NPY, media_type, read_npy
+
+    if media_type(ctype)[0] == NPY:
+        try:
+            return read_npy(raw).tolist()
+        except PayloadError:
+            return None
     if "json" in ctype:
         try:
             doc = orjson.loads(raw)

@@ -1,16 +1,33 @@
-"""``ws.endpoint(name)``: a handle to call a running endpoint from the notebook."""
+"""``ws.endpoint(name)``: a handle to call a running endpoint from the notebook.
+
+Besides ``predict``, ``logs`` and ``metrics``, the handle has every attribute of the ``Endpoint``
+result (``url``, ``port``, ``pid``, ``status``, ``variants``, ``rollout``, …) and its ``to_dict``,
+``to_json`` and ``to_frame``, each read live from the endpoint's record and config (``info()``), so
+a handle kept in a variable shows the endpoint as it is now, not as it was when it was made.
+"""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from ...errors import PayloadError, ServingError
+from .results import Endpoint
 
 
 class EndpointHandle:
     def __init__(self, serving, name: str):
         self._serving = serving
         self.name = name
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.info().to_dict()
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.info().to_json(indent)
+
+    def to_frame(self):
+        return self.info().to_frame()
 
     def __repr__(self) -> str:
         return repr(self.info())
@@ -20,10 +37,6 @@ class EndpointHandle:
 
     def info(self):
         return self._serving.describe(self.name)
-
-    @property
-    def url(self) -> str:
-        return self.info().url
 
     def predict(self, X: Any, variant: str | None = None, token: str | None = None,
                 timeout: float = 60.0):
@@ -65,6 +78,16 @@ class EndpointHandle:
 
     def metrics(self) -> dict:
         return self._serving.metrics(self.name)
+
+
+def _live(field: str) -> property:
+    return property(lambda handle: getattr(handle.info(), field),
+                    doc=f"The endpoint's {field}, read now (``info().{field}``).")
+
+
+for _field in fields(Endpoint):
+    if _field.name != "name":
+        setattr(EndpointHandle, _field.name, _live(_field.name))
 
 
 def _body(X: Any) -> bytes:

@@ -1,16 +1,28 @@
-"""Request bodies in (CSV, JSON in the MLflow and SageMaker shapes) and predictions out.
+"""Request bodies in (CSV, JSON in the MLflow and SageMaker shapes, NPY) and predictions out.
 
 CSV: rows in signature order, with or without a header (a first row equal to the column names is
 a header, as SageMaker clients send none and MLflow clients send one). JSON: MLflow's
 ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs``; a bare list of rows or
-records; a single record. Unsupported content types answer 415, like MLflow's scoring server.
+records; a single record. NPY (``application/x-npy``): numpy's ``.npy`` format, as the SageMaker
+Python SDK's ``NumpySerializer`` writes it and AWS's inference toolkit reads it, loaded without
+pickle; a 1-D array is one row, a 2-D array rows, a structured array named columns.
+
+Unsupported content types answer 415, like MLflow's scoring server; so do content-type parameters
+other than ``charset`` (MLflow's ``scoring_server`` refuses them: "Unrecognized content type
+parameters"), and a charset other than UTF-8.
+
+The predictions go back as CSV (one line per row), NPY (``numpy.save``, no pickle: text labels as
+a unicode array) or JSON, either MLflow's ``{"predictions": [...]}`` or the bare array AWS's
+scikit-learn container answers (``encode(..., shape=...)``; the adapters choose per route).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+import math
+import re
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -20,24 +32,52 @@ from .schema import Schema, Table
 
 CSV_TYPES = ("text/csv", "application/csv")
 JSON_TYPES = ("application/json",)
+NPY = "application/x-npy"
+NPY_MAGIC = b"\x93NUMPY"
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+ANSWERS = "text/csv, application/json or application/x-npy"
+
+#: how a JSON answer holds the predictions: MLflow's ``{"predictions": [...]}`` or the bare array
+JsonShape = Literal["object", "array"]
 
 
 def media_type(content_type: str | None) -> tuple[str | None, str | None]:
     """``'text/csv; charset=utf-8'`` -> ``('text/csv', 'utf-8')``."""
+    mime, params = _split(content_type)
+    return mime, params.get("charset")
+
+
+def _split(content_type: str | None) -> tuple[str | None, dict[str, str]]:
+    """The media type and its parameters, names lower-cased (RFC 2045 5.1: they are
+    case-insensitive); empty segments (``text/csv;``) are not parameters."""
     if not content_type:
-        return None, None
-    parts = content_type.split(";")
-    mime = parts[0].strip().lower()
-    charset = None
-    for p in parts[1:]:
-        k, _, v = p.partition("=")
-        if k.strip().lower() == "charset":
-            charset = v.strip().strip('"').lower()
-    return mime, charset
+        return None, {}
+    mime, *parts = content_type.split(";")
+    params = {}
+    for part in parts:
+        name, _, value = part.partition("=")
+        if name.strip():
+            params[name.strip().lower()] = value.strip().strip('"').lower()
+    return mime.strip().lower(), params
+
+
+def request_media_type(content_type: str | None) -> str | None:
+    """The media type of a request body, refused (415) as MLflow's scoring server refuses it:
+    a charset other than UTF-8, or any parameter but ``charset``."""
+    mime, params = _split(content_type)
+    charset = params.pop("charset", None)
+    if charset and charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"The scoring server only supports UTF-8, got charset {charset!r}.")
+    if params:
+        raise UnsupportedMediaType(
+            f"Unrecognized content type parameters: {', '.join(sorted(params))}. The only "
+            f"parameter read is charset (utf-8): send {mime!r} without the others.")
+    return mime
 
 
 def sniff(body: bytes) -> str:
+    if body.startswith(NPY_MAGIC):
+        return NPY
     head = body.lstrip()[:1]
     return "application/json" if head in (b"{", b"[") else "text/csv"
 
@@ -45,10 +85,9 @@ def sniff(body: bytes) -> str:
 def parse(body: bytes, content_type: str | None, schema: Schema) -> tuple[Table, str]:
     """Returns the table and the media type the body was read as."""
     if not body or not body.strip():
-        raise PayloadError("The request body is empty: send CSV rows or a JSON document.")
-    mime, charset = media_type(content_type)
-    if charset and charset not in ("utf-8", "utf8"):
-        raise UnsupportedMediaType(f"The scoring server only supports UTF-8, got charset {charset!r}.")
+        raise PayloadError("The request body is empty: send CSV rows, a JSON document or an NPY "
+                           "array.")
+    mime = request_media_type(content_type)
     if mime is None or mime in ("application/octet-stream", "*/*"):
         mime = sniff(body)
     if mime in JSON_TYPES or mime.endswith("+json"):
@@ -59,9 +98,65 @@ def parse(body: bytes, content_type: str | None, schema: Schema) -> tuple[Table,
         return parse_json(doc, schema), "application/json"
     if mime in CSV_TYPES or mime == "text/plain":
         return parse_csv(body, schema), "text/csv"
+    if mime == NPY:
+        return parse_npy(body, schema), NPY
     raise UnsupportedMediaType(
         "This predictor only supports the following content types: Types: "
-        f"['text/csv', 'application/json']. Got {content_type!r}.")
+        f"['text/csv', 'application/json', '{NPY}']. Got {content_type!r}.")
+
+
+def read_npy(body: bytes) -> np.ndarray:
+    """An ``.npy`` body as an array, never unpickling (object arrays are refused)."""
+    if not body.startswith(NPY_MAGIC):
+        raise PayloadError("The application/x-npy body is not an .npy array (it does not start "
+                           "with numpy's magic string); send numpy.save's output.")
+    plain = _plain_npy(body)
+    if plain is not None:
+        return plain
+    try:
+        return np.lib.format.read_array(io.BytesIO(body), allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise PayloadError(f"The .npy body cannot be read without pickle: {exc}. Send a numeric "
+                           "or text array (not dtype=object).") from None
+
+
+_PLAIN_HEADER = re.compile(rb"\{'descr': '([<>|=]?[biuf]\d+)', 'fortran_order': (True|False), "
+                           rb"'shape': \(((?:\d+, ?)*\d*)\), \}")
+
+
+def _plain_npy(body: bytes) -> np.ndarray | None:
+    """What ``numpy.save`` writes for a numeric array (format 1.0), read without numpy's
+    ``literal_eval`` of the header, which costs more than the rest of a small request; anything
+    else (None) goes to numpy's reader."""
+    if body[6:8] != b"\x01\x00" or len(body) < 10:
+        return None
+    end = 10 + int.from_bytes(body[8:10], "little")
+    match = _PLAIN_HEADER.fullmatch(body[10:end].rstrip())
+    if match is None:
+        return None
+    dtype = np.dtype(match[1].decode())
+    shape = tuple(int(d) for d in match[3].split(b",") if d.strip())
+    if len(body) - end != math.prod(shape) * dtype.itemsize:
+        return None  # numpy's reader names what is wrong
+    order = "F" if match[2] == b"True" else "C"
+    return np.frombuffer(body, dtype, offset=end).reshape(shape, order=order).copy()
+
+
+def parse_npy(body: bytes, schema: Schema) -> Table:
+    arr = read_npy(body)
+    if arr.dtype.names:  # a structured array: one named field per column
+        return schema.from_columns({name: arr[name].tolist() for name in arr.dtype.names})
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1) if schema.known and schema.width == 1 else arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise PayloadError(f"The .npy array has shape {list(arr.shape)}; send one row (1-D) or "
+                           f"rows (2-D, [rows, {schema.width or 'features'}]).")
+    if arr.dtype.kind in "biuf" and (schema.all_numeric or not schema.known):
+        if schema.known and arr.shape[1] != schema.width:
+            raise PayloadError(f"The .npy rows have {arr.shape[1]} values; the model expects "
+                               f"{schema.width} ({', '.join(schema.names)}).")
+        return Table(array=np.ascontiguousarray(arr, dtype=np.float64))
+    return schema.from_rows(arr.tolist(), "row")
 
 
 def parse_csv(body: bytes, schema: Schema) -> Table:
@@ -176,20 +271,38 @@ def choose_output(accept: str | None, default: str) -> str:
         mime, _ = media_type(part)
         if mime in CSV_TYPES:
             return "text/csv"
+        if mime == NPY:
+            return NPY
         if mime in JSON_TYPES or mime in ("*/*", "application/*"):
             return "application/json" if mime in JSON_TYPES else default
         if mime == "text/*":
             return "text/csv"
-    raise NotAcceptable(f"Cannot answer in {accept!r}: this endpoint answers text/csv or "
-                        "application/json.")
+    raise NotAcceptable(f"Cannot answer in {accept!r}: this endpoint answers {ANSWERS}.")
 
 
-def encode(predictions: np.ndarray, mime: str) -> bytes:
+def encode(predictions: np.ndarray, mime: str, shape: JsonShape = "object") -> bytes:
+    """The predictions as ``mime``; ``shape`` says how a JSON answer holds them."""
     if mime == "text/csv":
         if predictions.ndim == 1:
             return "\n".join(map(str, predictions.tolist())).encode() + b"\n"
         return "\n".join(",".join(map(str, r)) for r in predictions.tolist()).encode() + b"\n"
-    return orjson.dumps({"predictions": jsonable(predictions)}, option=orjson.OPT_SERIALIZE_NUMPY)
+    if mime == NPY:
+        return npy_bytes(predictions)
+    values = jsonable(predictions)
+    return orjson.dumps(values if shape == "array" else {"predictions": values},
+                        option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def npy_bytes(predictions: np.ndarray) -> bytes:
+    """``numpy.save`` output a client loads with ``allow_pickle=False``: an object array (text
+    labels) is saved as a unicode array."""
+    if predictions.dtype.kind == "O":
+        predictions = np.asarray(predictions.tolist())
+        if predictions.dtype.kind == "O":
+            predictions = predictions.astype(str)
+    out = io.BytesIO()
+    np.save(out, predictions, allow_pickle=False)
+    return out.getvalue()
 
 
 def jsonable(predictions: np.ndarray) -> Any:

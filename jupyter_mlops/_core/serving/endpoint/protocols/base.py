@@ -50,6 +50,7 @@ class Decoded:
     media_type: str                 # what the body was read as
     answer_as: str | None = None    # the media type the answer will have
     document: Any = None            # the parsed request document, when the answer echoes it
+    json_shape: str = "object"      # a JSON answer as {"predictions": [...]} or the bare array
 
 
 @dataclass(slots=True)

@@ -1,7 +1,10 @@
 """``POST /invocations``: the SageMaker container contract's prediction route, answering in MLflow's
 scoring server formats (MLflow's ``dataframe_split``, ``dataframe_records``, ``instances``,
-``inputs``, CSV with or without a header, ``{"predictions": …}`` back) and with MLflow's error
-bodies. Also the GETs both define: ``/ping``, ``/health``, ``/version``, ``/execution-parameters``.
+``inputs``, CSV with or without a header, ``{"predictions": …}`` back, as MLflow clients expect)
+and with MLflow's error bodies; NPY in and out too (``application/x-npy``), which the container
+contract's clients send. Content-type parameters other than ``charset`` are refused with 415, as
+MLflow's scoring server refuses them. Also the GETs both define: ``/ping``, ``/health``,
+``/version``, ``/execution-parameters``.
 
 References: the SageMaker "Use your own inference code with hosting services" container contract
 and MLflow's ``mlflow.pyfunc.scoring_server``.

@@ -6,7 +6,8 @@ tritonclient sends by default a JSON header of ``Inference-Header-Content-Length
 raw little-endian tensors (``parameters.binary_data_size`` per input), and asks for binary outputs
 (``binary_data_output`` / ``binary_data``); both directions are implemented here. A model is
 addressed by its registered name (and version), or by a variant's name, or by the endpoint's name
-(then the endpoint's weights choose).
+(then the endpoint's weights choose). Which outputs a model has, and which a request gets, is
+``v2_outputs``.
 
 References: KServe's "Open Inference Protocol (V2 Inference Protocol)" and Triton's
 "Binary Tensor Data Extension".
@@ -26,6 +27,7 @@ from ....errors import PayloadError, RouteNotFound
 from ...inference import codec
 from ...inference.schema import Schema, Table
 from ..router import Router
+from . import v2_outputs
 from .base import JSON, Decoded, Reply, Request, WireProtocol, json_reply, route_key
 
 PREFIX = "/v2/models/"
@@ -144,46 +146,37 @@ def to_table(doc: dict, binary: bytes, schema: Schema) -> Table:
     return schema.from_columns(cols)
 
 
-def wants_binary(doc: dict) -> bool:
-    params = doc.get("parameters") or {}
-    if isinstance(params, dict) and params.get("binary_data_output"):
-        return True
-    for out in doc.get("outputs") or []:
-        p = out.get("parameters") if isinstance(out, dict) else None
-        if isinstance(p, dict) and p.get("binary_data"):
-            return True
-    return False
-
-
-def output_name(doc: dict) -> str:
-    outs = doc.get("outputs") or []
-    if outs and isinstance(outs[0], dict) and isinstance(outs[0].get("name"), str):
-        return outs[0]["name"]
-    return "predictions"
-
-
-def encode_response(doc: dict, predictions: np.ndarray, model: str, version: Any
-                    ) -> tuple[bytes, dict[str, str]]:
-    datatype = datatype_of(predictions)
-    out: dict[str, Any] = {"name": output_name(doc), "shape": list(predictions.shape),
-                           "datatype": datatype}
-    body: dict[str, Any] = {"model_name": model, "outputs": [out]}
+def encode_response(doc: dict, outputs: list, model: str, version: Any) -> tuple[bytes, dict[str, str]]:
+    """The inference response for ``outputs``, (requested output, array) pairs: a JSON header,
+    then the raw tensors of the binary ones in order (Inference-Header-Content-Length)."""
+    body: dict[str, Any] = {"model_name": model, "outputs": []}
     if version is not None:
         body["model_version"] = str(version)
     if "id" in doc:
         body["id"] = doc["id"]
-    if wants_binary(doc):
-        if datatype == "BYTES":
-            raw = b"".join(struct.pack("<I", len(b)) + b for b in
-                           (str(v).encode() for v in predictions.ravel().tolist()))
+    raws = []
+    for wanted, arr in outputs:
+        datatype = datatype_of(arr)
+        out: dict[str, Any] = {"name": wanted.name, "shape": list(arr.shape), "datatype": datatype}
+        if wanted.binary:
+            raws.append(tensor_bytes(arr, datatype))
+            out["parameters"] = {"binary_data_size": len(raws[-1])}
         else:
-            raw = np.ascontiguousarray(predictions).astype(predictions.dtype.newbyteorder("<")).tobytes()
-        out["parameters"] = {"binary_data_size": len(raw)}
-        head = orjson.dumps(body)
-        return head + raw, {"inference-header-content-length": str(len(head))}
-    out["data"] = predictions.ravel().tolist() if datatype == "BYTES" or predictions.dtype.kind == "O" \
-        else np.ascontiguousarray(predictions).ravel()
-    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), {}
+            out["data"] = arr.ravel().tolist() if datatype == "BYTES" or arr.dtype.kind == "O" \
+                else np.ascontiguousarray(arr).ravel()
+        body["outputs"].append(out)
+    head = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    if not raws:
+        return head, {}
+    return head + b"".join(raws), {"inference-header-content-length": str(len(head))}
+
+
+def tensor_bytes(arr: np.ndarray, datatype: str) -> bytes:
+    """A tensor in Triton's binary form: little-endian values, or length-prefixed BYTES."""
+    if datatype == "BYTES":
+        return b"".join(struct.pack("<I", len(b)) + b for b in
+                        (str(v).encode() for v in arr.ravel().tolist()))
+    return np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes()
 
 
 def model_metadata(variant, versions: list[str]) -> dict:
@@ -194,16 +187,7 @@ def model_metadata(variant, versions: list[str]) -> dict:
         inputs = [{"name": n, "datatype": "FP64" if k in ("numeric",) else "BYTES", "shape": [-1]}
                   for n, k in zip(schema.names, schema.kinds)]
     return {"name": variant.model_name, "versions": versions, "platform": "sklearn",
-            "inputs": inputs,
-            "outputs": [{"name": "predictions", "datatype": _out_type(variant.signature), "shape": [-1]}]}
-
-
-def _out_type(signature: dict) -> str:
-    out = (signature or {}).get("output") or {}
-    classes = out.get("classes")
-    if classes:
-        return "BYTES" if any(isinstance(c, str) for c in classes) else "INT64"
-    return "FP64"
+            "inputs": inputs, "outputs": [o.metadata() for o in v2_outputs.declared(variant)]}
 
 
 def model_path(rest: str) -> tuple[str, str | None]:
@@ -269,10 +253,15 @@ class OpenInference(WireProtocol):
 
     def decode(self, request: Request, body: bytes, variant) -> Decoded:
         doc, binary = parse_request(body, request.header(b"inference-header-content-length"))
-        return Decoded(to_table(doc, binary, variant.schema), "text/csv", "application/json", doc)
+        wanted = v2_outputs.requested(doc, variant)  # refused before the model runs
+        return Decoded(to_table(doc, binary, variant.schema), "text/csv", "application/json",
+                       (doc, wanted))
 
     def encode(self, request: Request, decoded: Decoded, predictions, variant) -> Reply:
-        body, extra = encode_response(decoded.document, predictions, variant.model_name, variant.version)
+        doc, wanted = decoded.document
+        arrays = v2_outputs.tensors(wanted, predictions, decoded.table, variant)
+        body, extra = encode_response(doc, list(zip(wanted, arrays)), variant.model_name,
+                                      variant.version)
         return Reply(200, body, JSON, [(k.encode(), v.encode()) for k, v in extra.items()])
 
     def captured_input(self, request: Request, decoded: Decoded, body: bytes) -> tuple[str, bytes]:

@@ -4,6 +4,13 @@
 with AWS event-stream frames), with ``TargetVariant``, ``InferenceId``, ``CustomAttributes`` and
 ``Accept`` headers.
 
+Bodies are CSV, JSON or NPY (``application/x-npy``, what the SageMaker Python SDK's
+``NumpySerializer`` sends and ``NumpyDeserializer`` asks for by default). A JSON answer is the bare
+array of predictions, as AWS's scikit-learn container answers (its ``array_to_json``), which the
+SDK's ``JSONDeserializer`` and ``NumpyDeserializer`` both turn into the predictions; only a request
+that is a JSON object (MLflow's ``dataframe_split``, ``dataframe_records``, ``instances``,
+``inputs``, or one record) gets MLflow's ``{"predictions": [...]}``, the answer that dialect expects.
+
 Errors take the shapes botocore turns into ``ClientError``s: the runtime service's own refusals
 (``ValidationError``, ``AccessDeniedException``, ``ServiceUnavailable``, ``InternalFailure``)
 with their statuses, and everything the model container answered with an error wrapped as
@@ -42,6 +49,13 @@ FRONT_END = {
 }
 
 
+def json_answer_shape(body: bytes, media_type: str) -> codec.JsonShape:
+    """MLflow's object for a request that is a JSON object, else the bare array."""
+    if media_type == "application/json" and body.lstrip()[:1] == b"{":
+        return "object"
+    return "array"
+
+
 class SageMakerRuntime(WireProtocol):
     name = "sagemaker"
 
@@ -71,10 +85,11 @@ class SageMakerRuntime(WireProtocol):
     def decode(self, request: Request, body: bytes, variant) -> Decoded:
         table, media_type = codec.parse(body, request.header(b"content-type"), variant.schema)
         accept = request.header(b"x-amzn-sagemaker-accept" if request.params["stream"] else b"accept")
-        return Decoded(table, media_type, codec.choose_output(accept, media_type))
+        return Decoded(table, media_type, codec.choose_output(accept, media_type),
+                       json_shape=json_answer_shape(body, media_type))
 
     def encode(self, request: Request, decoded: Decoded, predictions, variant) -> Reply:
-        body = codec.encode(predictions, decoded.answer_as)
+        body = codec.encode(predictions, decoded.answer_as, decoded.json_shape)
         headers = [(b"x-amzn-requestid", str(uuid.uuid4()).encode())]
         custom = request.headers.get(b"x-amzn-sagemaker-custom-attributes")
         if custom:
