@@ -152,3 +152,13 @@ def wait_dead(pid: int, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def wait_until(cond, timeout: float = 20.0, every: float = 0.1) -> bool:
+    """Poll ``cond`` until it is true (True) or ``timeout`` passes (False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(every)
+    return False

@@ -17,18 +17,9 @@ from jupyter_mlops._core.serving.contract import ConfigFile, RolloutStatus
 from jupyter_mlops._core.serving.endpoint.controller import Controller
 from jupyter_mlops._core.serving.endpoint.runtime import Runtime
 
-from .endpoints import new_config, variant_spec, write_config
+from .endpoints import new_config, variant_spec, wait_until as _wait, write_config
 
 FAILING_ROW = "5,70,150"   # valid input on which churn:3 (conftest.FlakyModel) raises
-
-
-def _wait(cond, timeout=20.0, every=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(every)
-    return False
 
 
 def _smr(url):
