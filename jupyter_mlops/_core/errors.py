@@ -7,6 +7,12 @@
     │                               progress, a running process started with other settings)
     ├── WorkspaceError              the workspace cannot be opened or used
     │   └── StoreError              the metadata database refused an operation
+    │       ├── StoreFull           its disk (or its size limit) is full
+    │       ├── StoreDamaged        the database file is corrupt: restore or recover it
+    │       ├── StoreLocked         another connection held the write lock too long
+    │       ├── StorePermissionDenied  this user may not write the database or its folder
+    │       ├── StoreUnreachable    the database server does not answer (connection refused)
+    │       └── UnrecognizedStore   the file is empty or another application's: left untouched
     ├── ArtifactError
     │   ├── ArtifactNotFound        an artifact file is missing
     │   ├── ArtifactIntegrityError  an artifact's sha256 is not the one recorded
@@ -91,6 +97,30 @@ class WorkspaceError(MlopsError):
 
 
 class StoreError(WorkspaceError):
+    pass
+
+
+class StoreFull(StoreError):
+    pass
+
+
+class StoreDamaged(StoreError):
+    pass
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class StorePermissionDenied(StoreError):
+    pass
+
+
+class StoreUnreachable(StoreError):
+    pass
+
+
+class UnrecognizedStore(StoreError):
     pass
 
 
@@ -232,6 +262,9 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     InvalidName: 400,
     InvalidInput: 400,
     Conflict: 409,
+    StoreFull: 507,
+    StoreLocked: 503,
+    StoreUnreachable: 503,
     ArtifactNotFound: 404,
     UntrustedArtifact: 403,
     ModelNotFound: 404,

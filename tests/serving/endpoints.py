@@ -96,3 +96,69 @@ def start_endpoint(home: Path, name: str, variants: list[dict], *, workers: int 
     proc.kill()
     proc.wait()
     raise RuntimeError(f"endpoint did not become healthy: {log.read_text()[-3000:]}")
+
+
+def fire(url: str, body: bytes, n: int, *, content_type: str = "application/json",
+         concurrency: int = 16, kill_pid: int | None = None, kill_after: int | None = None
+         ) -> set[str]:
+    """Send ``n`` requests as fast as one client process can (keep-alive connections, raw
+    HTTP/1.1 on asyncio streams: several times httpx's rate), each with its own InferenceId;
+    returns the ids answered 200. With ``kill_pid``, SIGKILLs that process once ``kill_after``
+    answers arrived, in the middle of the load; the connections it cut end the run."""
+    import asyncio
+    import re
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    answered: set[str] = set()
+    todo = iter(range(n))
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        try:
+            for i in todo:
+                rid = f"req-{i}"
+                writer.write(f"POST /invocations HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                             f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+                             f"X-Amzn-SageMaker-Inference-Id: {rid}\r\n\r\n".encode() + body)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+                if head[9:12] == b"200":
+                    answered.add(rid)
+                if kill_pid is not None and len(answered) == kill_after:
+                    os.kill(kill_pid, signal.SIGKILL)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the endpoint was killed
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        await asyncio.gather(*(connection() for _ in range(concurrency)))
+
+    asyncio.run(main())
+    return answered
+
+
+def wait_dead(pid: int, timeout: float = 10.0) -> bool:
+    """True once ``pid`` is gone or a zombie (a killed child nobody reaped yet)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def wait_until(cond, timeout: float = 20.0, every: float = 0.1) -> bool:
+    """Poll ``cond`` until it is true (True) or ``timeout`` passes (False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(every)
+    return False

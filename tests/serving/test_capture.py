@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import subprocess
+import sys
 import time
 
 import boto3
 import httpx
 import pytest
 from botocore.config import Config
+
+from jupyter_mlops._core.serving.endpoint.capture import MAX_RECORDS
+from jupyter_mlops._core.serving.inference.capture_format import iter_records
+
+from .endpoints import fire, wait_dead
 
 
 def _wait(cond, timeout=15.0):
@@ -79,3 +87,49 @@ def test_no_capture_by_default(sws):
     assert len(sws.captured("quiet")) == 0
     with pytest.raises(Exception, match="since"):
         sws.captured("quiet", since="yesterday-ish")
+
+
+def test_a_sigkill_under_full_speed_load_loses_no_more_than_the_stated_bound(sws):
+    """Capture at 100%, requests as fast as one client sends them, SIGKILL in the middle: of the
+    requests answered 200, at most MAX_RECORDS (plus the one being answered at that instant) are
+    missing from the capture files (capture.py's bound)."""
+    ep = sws.deploy("churn:1", "killed", capture=100)
+    answered = fire(ep.url, b'{"instances": [[3, 90, 5]]}', 30_000, kill_pid=ep.pid,
+                    kill_after=8_000)
+    assert wait_dead(ep.pid)
+    assert len(answered) >= 8_000
+    on_disk = set(sws.captured("killed")["inference_id"])
+    lost = answered - on_disk
+    print(f"answered {len(answered)}, lost {len(lost)} (bound {MAX_RECORDS} + 1)")
+    assert len(lost) <= MAX_RECORDS + 1
+
+
+BURST = """
+import sys, time
+from jupyter_mlops._core.serving.endpoint.capture import CaptureWriter
+writer = CaptureWriter(sys.argv[1], 0).start()
+for i in range(int(sys.argv[2])):  # as an endpoint does once each answer is out
+    writer.put("churn-v1", "text/csv", b"1,70,3", "text/csv", b"1", f"req-{i}")
+print("answered", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_burst_of_answers_is_on_disk_but_for_the_bound_when_the_writer_is_killed(tmp_path):
+    """5,000 records put in a few milliseconds, then SIGKILL: whatever the writer thread's
+    timing, all but at most MAX_RECORDS are on disk (the put that reaches the bound writes)."""
+    script = tmp_path / "burst.py"
+    script.write_text(BURST)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "capture"), "5000"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "answered"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    ids = {r["eventMetadata"]["inferenceId"] for _, r in iter_records(tmp_path / "capture")}
+    assert len(ids) >= 5000 - MAX_RECORDS, f"{5000 - len(ids)} records lost"

@@ -10,7 +10,7 @@ from sklearn.linear_model import (LinearRegression, LogisticRegression, Ridge, R
                                   SGDClassifier)
 
 from jupyter_mlops._core.modelio import dump_model
-from jupyter_mlops._core.errors import ModelError as ModelFailure
+from jupyter_mlops._core.errors import PayloadError
 from jupyter_mlops._core.serving.inference.fastpath import linear_predictor, verified
 from jupyter_mlops._core.serving.inference.schema import Table
 from jupyter_mlops._core.serving.inference.variant import LoadedVariant
@@ -54,7 +54,7 @@ def test_estimators_with_their_own_predict_are_not_fast_pathed():
         assert fast is None or verified(model, fast, Xr[:5])
 
 
-def test_a_variant_uses_the_fast_path_and_falls_back_for_nan(tmp_path):
+def test_a_variant_uses_the_fast_path_and_refuses_nan_before_its_model(tmp_path):
     X, y = make_classification(200, 4, random_state=0)
     df = _frame(X)
     model = LogisticRegression().fit(df, y)
@@ -66,5 +66,6 @@ def test_a_variant_uses_the_fast_path_and_falls_back_for_nan(tmp_path):
                        "sample": {"data": X[:5].tolist()}}).load()
     assert v.use_array and v.fast is not None
     assert v.predict(Table(array=X[:50].copy())).tolist() == model.predict(df.head(50)).tolist()
-    with pytest.raises(ModelFailure, match="NaN"):
+    # LogisticRegression does not take NaN: the client's error, never the model's
+    with pytest.raises(PayloadError, match="Row 1, column 'x0' is missing"):
         v.predict(Table(array=np.array([[np.nan, 1.0, 2.0, 3.0]])))

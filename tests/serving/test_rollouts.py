@@ -13,16 +13,9 @@ from scipy.stats import chisquare
 
 from jupyter_mlops._core.errors import DeployError, InvalidInput
 
+from .endpoints import wait_until as _wait
+
 ROW = {"instances": [[5, 70, 2]]}
-
-
-def _wait(cond, timeout=20.0, every=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(every)
-    return False
 
 
 def test_ab_split_of_2000_requests_matches_the_weights(sws):

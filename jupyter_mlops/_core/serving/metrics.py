@@ -67,15 +67,13 @@ class Metrics:
         s["hist"][bisect.bisect_left(BUCKETS, seconds)] += 1
         s["prod_hist"][bisect.bisect_left(BUCKETS, prod_seconds)] += 1
 
+    def counters(self) -> dict[str, dict[str, Any]]:
+        """A copy of the per-variant counters, taken from any thread."""
+        return _copied(self.variants)
+
     def snapshot(self) -> dict[str, Any]:
         now = time.time()
-        for _ in range(5):  # the event loop may add a variant while this thread copies
-            try:
-                current = {"variants": copy.deepcopy(self.variants),
-                           "shadow": copy.deepcopy(self.shadow)}
-                break
-            except RuntimeError:
-                continue
+        current = {"variants": _copied(self.variants), "shadow": _copied(self.shadow)}
         self._ring.append((now, current))
         while len(self._ring) > 1 and now - self._ring[0][0] > self.window_seconds:
             self._ring.popleft()
@@ -85,7 +83,32 @@ class Metrics:
                                                                      {"variants": {}, "shadow": {}})}}
 
 
+def _copied(stats: dict) -> dict:
+    for _ in range(5):  # the event loop may add a variant while another thread copies
+        try:
+            return copy.deepcopy(stats)
+        except RuntimeError:
+            continue
+    return copy.deepcopy(dict(stats))
+
+
 # -- reading snapshots -------------------------------------------------------------------------
+
+#: The key of a worker report holding its counters as they were when it applied a rollout step:
+#: ``{"step": [rollout id, step], "generation": n, "variants": {...}}``.
+STEP_BASELINE = "step_baseline"
+
+
+def since_step(reports: list[dict[str, Any]], step: list) -> dict[str, Any]:
+    """Per-variant stats since each worker applied ``step`` ([rollout id, step index]), summed
+    over the workers that have applied it: a step's bake counts from its first request on."""
+    out: dict[str, Any] = {}
+    for report in reports:
+        baseline = report.get(STEP_BASELINE) or {}
+        if baseline.get("step") == list(step):
+            _add_into(out, delta(report.get("variants", {}), baseline.get("variants")))
+    return out
+
 
 def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"variants": {}, "shadow": {}, "window": {"variants": {}, "t": None},

@@ -1,15 +1,24 @@
-"""Engine, sessions, write serialisation and migrations."""
+"""Engine, sessions, write serialisation and migrations.
+
+This is the store's one door: engine creation, migration and the session context managers turn
+every database failure into an error of our tree (``failures.py``), so no call site handles
+SQLite, PostgreSQL or SQLAlchemy exceptions. A workspace's SQLite file is created whole (built
+under a temporary name, then linked into place), so an ``mlops.db`` that is empty or has no
+``alembic_version`` was never ours in the making: it is refused, not made a new empty registry.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import StoreError
+from ..errors import MlopsError, StoreError, UnrecognizedStore
+from .failures import translate
 
 #: The Alembic revision this code expects; ``tests/test_store.py`` checks it is the script head.
 HEAD_REVISION = "0001_initial"
@@ -43,23 +52,41 @@ class Store:
     kernel's. Both commit on success and roll back on error.
     """
 
-    def __init__(self, url: str, home: Path | None = None):
+    def __init__(self, url: str, home: Path | None = None, lock_timeout: float = 60.0):
         from sqlalchemy import create_engine, event
+        from sqlalchemy.engine import make_url
         from sqlalchemy.orm import sessionmaker
 
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite and home is not None:
-            home.mkdir(parents=True, exist_ok=True)
+        self.lock_timeout = float(lock_timeout)
+        try:
+            parsed = make_url(url)
+        except Exception as exc:
+            raise StoreError(f"Cannot open the metadata database: {url!r} is not a database "
+                             f"URL ({exc}).", hint="Fix MLOPS_DB_URL.") from exc
+        database = parsed.database if self.is_sqlite else None
+        #: the SQLite file (None for PostgreSQL and in-memory SQLite)
+        self.path = Path(database) if database and database != ":memory:" \
+            and not database.startswith("file:") else None
+        #: the database as messages name it: the file, or the URL without its password
+        self.place = str(self.path) if self.path else parsed.render_as_string(hide_password=True)
         kwargs: dict = {"future": True}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+            kwargs["connect_args"] = {"timeout": self.lock_timeout, "check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
-        try:
-            self.engine = create_engine(url, **kwargs)
-        except Exception as exc:
-            raise StoreError(f"Cannot open the metadata database {url!r}: {exc}") from exc
+        with self.failures(os_errors=True):
+            if self.is_sqlite and home is not None:
+                home.mkdir(parents=True, exist_ok=True)
+            try:
+                self.engine = create_engine(url, **kwargs)
+            except MlopsError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"Cannot open the metadata database {self.place}: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        busy_ms = int(self.lock_timeout * 1000)
         if self.is_sqlite:
             @event.listens_for(self.engine, "connect")
             def _on_connect(dbapi_connection, _record):
@@ -69,7 +96,7 @@ class Store:
                 dbapi_connection.isolation_level = None
                 cur = dbapi_connection.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA busy_timeout=60000")
+                cur.execute(f"PRAGMA busy_timeout={busy_ms}")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
@@ -89,22 +116,39 @@ class Store:
 
     # -- sessions ---------------------------------------------------------------------------
     @contextmanager
+    def failures(self, os_errors: bool = False) -> Iterator[None]:
+        """Database failures inside become ``StoreError`` subclasses (``failures.py``); our own
+        errors and everything else pass unchanged."""
+        try:
+            yield
+        except MlopsError:
+            raise
+        except Exception as exc:
+            error = translate(exc, self.place, self.path, self.lock_timeout, os_errors)
+            if error is None:
+                raise
+            raise error from exc
+
+    @contextmanager
     def read(self) -> Iterator:
-        self.migrate()
-        with self._read_sessions() as session:
-            with session.begin():
-                yield session
+        with self.failures():
+            self.migrate()
+            with self._read_sessions() as session:
+                with session.begin():
+                    yield session
 
     @contextmanager
     def write(self) -> Iterator:
-        self.migrate()
-        with self._write_sessions() as session:
-            with session.begin():
-                if not self.is_sqlite:
-                    from sqlalchemy import text
+        with self.failures():
+            self.migrate()
+            with self._write_sessions() as session:
+                with session.begin():
+                    if not self.is_sqlite:
+                        from sqlalchemy import text
 
-                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK_KEY})
-                yield session
+                        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                        {"k": _WRITE_LOCK_KEY})
+                    yield session
 
     session = write  # the safe default for parts that read and then write
 
@@ -112,36 +156,96 @@ class Store:
     def current_revision(self) -> str | None:
         from sqlalchemy import inspect, text
 
-        with self.engine.connect() as conn:
+        with self.failures(), self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def migrate(self) -> None:
-        """Bring the schema to ``HEAD_REVISION`` with Alembic, once per process, under the lock."""
+        """Bring the schema to ``HEAD_REVISION`` with Alembic, once per process, under the lock;
+        create a missing SQLite file whole, refuse one that is empty or not ours."""
         if self._migrated:
             return
         with self._migrate_lock:
             if self._migrated:
                 return
-            try:
-                if self.current_revision() != HEAD_REVISION:
-                    self._upgrade()
-            except StoreError:
-                raise
-            except Exception as exc:
-                raise StoreError(
-                    f"Cannot prepare the metadata database {self.url!r}: {type(exc).__name__}: {exc}"
-                ) from exc
+            with self.failures(os_errors=True):
+                try:
+                    if self.path is not None:
+                        self._create_or_check_file(self.path)
+                    revision = self.current_revision()
+                    if revision != HEAD_REVISION:
+                        self._refuse_foreign(revision)
+                        self._upgrade()
+                except MlopsError:
+                    raise
+                except Exception as exc:
+                    if translate(exc, self.place, self.path, self.lock_timeout, True) is not None:
+                        raise
+                    raise StoreError(f"Cannot prepare the metadata database {self.place}: "
+                                     f"{type(exc).__name__}: {exc}") from exc
             self._migrated = True
+
+    def _create_or_check_file(self, path: Path) -> None:
+        if not path.exists():
+            self._create_whole(path)
+        elif path.stat().st_size == 0:
+            raise UnrecognizedStore(
+                f"The metadata database {path} is empty (0 bytes): it was emptied or truncated, "
+                "so it holds no registry. It was left as it is.",
+                hint=f"Restore {path.name} from a backup; to start a new, empty registry here, "
+                     "delete the file.")
+
+    def _create_whole(self, path: Path) -> None:
+        """Build the new database under a temporary name and link it into place: another process
+        never sees a half-made mlops.db, and if one of them links first, theirs is kept."""
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
+        fresh = Store(f"sqlite:///{temporary}", lock_timeout=self.lock_timeout)
+        try:
+            fresh._upgrade()
+            with fresh.engine.connect() as conn:  # everything into the main file: no -wal left
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            fresh.dispose()
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links: a plain rename, if still free
+                if not path.exists():
+                    os.replace(temporary, path)
+        finally:
+            fresh.dispose()
+            for leftover in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm")):
+                leftover.unlink(missing_ok=True)
+
+    def _refuse_foreign(self, revision: str | None) -> None:
+        """A database with tables but none of our migrations belongs to someone else."""
+        from sqlalchemy import inspect
+
+        if revision is not None:
+            if not _is_our_revision(revision):
+                raise UnrecognizedStore(
+                    f"The metadata database {self.place} has alembic revision {revision!r}, "
+                    "which is not one of jupyter_mlops's migrations: it belongs to another "
+                    "application, or to a newer jupyter_mlops. It was left as it is.",
+                    hint="Upgrade jupyter_mlops if a newer one made it; otherwise point "
+                         "MLOPS_HOME / MLOPS_DB_URL at this workspace's own database.")
+            return
+        with self.engine.connect() as conn:
+            tables = sorted(inspect(conn).get_table_names())
+        if tables or self.path is not None:  # a SQLite file of ours always has the schema
+            shown = ", ".join(tables[:8]) + (", …" if len(tables) > 8 else "") or "none"
+            raise UnrecognizedStore(
+                f"The metadata database {self.place} is not a jupyter_mlops database: it has no "
+                f"alembic_version table (its tables: {shown}). It was left as it is.",
+                hint="Point MLOPS_HOME / MLOPS_DB_URL at this workspace's own database, or move "
+                     "this one away to start a new registry here.")
 
     def _upgrade(self) -> None:
         from alembic import command
-        from alembic.config import Config
         from sqlalchemy import text
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        cfg = _alembic_config()
         with self.engine.execution_options(mlops_write=True).connect() as conn:
             with conn.begin():
                 if not self.is_sqlite:
@@ -151,6 +255,23 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _alembic_config():
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def _is_our_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
+    try:
+        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic: "Can't locate revision identified by ..."
+        return False
 
 
 def store_for(home: Path, url: str | None = None) -> Store:

@@ -3,10 +3,14 @@ canary, linear and blue/green bakes and their guardrails go on after the noteboo
 and even after the kernel is gone.
 
 Each step gives the new variant a share of traffic, then bakes. During the bake the new variant's
-error rate and p99 (over the requests since the step began, merged across workers) are checked
-four times a second; a breach rolls every request back to the previous variants at once, and the
-reason goes into the config's status, the endpoint's event log and the workspace audit log, which
-the controller writes through the metadata store itself (the endpoint never builds a workspace).
+error rate and p99 are checked four times a second over every request since the step began: each
+worker records its counters at the moment it applies the step's generation (``STEP_BASELINE`` in
+its report, ``runtime.py``) and the controller subtracts those, summed across workers, so the
+bake's very first requests count. Only what the model is responsible for counts as an error: a
+client's malformed input is a 4xx (``Schema.check``) and cannot roll a canary back. A breach rolls
+every request back to the previous variants at once, and the reason goes into the config's
+status, the endpoint's event log and the workspace audit log, which the controller writes through
+the metadata store itself (the endpoint never builds a workspace).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 import orjson
 
 from ..contract import RolloutStatus
-from ..metrics import delta, merge, percentile
+from ..metrics import percentile, since_step
 
 DEFAULT_MIN_REQUESTS = 10
 
@@ -67,7 +71,6 @@ class Controller:
         self.runtime = runtime
         self.interval = interval
         self._stop = threading.Event()
-        self._baseline: dict[tuple, dict] = {}
         self._audit: AuditWriter | None = None
         self._thread = threading.Thread(target=self._run, name="mlops-controller", daemon=True)
 
@@ -99,11 +102,8 @@ class Controller:
         live = self.runtime.live
         if live is None or live.generation < config.generation:
             return  # the workers have not applied the current step yet
-        key = (rollout.id, rollout.step)
-        merged = merge(self.runtime.all_reports())["variants"]
-        if key not in self._baseline:
-            self._baseline = {key: merged}
-        window = delta(merged, self._baseline[key]).get(rollout.variant, {})
+        window = since_step(self.runtime.all_reports(), [rollout.id, rollout.step]) \
+            .get(rollout.variant, {})
         reason = breach(window, rollout.guardrails)
         if reason:
             self._rollback(rollout.id, reason)

@@ -21,7 +21,7 @@ import orjson
 from ...errors import UntrustedArtifact
 from ..contract import ConfigFile, EndpointConfig, EndpointPaths, read_json
 from ..inference.variant import LoadedVariant
-from ..metrics import Metrics
+from ..metrics import STEP_BASELINE, Metrics
 from .capture import CaptureWriter
 from .router import Router
 
@@ -56,6 +56,7 @@ class Runtime:
         self.error: str | None = None
         self.error_generation: int | None = None
         self.capture: CaptureWriter | None = None
+        self.step_baseline: dict | None = None   # metrics.STEP_BASELINE, for the controller
         self._loaded: dict[tuple, LoadedVariant] = {}
         self._mtime = None
         self._last_read = 0.0
@@ -110,7 +111,9 @@ class Runtime:
         if self.error_generation == generation:
             return False
         try:
-            self.live = self._build(config)
+            live = self._build(config)
+            self._note_step(config)
+            self.live = live
             self.error, self.error_generation = None, None
             import gc
 
@@ -152,6 +155,16 @@ class Runtime:
                     request_timeout_s=float(config.request_timeout_s),
                     capture_fraction=fraction, config=config)
 
+    def _note_step(self, config: EndpointConfig) -> None:
+        """Counters at the moment this worker starts serving a new rollout step: the rollout
+        controller subtracts them, so the step's bake counts every request it routed (taken just
+        before the swap, so no request of the new step falls into the baseline)."""
+        rollout = config.baking
+        step = [rollout.id, rollout.step] if rollout is not None else None
+        if step is not None and (self.step_baseline or {}).get("step") != step:
+            self.step_baseline = {"step": step, "generation": config.generation,
+                                  "variants": self.metrics.counters()}
+
     def _watch(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
@@ -179,6 +192,9 @@ class Runtime:
                   "linear_fast_path": {n: v.fast is not None for n, v in (
                       self.live.variants.items() if self.live else [])},
                   "capture_written": self.capture.written if self.capture else 0,
+                  "accepts_missing": {n: v.schema.allow_missing for n, v in (
+                      self.live.variants.items() if self.live else [])},
+                  STEP_BASELINE: self.step_baseline,
                   **self.process_stats(), **self.metrics.snapshot()}
         path = self.report_path()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,7 +231,7 @@ class Runtime:
                 if report is not None:
                     reports.append(report)
         reports.append({"index": self.worker, "pid": os.getpid(), **self.process_stats(),
-                        **self.metrics.snapshot()})
+                        STEP_BASELINE: self.step_baseline, **self.metrics.snapshot()})
         return reports
 
 

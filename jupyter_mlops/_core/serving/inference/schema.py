@@ -3,6 +3,12 @@ PayloadError that names the column, row and value that did not fit.
 
 The result is a ``Table``: a float64 ndarray in signature order when every input is numeric (the
 fast path: no DataFrame is built), else a dict of columns the variant turns into a DataFrame.
+
+``Schema.check`` is the last gate before the model (the variant calls it for every table, whatever
+protocol decoded it): values no model can be blamed for are the client's error (a 4xx, never a
+model error a guardrail counts; ARCHITECTURE.md, "Serving"). Infinities (``inf``, and numbers
+beyond float64's range such as ``1e400``, which parse as infinities) are always refused; missing
+values (NaN, empty cells, nulls) unless the variant found at load time that its model accepts them.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ class Schema:
         self.width = len(self.names)
         self.all_numeric = all(k in ("numeric", "boolean") for k in self.kinds)
         self.header_bytes = ",".join(self.names).encode()
+        #: set by the variant once its model is loaded (``variant.py``): the model takes NaN
+        self.allow_missing = False
 
     def column_mismatch(self, given) -> str | None:
         """``missing column(s) 'a'; unexpected column(s) 'z'`` for the names in ``given``, or
@@ -116,7 +124,7 @@ class Schema:
     def _numeric(self, rows: list, source: str) -> np.ndarray:
         try:
             arr = np.array(rows, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             arr = None
         if arr is not None and arr.ndim == 2:
             return arr
@@ -131,7 +139,10 @@ class Schema:
         if v is None or v == "":
             return math.nan
         if isinstance(v, (int, float)):
-            return float(v)
+            try:
+                return float(v)
+            except OverflowError:  # an int beyond float64: refused by check() as an infinity
+                return math.inf if v > 0 else -math.inf
         if isinstance(v, str):
             try:
                 return float(v)
@@ -159,6 +170,71 @@ class Schema:
             else:
                 out[name] = values
         return Table(columns=out)
+
+    # -- the gate before the model --------------------------------------------------------
+    def check(self, table: Table) -> bool:
+        """Raise a PayloadError naming the first row and column with a value the model cannot
+        take; True when every number is finite (the linear fast path's precondition).
+
+        The common case costs one vectorised ``isfinite`` over the array (no per-value Python);
+        only a table that fails it is searched for the cell to name.
+        """
+        if table.array is not None:
+            if np.isfinite(table.array).all():
+                return True
+            arr = table.array
+            self._refuse(self._bad_numbers(arr, self._missing_ok()), lambda i, j: arr[i, j])
+            return False
+        if table.columns is not None and self.known:
+            cols = list(table.columns.values())
+            self._refuse(self._bad_cells(table.columns), lambda i, j: cols[j][i])
+        return False
+
+    def _missing_ok(self) -> np.ndarray:
+        """Per column: may it hold NaN? Never for booleans (a NaN would become True)."""
+        if not self.known:
+            return np.array([self.allow_missing])
+        return np.array([self.allow_missing and k != "boolean" for k in self.kinds])
+
+    @staticmethod
+    def _bad_numbers(arr: np.ndarray, missing_ok: np.ndarray) -> np.ndarray:
+        bad = np.isinf(arr)
+        if not missing_ok.all():
+            bad |= np.isnan(arr) & ~missing_ok
+        return bad
+
+    def _bad_cells(self, columns: dict[str, list]) -> np.ndarray:
+        """(rows, columns) mask of refused cells of a mixed-type table."""
+        missing_ok = self._missing_ok()
+        masks = []
+        for j, values in enumerate(columns.values()):
+            if self.kinds[j] in ("numeric", "boolean"):
+                masks.append(self._bad_numbers(np.asarray(values, dtype=np.float64),
+                                               missing_ok[j:j + 1]))
+            elif missing_ok[j]:
+                masks.append(np.zeros(len(values), dtype=bool))
+            else:
+                masks.append(np.array([v is None or (isinstance(v, float) and v != v)
+                                       for v in values], dtype=bool))
+        return np.column_stack(masks) if masks else np.zeros((0, 0), dtype=bool)
+
+    def _refuse(self, bad: np.ndarray, value_at) -> None:
+        rows_bad = bad.any(axis=1)
+        if not rows_bad.any():
+            return
+        i = int(np.argmax(rows_bad))
+        j = int(np.argmax(bad[i]))
+        value = value_at(i, j)
+        column = self.names[j] if self.known else f"#{j + 1}"
+        if isinstance(value, (float, np.floating)) and math.isinf(value):
+            problem = (f"is {'-inf' if value < 0 else 'inf'}: an infinity, or a number beyond "
+                       "float64's range of ±1.8e308; send finite numbers")
+        else:
+            problem = ("is missing (NaN, null or an empty cell) and this model does not accept "
+                       "missing values; fill them in before sending")
+        others = int(rows_bad.sum()) - 1
+        more = f" ({others} more row(s) have such values)" if others else ""
+        raise PayloadError(f"Row {i + 1}, column {column!r} {problem}{more}.")
 
     def frame(self, table: Table):
         """A DataFrame with the signature's column names and dtypes (the slow, safe path)."""

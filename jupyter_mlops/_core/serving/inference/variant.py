@@ -6,6 +6,15 @@ smoke sample both from a DataFrame in the signature's column order and from a fl
 both succeed and agree, requests use the ndarray (no DataFrame per request); otherwise every
 request builds a DataFrame. sklearn's "X does not have valid feature names" warning, which the
 ndarray path would raise on every call, is silenced process-wide in the endpoint process only.
+
+Missing values: whether the model takes NaN is decided once, at load, from the model itself:
+scikit-learn's estimator tag ``allow_nan`` (``sklearn.utils.get_tags(model).input_tags.allow_nan``
+from scikit-learn 1.6, ``model._get_tags()["allow_nan"]`` before), or, when the tag does not say
+so (a Pipeline starting with an imputer, a model that is not a scikit-learn estimator), by
+predicting a probe built from the smoke-test sample with one value missing per row. Every table is
+checked against that before the model runs (``Schema.check``), so a client sending NaN to a model
+that cannot take it gets a 4xx naming the row and column, not a model error that a rollout's
+guardrail would count against the model.
 """
 
 from __future__ import annotations
@@ -74,6 +83,7 @@ class LoadedVariant:
         except Exception as exc:
             raise DeployError(f"Variant {self.name!r} failed to load: "
                               f"{type(exc).__name__}: {exc}") from exc
+        self.schema.allow_missing = declares_allow_nan(self.model)
         self._choose_path_and_smoke_test()
         return self
 
@@ -93,6 +103,8 @@ class LoadedVariant:
         except Exception as exc:
             raise DeployError(f"Variant {self.name!r} failed its smoke test on "
                               f"{table.n_rows} sample row(s): {type(exc).__name__}: {exc}") from exc
+        if not self.schema.allow_missing:
+            self.schema.allow_missing = self._predicts_with_missing_values(sample["data"][0])
         if table.array is not None and self.schema.all_numeric:
             try:
                 with warnings.catch_warnings():
@@ -116,17 +128,36 @@ class LoadedVariant:
         t0 = time.perf_counter()
         try:
             self.predict(one)
-        except ModelError as exc:
+        except (ModelError, PayloadError) as exc:
             raise DeployError(f"Variant {self.name!r} failed its smoke test on one row: {exc}") \
                 from exc
         self.ewma_seconds = time.perf_counter() - t0
 
+    def _predicts_with_missing_values(self, row: list) -> bool:
+        """The probe: one row per column with that column missing (booleans kept: a missing
+        boolean is always refused), predicted through the DataFrame path."""
+        rows = []
+        for j, kind in enumerate(self.schema.kinds if self.schema.known else ["numeric"] * len(row)):
+            if kind != "boolean":
+                rows.append([None if k == j else v for k, v in enumerate(row)])
+        if not rows:
+            return False
+        try:
+            probe = self.schema.from_rows(rows, "probe row")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.model.predict(self.schema.frame(probe))
+        except Exception:
+            return False
+        return True
+
     # -- predicting ----------------------------------------------------------------------------
     def predict(self, table: Table) -> np.ndarray:
         t0 = time.perf_counter()
+        finite = self.schema.check(table)  # PayloadError: the client's input, not the model
         if self.use_array and table.array is not None:
             x: Any = table.array
-            if self.fast is not None and np.isfinite(x).all():
+            if self.fast is not None and finite:
                 out = self.fast(x)
                 self.ewma_seconds = 0.9 * self.ewma_seconds + 0.1 * (time.perf_counter() - t0)
                 return out
@@ -139,6 +170,22 @@ class LoadedVariant:
         out = np.asarray(out)
         self.ewma_seconds = 0.9 * self.ewma_seconds + 0.1 * (time.perf_counter() - t0)
         return out
+
+
+def declares_allow_nan(model: Any) -> bool:
+    """scikit-learn's ``allow_nan`` estimator tag; False when the model does not declare it."""
+    try:
+        from sklearn.utils import get_tags  # scikit-learn >= 1.6
+    except ImportError:
+        get_tags = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 1.6/1.7 warn about objects without tags
+            if get_tags is not None:
+                return bool(get_tags(model).input_tags.allow_nan)
+            return bool(model._get_tags().get("allow_nan", False))
+    except Exception:  # not a scikit-learn estimator
+        return False
 
 
 def silence_feature_name_warning() -> None:
