@@ -138,8 +138,10 @@ def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data
     assert second["retrain_requested"] is True
     assert wait_for(lambda: len(webhook.bodies) == 2, 15)
     assert webhook.bodies[1]["json"]["retrain_requested"] is True
-    assert wait_for(lambda: len(ws.runs("sleep-retrain-churn")) >= 1, 15)
-    retrain = ws.runs("sleep-retrain-churn").iloc[-1]  # the first (runs are newest first)
+    # a run's result (with its cause) is written when it finishes: wait for that, not its start
+    done = lambda: ws.runs("sleep-retrain-churn").query("status != 'running'")  # noqa: E731
+    assert wait_for(lambda: len(done()) >= 1, 15)
+    retrain = done().iloc[-1]  # the first (runs are newest first)
     violation_run = _finished(ws, "violation").index[1]
     assert retrain["result"]["cause"] == f"drift:churn (run {violation_run} of monitor-churn)"
 
