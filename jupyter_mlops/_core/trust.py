@@ -59,6 +59,12 @@ def write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def open_private(path: Path, mode: str = "ab"):
+    """Open ``path`` for appending, creating it readable by its owner only (logs)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    return os.fdopen(os.open(path, flags, 0o600), mode)
+
+
 def canonical(document: Any) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str).encode()

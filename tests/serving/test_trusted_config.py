@@ -73,5 +73,5 @@ def test_endpoint_files_are_private_and_the_token_is_salted(sws):
     paths = EndpointPaths(sws.home, "secure")
     config = paths.config.read_text()
     assert hashlib.sha256(b"s3cret").hexdigest() not in config and "s3cret" not in config
-    for path in (paths.config, paths.token, *paths.capture_dir.rglob("*.jsonl"), paths.worker_report(0)):
+    for path in (paths.config, paths.token, paths.log, *paths.capture_dir.rglob("*.jsonl"), paths.worker_report(0)):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

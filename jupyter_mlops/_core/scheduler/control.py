@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..collaborators import AuditRecorder
 from ..errors import SchedulerError
+from ..trust import open_private
 from .stopping import grace_within
 
 #: Popen handles of daemons this process started, so that stopping one also reaps it (no zombie).
@@ -214,7 +215,7 @@ class DaemonControl:
             # daemon must import the same code; never put site-packages ahead of the standard library
             env["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), env.get("PYTHONPATH")) if p)
         log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
-        with open(paths.log_file, "ab") as log:
+        with open_private(paths.log_file) as log:
             proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler", str(paths.log_file)],
                                     env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, close_fds=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ...errors import DeployError
+from ...trust import open_private
 from ..contract import SERVER_MODULE
 
 # Popen handles of endpoints this process started: polling them reaps the child and gives its
@@ -48,7 +49,7 @@ def launch(config_file: Path, env: dict[str, str], port: int | None, timeout: fl
     (folder / "exit.json").unlink(missing_ok=True)
     cmd = [sys.executable, "-m", SERVER_MODULE, "--config", str(config_file),
            "--port", str(port or 0)]
-    with open(log, "ab") as fh:
+    with open_private(log) as fh:
         fh.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
         fh.flush()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -18,6 +18,7 @@ from typing import Any
 from ...collaborators import ArtifactSource, AuditRecorder, VersionSource
 from ...errors import Conflict, DeployError, InvalidInput
 from ...names import validate_name
+from ...trust import write_private
 from ..contract import (DEFAULT_MAX_PAYLOAD, DEFAULT_REQUEST_TIMEOUT, ConfigFile, EndpointConfig,
                         EndpointPaths, Variant, read_events, read_json)
 from . import figures, processes, rollouts
@@ -80,7 +81,7 @@ class Serving:
             paths.artifacts.mkdir(parents=True, exist_ok=True)
             path = paths.artifacts / f"{sha256}.bin"
             if not path.exists():
-                path.write_bytes(self.artifacts.get_bytes(sha256))
+                write_private(path, self.artifacts.get_bytes(sha256))
         return Path(path)
 
     # -- deploy ------------------------------------------------------------------------------
