@@ -72,51 +72,13 @@ def compute_drift(
     """Drift of ``current`` against ``reference`` (a DataFrame or a :class:`ReferenceProfile`)."""
     started = time.perf_counter()
     cur = as_frame(current, "current data")
-    if isinstance(reference, ReferenceProfile):
-        profile = reference
-    else:
-        ref = as_frame(reference, "reference data")
-        _check_rows(len(ref), "reference")
-        names = columns or [c for c in ref.columns if c in cur.columns]
-        profile = ReferenceProfile.from_frame(ref, [str(c) for c in names])
-    _check_rows(profile.n_rows, "reference")
-    _check_rows(len(cur), "current")
-    names = [str(c) for c in (columns or profile.columns)]
-    missing_ref = [c for c in names if c not in profile.columns]
-    if missing_ref:
-        raise InvalidInput(f"Columns not in the reference: {', '.join(missing_ref)}.")
-    names = [c for c in names if c in cur.columns]
-    if not names:
-        raise InvalidInput(
-            "The reference and current data have no column in common.",
-            hint=f"Reference columns: {', '.join(list(profile.columns)[:10])}.",
-        )
+    profile = _reference_profile(reference, cur, columns)
+    names = _common_columns(profile, cur, columns)
     if not 0 < float(drift_share) <= 1:
         raise InvalidInput(f"drift_share must be in (0, 1], got {drift_share!r}.")
-    tasks = []
-    for name in names:
-        col = profile.columns[name]
-        m = _per_column(method, name, "auto")
-        if m not in (None, "auto") and not isinstance(method, dict):
-            # one method for all: the columns it cannot take (categorical for ks/wasserstein,
-            # numeric for chi2 is fine) keep the automatic choice
-            if col.kind not in get_stattest(m).kinds and col.kind == CATEGORICAL:
-                m = "auto"
-        m = auto_method(col) if m in (None, "auto") else get_stattest(m).name
-        t = _per_column(threshold, name, None)
-        tasks.append((col, cur[name], m, t))
-    if client is not None:
-        futures = client.map(lambda args: column_drift(*args), tasks, pure=False)
-        results = client.gather(futures)
-    else:
-        # threads pay off once a column's sort and search take milliseconds (numpy releases the
-        # GIL there); below that the hand-offs cost more than they save
-        n = workers or (min(2, os.cpu_count() or 1) if len(cur) >= THREADS_FROM_ROWS else 1)
-        if n <= 1 or len(tasks) == 1:
-            results = [column_drift(*a) for a in tasks]
-        else:
-            with ThreadPoolExecutor(n) as pool:
-                results = list(pool.map(lambda a: column_drift(*a), tasks))
+    tasks = [(profile.columns[name], cur[name], _method_for(profile.columns[name], method, name),
+              _per_column(threshold, name, None)) for name in names]
+    results = _run_tests(tasks, len(cur), workers, client)
     n_drifted = sum(1 for r in results if r.drifted)
     tested = sum(1 for r in results if r.drifted is not None)
     share = n_drifted / tested if tested else 0.0
@@ -131,6 +93,55 @@ def compute_drift(
         method=method if isinstance(method, str) else "per-column",
         seconds=time.perf_counter() - started,
     )
+
+
+def _reference_profile(reference: Any, cur, columns: list[str] | None) -> ReferenceProfile:
+    if isinstance(reference, ReferenceProfile):
+        profile = reference
+    else:
+        ref = as_frame(reference, "reference data")
+        _check_rows(len(ref), "reference")
+        names = columns or [c for c in ref.columns if c in cur.columns]
+        profile = ReferenceProfile.from_frame(ref, [str(c) for c in names])
+    _check_rows(profile.n_rows, "reference")
+    _check_rows(len(cur), "current")
+    return profile
+
+
+def _common_columns(profile: ReferenceProfile, cur, columns: list[str] | None) -> list[str]:
+    names = [str(c) for c in (columns or profile.columns)]
+    missing_ref = [c for c in names if c not in profile.columns]
+    if missing_ref:
+        raise InvalidInput(f"Columns not in the reference: {', '.join(missing_ref)}.")
+    names = [c for c in names if c in cur.columns]
+    if not names:
+        raise InvalidInput(
+            "The reference and current data have no column in common.",
+            hint=f"Reference columns: {', '.join(list(profile.columns)[:10])}.",
+        )
+    return names
+
+
+def _method_for(col, method: str | dict, name: str) -> str:
+    m = _per_column(method, name, "auto")
+    if m not in (None, "auto") and not isinstance(method, dict):
+        # one method for all: the columns it cannot take (categorical for ks/wasserstein,
+        # numeric for chi2 is fine) keep the automatic choice
+        if col.kind not in get_stattest(m).kinds and col.kind == CATEGORICAL:
+            m = "auto"
+    return auto_method(col) if m in (None, "auto") else get_stattest(m).name
+
+
+def _run_tests(tasks: list, n_rows: int, workers: int | None, client: Any) -> list:
+    if client is not None:
+        return client.gather(client.map(lambda args: column_drift(*args), tasks, pure=False))
+    # threads pay off once a column's sort and search take milliseconds (numpy releases the
+    # GIL there); below that the hand-offs cost more than they save
+    n = workers or (min(2, os.cpu_count() or 1) if n_rows >= THREADS_FROM_ROWS else 1)
+    if n <= 1 or len(tasks) == 1:
+        return [column_drift(*a) for a in tasks]
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda a: column_drift(*a), tasks))
 
 
 def _check_rows(n: int, what: str) -> None:
