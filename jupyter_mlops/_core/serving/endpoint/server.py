@@ -161,75 +161,96 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
     return 0
 
 
-def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
-    ensure_free(host, port)
-    reserve = make_socket(host, port, listen=False, reuse_port=True)  # holds it; never accepts
-    port = reserve.getsockname()[1]
-    stopping = False
+class Supervisor:
+    """The parent of an endpoint's workers: it reserves the port, starts the workers, tells the
+    kernel where they are (``server.json``, live pids only), restarts a worker that dies, and
+    passes SIGTERM on once so each worker drains."""
 
-    def spawn(i: int) -> subprocess.Popen:
+    def __init__(self, config_file: Path, host: str, port: int, workers: int):
+        ensure_free(host, port)
+        self.reserve = make_socket(host, port, listen=False, reuse_port=True)  # holds it; never accepts
+        self.config_file, self.host, self.port = config_file, host, self.reserve.getsockname()[1]
+        self.workers = workers
+        self.stopping = False
+        self.started_at = time.time()
+        self.children: dict[int, subprocess.Popen] = {}
+
+    def spawn(self, i: int) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", SERVER_MODULE,
-                                 "--config", str(config_file), "--host", host, "--port", str(port),
-                                 "--worker-index", str(i), "--supervisor-pid", str(os.getpid())])
+                                 "--config", str(self.config_file), "--host", self.host,
+                                 "--port", str(self.port), "--worker-index", str(i),
+                                 "--supervisor-pid", str(os.getpid())])
 
-    children = {i: spawn(i) for i in range(workers)}
-
-    def publish() -> None:
+    def publish(self) -> None:
         """server.json with the live worker pids (rewritten when a worker is restarted)."""
-        write_server_file(config_file.parent / "server.json", pid=os.getpid(), port=port,
-                          url=f"http://{host}:{port}", started_at=started_at, workers=workers,
-                          worker_pids=[c.pid for c in children.values() if c.poll() is None])
+        write_server_file(self.config_file.parent / "server.json", pid=os.getpid(), port=self.port,
+                          url=f"http://{self.host}:{self.port}", started_at=self.started_at,
+                          workers=self.workers,
+                          worker_pids=[c.pid for c in self.children.values() if c.poll() is None])
 
-    def forward(signum, frame):
-        nonlocal stopping
-        stopping = True
-        for child in children.values():
+    def forward(self, signum=None, frame=None) -> None:
+        self.stopping = True
+        for child in self.children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    # healthy once every worker acknowledged the config
-    deadline = time.time() + 120
-    folder = config_file.parent / "workers"
-    while time.time() < deadline and not stopping:
-        if all(_listening(folder / f"{i}.json") for i in children):
-            break
-        if any(c.poll() is not None for c in children.values()):
-            forward(None, None)
-            for c in children.values():
-                c.wait()
-            print("endpoint: a worker died at start", file=sys.stderr, flush=True)
-            return 3
-        time.sleep(0.05)
-    started_at = time.time()
-    publish()
-    print(f"endpoint supervisor pid {os.getpid()} with {workers} workers on http://{host}:{port}",
-          flush=True)
-    restarts = 0
-    while True:
-        time.sleep(0.2)
-        if stopping:
-            break
-        for i, child in list(children.items()):
-            if child.poll() is not None and not stopping:
+    def started(self) -> bool:
+        """Wait until every worker listens; False if one died first (the rest are stopped)."""
+        deadline = time.time() + 120
+        folder = self.config_file.parent / "workers"
+        while time.time() < deadline and not self.stopping:
+            if all(_listening(folder / f"{i}.json") for i in self.children):
+                return True
+            if any(c.poll() is not None for c in self.children.values()):
+                self.forward()
+                for c in self.children.values():
+                    c.wait()
+                print("endpoint: a worker died at start", file=sys.stderr, flush=True)
+                return False
+            time.sleep(0.05)
+        return True
+
+    def watch(self) -> None:
+        """Restart workers that die (backing off) until a stop comes."""
+        restarts = 0
+        while not self.stopping:
+            time.sleep(0.2)
+            for i, child in list(self.children.items()):
+                if child.poll() is None or self.stopping:
+                    continue
                 restarts += 1
                 print(f"endpoint worker {i} pid {child.pid} exited with {child.returncode}; restarting",
                       file=sys.stderr, flush=True)
-                publish()  # without the dead pid while the restart waits
+                self.publish()  # without the dead pid while the restart waits
                 time.sleep(min(5.0, 0.2 * restarts))
-                if stopping:  # a stop came during the wait: no new worker to stop again
+                if self.stopping:  # a stop came during the wait: no new worker to stop again
                     break
-                children[i] = spawn(i)
-                publish()
-    for child in children.values():
-        try:
-            child.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    reserve.close()
-    print(f"endpoint supervisor pid {os.getpid()} stopped", flush=True)
-    return 0
+                self.children[i] = self.spawn(i)
+                self.publish()
+
+    def run(self) -> int:
+        self.children = {i: self.spawn(i) for i in range(self.workers)}
+        signal.signal(signal.SIGTERM, self.forward)
+        signal.signal(signal.SIGINT, self.forward)
+        if not self.started():
+            return 3
+        self.started_at = time.time()
+        self.publish()
+        print(f"endpoint supervisor pid {os.getpid()} with {self.workers} workers on "
+              f"http://{self.host}:{self.port}", flush=True)
+        self.watch()
+        for child in self.children.values():
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        self.reserve.close()
+        print(f"endpoint supervisor pid {os.getpid()} stopped", flush=True)
+        return 0
+
+
+def supervise(config_file: Path, host: str, port: int, workers: int) -> int:
+    return Supervisor(config_file, host, port, workers).run()
 
 
 def _listening(report: Path) -> bool:
