@@ -39,6 +39,31 @@ def _owner_only(url: str) -> None:
             os.chmod(path, 0o600)
 
 
+def _sqlite_sessions(engine, url: str, busy_ms: int) -> None:
+    """WAL, a busy timeout and foreign keys on every connection, and the write lock taken at the
+    start of a write transaction (``BEGIN IMMEDIATE``)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event choose DEFERRED or IMMEDIATE (pysqlite would otherwise
+        # issue its own BEGIN lazily, and a reader upgrading to a writer in WAL mode fails with
+        # "database is locked" instead of waiting).
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+        _owner_only(url)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        write = conn.get_execution_options().get("mlops_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
 def default_url(home: Path) -> str:
     return f"sqlite:///{home / 'mlops.db'}"
 
@@ -53,7 +78,7 @@ class Store:
     """
 
     def __init__(self, url: str, home: Path | None = None, lock_timeout: float = 60.0):
-        from sqlalchemy import create_engine, event
+        from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
         from sqlalchemy.orm import sessionmaker
 
@@ -86,27 +111,8 @@ class Store:
             except Exception as exc:
                 raise StoreError(f"Cannot open the metadata database {self.place}: "
                                  f"{type(exc).__name__}: {exc}") from exc
-        busy_ms = int(self.lock_timeout * 1000)
         if self.is_sqlite:
-            @event.listens_for(self.engine, "connect")
-            def _on_connect(dbapi_connection, _record):
-                # Let SQLAlchemy's "begin" event choose DEFERRED or IMMEDIATE (pysqlite would
-                # otherwise issue its own BEGIN lazily, and a reader upgrading to a writer in WAL
-                # mode fails with "database is locked" instead of waiting).
-                dbapi_connection.isolation_level = None
-                cur = dbapi_connection.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute(f"PRAGMA busy_timeout={busy_ms}")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.close()
-                _owner_only(url)
-
-            @event.listens_for(self.engine, "begin")
-            def _on_begin(conn):
-                write = conn.get_execution_options().get("mlops_write", False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
+            _sqlite_sessions(self.engine, url, int(self.lock_timeout * 1000))
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             bind=self.engine.execution_options(mlops_write=True), expire_on_commit=False
