@@ -29,7 +29,7 @@ FORWARDS = {
     "endpoint": ("_serving", "endpoint"), "traffic": ("_serving", "traffic"),
     "rollback": ("_serving", "rollback"), "stop": ("_serving", "stop"),
     "shadow_report": ("_serving", "shadow_report"), "captured": ("_serving", "captured"),
-    "batch": ("_serving", "batch"),
+    "batch": ("_serving", "batch"), "ground_truth": ("_serving", "ground_truth"),
     "baseline": ("_monitoring", "baseline"), "import_baseline": ("_monitoring", "import_baseline"),
     "check": ("_monitoring", "check"),
     "drift": ("_monitoring", "drift"), "quality": ("_monitoring", "quality"),

@@ -279,9 +279,16 @@ class Workspace:
         """Agreement and latency of each shadow variant against production."""
         return self._serving.shadow_report(endpoint)
 
-    def captured(self, endpoint: str, since: Any = None):
-        """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant."""
-        return self._serving.captured(endpoint, since=since)
+    def captured(self, endpoint: str, since: Any = None, with_ground_truth: bool = False):
+        """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant;
+        ``with_ground_truth``: only the labelled rows, with a ``label`` column (see ``ground_truth``)."""
+        return self._serving.captured(endpoint, since=since, with_ground_truth=with_ground_truth)
+
+    def ground_truth(self, endpoint: str, labels: Any):
+        """Upload labels for captured requests (a DataFrame with ``inference_id`` and ``label``, or a
+        dict id -> label) as SageMaker Model Monitor ground truth; says how many matched captured
+        requests, which ids were unknown or given twice (the last label wins)."""
+        return self._serving.ground_truth(endpoint, labels)
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
               dask: str | None = None):
