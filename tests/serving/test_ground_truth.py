@@ -161,3 +161,20 @@ def test_labels_for_an_endpoint_that_does_not_exist_are_refused(module_ws, endpo
         module_ws.ground_truth("labeled", {"a": 1})
     assert not (module_ws.home / "ground-truth" / "labeled").exists()
 
+
+def test_quality_of_an_endpoint_uses_the_uploaded_labels_when_none_are_given(module_ws):
+    """Labels for 30 of 40 captured requests: quality is measured on those 30, not estimated."""
+    X, y = module_ws._test_data
+    endpoint = module_ws.deploy("churn:1", "graded", capture=100)
+    smr = boto3.client("sagemaker-runtime", endpoint_url=endpoint.url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x",
+                       config=Config(retries={"total_max_attempts": 1}))
+    for i in range(40):
+        smr.invoke_endpoint(EndpointName="graded", ContentType="text/csv", InferenceId=f"g-{i}",
+                            Body=",".join(str(v) for v in X.iloc[i].tolist()))
+    assert wait_until(lambda: len(module_ws.captured("graded")) == 40)
+    module_ws.ground_truth("graded", {f"g-{i}": int(y.iloc[i]) for i in range(30)})
+    report = module_ws.quality("graded")
+    assert not report.estimated and report.n == 30 and report.n_window == 40
+    predicted = module_ws.load("churn:1").predict(X.iloc[:30])
+    assert report.metrics["accuracy"] == pytest.approx(float((predicted == y.iloc[:30].to_numpy()).mean()))
