@@ -111,6 +111,12 @@ class Workspace:
                           self._serving)
 
     @cached_property
+    def _replayer(self):
+        from .pipelines.replay import Replayer
+
+        return Replayer(self.registry, self._serving)
+
+    @cached_property
     def scheduler(self):
         """The scheduler part: ``scheduler.add(kind, target, every=/cron=, options=)`` for other parts."""
         from .scheduler.control import DaemonControl
@@ -294,6 +300,13 @@ class Workspace:
               dask: str | None = None):
         """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``."""
         return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask)
+
+    # -- retraining ----------------------------------------------------------------------------
+    def replay(self, ref: Any, endpoint: str, since: Any = None):
+        """Run ``ref`` offline on ``endpoint``'s captured requests (``since`` e.g. ``"1d"``): its
+        agreement with what production answered, where predictions changed by feature, and its
+        latency per request. A gate reads it as ``replay.agreement``."""
+        return self._replayer.replay(ref, endpoint, since=since)
 
     # -- monitoring ----------------------------------------------------------------------------
     def baseline(self, ref: Any, data: Any = None, target: Any = None):

@@ -10,6 +10,7 @@ import pytest
 from jupyter_mlops import InvalidInput, Workspace
 from jupyter_mlops._core.pipelines.gate import GateVerdict, parse_gate
 from jupyter_mlops._core.pipelines.gate_syntax import MAX_CHARS, MAX_DEPTH
+from jupyter_mlops._core.pipelines.replay import Replay
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,13 @@ def test_a_name_the_versions_do_not_have_is_an_error_pointing_at_it(ws, expressi
     assert caret_at(caught.value) == position
 
 
+def test_replay_figures_need_a_replay_of_this_very_candidate(ws):
+    with pytest.raises(InvalidInput, match="replay.agreement at position 0 needs a replay, and none was given"):
+        verdict(ws, "replay.agreement > 0.99")
+    with pytest.raises(InvalidInput, match="The replay is of churn:2, the gate judges churn:3"):
+        verdict(ws, "replay.agreement > 0.99", replay=_replay("churn:2", 0.995))
+
+
 def test_a_division_by_zero_fails_the_gate_saying_it_could_not_be_decided(ws):
     result = verdict(ws, "auc / zero > 1")
     assert not result.passed and result.reason == "Could not be decided: division by zero: zero is 0."
@@ -211,6 +219,14 @@ def test_a_failed_verdict_names_the_figures_that_failed_it(ws):
     assert result.reason == "Failed: auc (0.897) >= production.auc - 0.005 (0.925) is false."
 
 
+def test_the_gate_reads_a_replays_figures(ws):
+    gate = "auc >= production.auc and replay.agreement >= 0.99 and replay.p99_ms < 5"
+    assert verdict(ws, gate, replay=_replay("churn:3", 0.995)).passed
+    failed = verdict(ws, gate, replay=_replay("churn:3", 0.95))
+    assert not failed.passed and failed.values["replay.agreement"] == 0.95
+    assert "replay.agreement (0.95) >= 0.99 is false" in failed.reason
+
+
 def test_a_verdict_is_a_result_that_shows_its_figures(ws):
     result = verdict(ws, "auc >= production.auc - 0.005 and latency_ms < 20")
     assert json.loads(result.to_json()) == result.to_dict()
@@ -221,3 +237,8 @@ def test_a_verdict_is_a_result_that_shows_its_figures(ws):
     assert "auc &gt;= production.auc - 0.005 and latency_ms &lt; 20" in page and "FAIL" in page
     assert "@production: churn:1" in page and "0.93" in page
 
+
+def _replay(ref: str, agreement: float) -> Replay:
+    return Replay(ref=ref, endpoint="churn", rows=1000, agreement=agreement,
+                  changed_rows=round(1000 * (1 - agreement)), changes_by_feature={}, candidate_p50_ms=0.4,
+                  candidate_p99_ms=1.2)
