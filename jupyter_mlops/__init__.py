@@ -101,6 +101,9 @@ __all__ = [
     "SchedulerStatus",
     "AuditAnchor",
     "TrustedKey",
+    "GroundTruthUpload",
+    "GateVerdict",
+    "Replay",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -121,6 +124,9 @@ _LAZY = {
     "SchedulerStatus": "._core.scheduler.results",
     "AuditAnchor": "._core.audit",
     "TrustedKey": "._core.trust",
+    "GroundTruthUpload": "._core.serving.control.results",
+    "GateVerdict": "._core.pipelines.gate",
+    "Replay": "._core.pipelines.replay",
 }
 
 

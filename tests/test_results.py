@@ -20,6 +20,7 @@ import pytest
 import jupyter_mlops
 from jupyter_mlops._core import html
 from jupyter_mlops._core.listings import JSON_TYPES, LISTINGS, records
+from jupyter_mlops._core.pipelines.gate import parse_gate
 from jupyter_mlops._core.results import Result, jsonable
 
 #: exported result types made outside ``world`` (none left)
@@ -91,6 +92,11 @@ def world(tmp_path_factory, numeric_data, clf):
             assert _wait_for(lambda: len(ws.captured("churn")) >= 40), "no captured traffic"
             results["Endpoint"] = ws.endpoint("churn").info()
             results["ShadowReport"] = ws.shadow_report("churn")
+            first_request = ws.captured("churn")["event_id"].iloc[0]
+            results["GroundTruthUpload"] = ws.ground_truth("churn", {first_request: 1, "never-captured": 0})
+            results["Replay"] = ws.replay("churn:2", "churn")
+            results["GateVerdict"] = parse_gate("auc >= production.auc and replay.agreement > 0.9").evaluate(
+                ws.get("churn:2"), ws.registry, replay=results["Replay"])
             results["Schedule"] = ws.monitor("churn", every="1h", since="1h")
             run_schedule(ws.scheduler, ws.job_context(), "monitor-churn")
             results["SchedulerStatus"] = ws.scheduler_status()

@@ -29,7 +29,8 @@ FORWARDS = {
     "endpoint": ("_serving", "endpoint"), "traffic": ("_serving", "traffic"),
     "rollback": ("_serving", "rollback"), "stop": ("_serving", "stop"),
     "shadow_report": ("_serving", "shadow_report"), "captured": ("_serving", "captured"),
-    "batch": ("_serving", "batch"),
+    "batch": ("_serving", "batch"), "ground_truth": ("_serving", "ground_truth"),
+    "replay": ("_replayer", "replay"),
     "baseline": ("_monitoring", "baseline"), "import_baseline": ("_monitoring", "import_baseline"),
     "check": ("_monitoring", "check"),
     "drift": ("_monitoring", "drift"), "quality": ("_monitoring", "quality"),
@@ -57,6 +58,7 @@ PART_CLASSES = {"registry": "jupyter_mlops._core.registry.registry:Registry",
                 "_datasets": "jupyter_mlops._core.registry.datasets:Datasets",
                 "_serving": "jupyter_mlops._core.serving.control.serving:Serving",
                 "_monitoring": "jupyter_mlops._core.monitor.monitoring:Monitoring",
+                "_replayer": "jupyter_mlops._core.pipelines.replay:Replayer",
                 "scheduler": "jupyter_mlops._core.scheduler.scheduler:Scheduler"}
 
 

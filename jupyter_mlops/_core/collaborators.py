@@ -60,14 +60,14 @@ class DatasetSource(Protocol):
 
 
 class TrafficSource(Protocol):
-    """What monitoring needs of serving: which names are endpoints, their variants, and their
-    captured requests."""
+    """What monitoring and replays need of serving: which names are endpoints, their variants,
+    and their captured requests (with the ground truth uploaded for them, when asked)."""
 
     def exists(self, endpoint: str) -> bool: ...
 
     def describe(self, endpoint: str) -> "Endpoint": ...
 
-    def captured(self, endpoint: str, since: Any = None) -> Any: ...
+    def captured(self, endpoint: str, since: Any = None, with_ground_truth: bool = False) -> Any: ...
 
 
 class EndpointDirectory(Protocol):

@@ -121,13 +121,14 @@ LISTINGS: dict[str, Listing] = {
     workers          integer         how many worker processes serve it
     reason           string|null     why it has its status, when that needs saying
 """),
-    "captured": _listing("Workspace.captured(endpoint, since=None)", """
+    "captured": _listing("Workspace.captured(endpoint, since=None, with_ground_truth=False)", """
     prediction       any|null        what the endpoint answered for the row (a number, a string or a list)
     inference_id     string|null     the caller's inference id, if it sent one
     event_id         string          the id of the captured request
     time             date-time       when the request was served
     variant          string          the variant that served it
-""", more="<input>  any|null  one column per model input (f0, f1, … for a model without a signature), first"),
+""", more="<input>  any|null  one column per model input (f0, f1, … for a model without a signature), first; "
+                "with_ground_truth adds label, last: the uploaded label of the row"),
     "schedules": _listing("Workspace.schedules()", """
     id               string          the schedule's id: "<kind>-<target>"
     kind             string          what it runs: monitor, retrain, or a plugin's job kind

@@ -111,6 +111,12 @@ class Workspace:
                           self._serving)
 
     @cached_property
+    def _replayer(self):
+        from .pipelines.replay import Replayer
+
+        return Replayer(self.registry, self._serving)
+
+    @cached_property
     def scheduler(self):
         """The scheduler part: ``scheduler.add(kind, target, every=/cron=, options=)`` for other parts."""
         from .scheduler.control import DaemonControl
@@ -279,14 +285,28 @@ class Workspace:
         """Agreement and latency of each shadow variant against production."""
         return self._serving.shadow_report(endpoint)
 
-    def captured(self, endpoint: str, since: Any = None):
-        """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant."""
-        return self._serving.captured(endpoint, since=since)
+    def captured(self, endpoint: str, since: Any = None, with_ground_truth: bool = False):
+        """Captured requests as a DataFrame: input columns, prediction, inference_id, time, variant;
+        ``with_ground_truth``: only the labelled rows, with a ``label`` column (see ``ground_truth``)."""
+        return self._serving.captured(endpoint, since=since, with_ground_truth=with_ground_truth)
+
+    def ground_truth(self, endpoint: str, labels: Any):
+        """Upload labels for captured requests (a DataFrame with ``inference_id`` and ``label``, or a
+        dict id -> label) as SageMaker Model Monitor ground truth; says how many matched captured
+        requests, which ids were unknown or given twice (the last label wins)."""
+        return self._serving.ground_truth(endpoint, labels)
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
               dask: str | None = None):
         """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``."""
         return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask)
+
+    # -- retraining ----------------------------------------------------------------------------
+    def replay(self, ref: Any, endpoint: str, since: Any = None):
+        """Run ``ref`` offline on ``endpoint``'s captured requests (``since`` e.g. ``"1d"``): its
+        agreement with what production answered, where predictions changed by feature, and its
+        latency per request. A gate reads it as ``replay.agreement``."""
+        return self._replayer.replay(ref, endpoint, since=since)
 
     # -- monitoring ----------------------------------------------------------------------------
     def baseline(self, ref: Any, data: Any = None, target: Any = None):

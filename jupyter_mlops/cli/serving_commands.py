@@ -96,10 +96,11 @@ def shadow_report_cmd(ctx, endpoint):
 @main.command("captured")
 @click.argument("endpoint")
 @click.option("--since", help="30m, 1h, 7d or an ISO time")
+@click.option("--with-ground-truth", is_flag=True, help="only the labelled rows, with a label column")
 @click.pass_context
-def captured_cmd(ctx, endpoint, since):
+def captured_cmd(ctx, endpoint, since, with_ground_truth):
     """Captured requests (CSV-like table)."""
-    emit(ctx, workspace(ctx).captured(endpoint, since=since))
+    emit(ctx, workspace(ctx).captured(endpoint, since=since, with_ground_truth=with_ground_truth))
 
 
 @main.command("batch")

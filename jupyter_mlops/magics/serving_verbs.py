@@ -88,9 +88,11 @@ def shadow_report(view, args):
 @verb("captured")
 @argument("endpoint", help="endpoint name")
 @argument("--since", help="30m, 1h, 7d or an ISO time")
+@argument("--with-ground-truth", action="store_true",
+          help="only the rows labelled by ground-truth uploads, with a label column")
 def captured(view, args):
     """Captured requests as a DataFrame (inputs, prediction, inference_id, time, variant)."""
-    return view.ws.captured(args.endpoint, since=args.since)
+    return view.ws.captured(args.endpoint, since=args.since, with_ground_truth=args.with_ground_truth)
 
 
 @verb("batch")

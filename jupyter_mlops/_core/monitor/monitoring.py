@@ -255,10 +255,14 @@ class Monitoring:
                 thresholds: dict | None = None, tolerance: float = 0.1):
         """Model quality on the window: with ``ground_truth`` joined by inference id (a DataFrame
         with an ``inference_id`` column, or a dict id -> label) or by position (a Series/array);
-        without it, an estimate from predicted probabilities (binary classifiers)."""
+        without it, on an endpoint, the labels uploaded with ``ground_truth(endpoint, labels)``;
+        with none of these, an estimate from predicted probabilities (binary classifiers)."""
         from .modelquality import estimate_quality, evaluate_quality
 
         ref, endpoint, window = self.resolve(target, data, since)
+        window_rows = len(window)
+        if ground_truth is None and endpoint is not None and data is None:
+            window, ground_truth = self._uploaded_labels(endpoint, since, window)
         mv = self.versions.get(ref)
         model = self.versions.load(ref)
         base = self._baseline_metrics(ref, mv)
@@ -293,7 +297,17 @@ class Monitoring:
             preds = as_class_labels(preds, classes)
             labels = as_class_labels(labels, classes)
         return evaluate_quality(labels, preds, kind=kind, y_score=score, classes=classes, baseline=base,
-                                thresholds=thresholds, tolerance=tolerance, target=target, n_window=len(window))
+                                thresholds=thresholds, tolerance=tolerance, target=target, n_window=window_rows)
+
+    def _uploaded_labels(self, endpoint: str, since: Any, window):
+        """(the window's rows that uploaded ground truth labels, their labels in order), or the
+        window and None when fewer than two rows are labelled."""
+        labelled = self.traffic.captured(endpoint, since=since, with_ground_truth=True)
+        if len(labelled):
+            labelled = labelled[labelled["variant"].isin(set(window["variant"]))]
+        if len(labelled) < 2:
+            return window, None
+        return labelled.drop(columns=["label"]).reset_index(drop=True), labelled["label"].to_numpy()
 
     def _baseline_metrics(self, ref: str, mv) -> dict:
         try:

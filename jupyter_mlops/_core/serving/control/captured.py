@@ -42,7 +42,10 @@ def parse_since(since: Any) -> dt.datetime | None:
 
 
 def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any = None):
-    """A DataFrame: one row per captured input row with its prediction and metadata."""
+    """A DataFrame: one row per captured input row with its prediction and metadata.
+
+    Records are parsed one by one but framed together: the tables of a variant (of one shape)
+    become one DataFrame, as a DataFrame per record costs a millisecond each."""
     import pandas as pd
 
     from ..inference.codec import media_type, parse
@@ -50,7 +53,7 @@ def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any
 
     since_dt = parse_since(since)
     schemas = {name: Schema(sig) for name, sig in signatures.items()}
-    frames = []
+    groups: dict[tuple, _Rows] = {}
     for variant, record in iter_records(directory, since_dt):
         meta = record.get("eventMetadata", {})
         when = pd.Timestamp(meta.get("inferenceTime"))
@@ -64,20 +67,47 @@ def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any
             table, _ = parse(raw, media_type(ctype)[0], schema)
         except Exception:
             continue
-        df = schema.frame(table)
-        out_raw, out_type = decode_part(cap.get("endpointOutput", {}))
-        preds = _predictions(out_raw, out_type)
-        if preds is not None and len(preds) == len(df):
-            df["prediction"] = preds
-        df["inference_id"] = meta.get("inferenceId")
-        df["event_id"] = meta.get("eventId")
-        df["time"] = when
-        df["variant"] = variant
-        frames.append(df)
+        shape = table.array.shape[1:] if table.array is not None else tuple(table.columns or ())
+        rows = groups.setdefault((variant, table.array is not None, shape), _Rows(variant, schema))
+        rows.add(table, _predictions(*decode_part(cap.get("endpointOutput", {}))), meta, when)
+    frames = [rows.frame() for rows in groups.values()]
     if not frames:
         return pd.DataFrame(columns=["prediction", "inference_id", "event_id", "time", "variant"])
     return pd.concat(frames, ignore_index=True).sort_values("time", kind="stable") \
         .reset_index(drop=True)
+
+
+class _Rows:
+    """The captured rows of one variant whose tables have one shape, gathered for one frame."""
+
+    def __init__(self, variant: str, schema):
+        self.variant, self.schema = variant, schema
+        self.tables: list = []
+        self.meta: dict[str, list] = {"prediction": [], "inference_id": [], "event_id": [], "time": []}
+
+    def add(self, table, predictions: list | None, meta: dict, when) -> None:
+        n = table.n_rows
+        self.tables.append(table)
+        self.meta["prediction"] += predictions if predictions is not None and len(predictions) == n else [None] * n
+        self.meta["inference_id"] += [meta.get("inferenceId")] * n
+        self.meta["event_id"] += [meta.get("eventId")] * n
+        self.meta["time"] += [when] * n
+
+    def frame(self):
+        import numpy as np
+
+        from ..inference.schema import Table
+
+        if self.tables[0].array is not None:
+            table = Table(array=np.concatenate([t.array for t in self.tables]))
+        else:
+            table = Table(columns={name: [v for t in self.tables for v in t.columns[name]]
+                                   for name in self.tables[0].columns})
+        df = self.schema.frame(table)
+        for name, values in self.meta.items():
+            df[name] = values
+        df["variant"] = self.variant
+        return df
 
 
 def _predictions(raw: bytes, ctype: str) -> list | None:

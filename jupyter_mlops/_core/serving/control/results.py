@@ -79,3 +79,50 @@ class ShadowReport(Result):
         if not self.shadows:
             return f"ShadowReport({self.endpoint}): no shadow variant"
         return f"ShadowReport({self.endpoint})\n{self.to_frame().to_string(index=False)}"
+
+
+@dataclass(frozen=True, repr=False)
+class GroundTruthUpload(Result):
+    """What ``ground_truth`` stored: how many labels, and how they met the captured requests."""
+
+    endpoint: str
+    #: labels written (one per inference id: of ids given twice, the last)
+    labels: int
+    #: labels whose inference id is a captured request of the endpoint
+    matched: int
+    #: labels naming no captured request (kept: they join once such a request is captured)
+    unmatched: int
+    unmatched_ids: list[str]
+    #: inference ids given more than once in this upload (the last label kept)
+    repeated: int
+    repeated_ids: list[str]
+    #: inference ids an earlier upload labelled: this label replaces that one
+    relabelled: int
+    path: str
+
+    def summary(self) -> str:
+        text = f"{self.labels:,} label(s) for endpoint {self.endpoint}: {self.matched:,} matched captured requests"
+        if self.unmatched:
+            text += f"; {self.unmatched:,} name no captured request ({_some(self.unmatched_ids, self.unmatched)})"
+        if self.repeated:
+            text += (f"; {self.repeated:,} id(s) were given twice, the last label kept "
+                     f"({_some(self.repeated_ids, self.repeated)})")
+        if self.relabelled:
+            text += f"; {self.relabelled:,} replace(s) labels uploaded before"
+        return text + "."
+
+    def _repr_html_(self) -> str:
+        tone = "warn" if self.unmatched or self.repeated else "ok"
+        rows = [("labels", self.labels), ("matched", self.matched), ("unmatched", self.unmatched),
+                ("given twice (last kept)", self.repeated), ("replacing earlier labels", self.relabelled),
+                ("file", self.path)]
+        return html.card(f"ground truth: {self.endpoint}", html.badge(f"{self.matched} matched", tone),
+                         [("", html.kv_table(rows)), ("", html.note(html.esc(self.summary()), tone))])
+
+    def __repr__(self) -> str:
+        return f"<GroundTruthUpload {self.summary()}>"
+
+
+def _some(ids: list[str], count: int, shown: int = 3) -> str:
+    """The first ``shown`` of ``count`` ids, and an ellipsis when there are more."""
+    return ", ".join(ids[:shown]) + (", …" if count > shown else "")

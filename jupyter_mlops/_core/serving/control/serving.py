@@ -24,7 +24,7 @@ from ..contract import (DEFAULT_MAX_PAYLOAD, DEFAULT_REQUEST_TIMEOUT, ConfigFile
 from . import figures, processes, rollouts
 from .acknowledgements import wait_for_generation
 from .records import EndpointRecord, EndpointRecords
-from .results import Endpoint
+from .results import Endpoint, GroundTruthUpload
 
 
 class Serving:
@@ -238,12 +238,43 @@ class Serving:
         """The rollout controller's steps and rollbacks, oldest first."""
         return read_events(self.paths(endpoint))
 
-    def captured(self, endpoint: str, since: Any = None):
+    def captured(self, endpoint: str, since: Any = None, with_ground_truth: bool = False):
+        """One row per captured input row; ``with_ground_truth``: only the rows labelled by
+        ``ground_truth`` uploads, with their ``label`` (``ground_truth.merged``)."""
+        from . import ground_truth
         from .captured import read_captured
 
         paths, _ = self._existing(endpoint)
         config = ConfigFile(paths.config).read()
-        return read_captured(config.capture.dir or paths.capture_dir, config.all_signatures(), since)
+        window = read_captured(config.capture.dir or paths.capture_dir, config.all_signatures(), since)
+        if not with_ground_truth:
+            return window
+        return ground_truth.merged(window, ground_truth.read(ground_truth.directory(self.home, endpoint)))
+
+    def ground_truth(self, endpoint: str, labels: Any) -> GroundTruthUpload:
+        """Store ``labels`` (inference id -> label) as Model Monitor ground truth for ``endpoint``,
+        and say how many name a captured request, which were given twice (the last kept) and
+        which replace a label uploaded before."""
+        from . import ground_truth
+
+        paths, _ = self._existing(endpoint)
+        given, repeated = ground_truth.checked_labels(labels)
+        folder = ground_truth.directory(self.home, endpoint)
+        earlier = ground_truth.read(folder)
+        config = ConfigFile(paths.config).read()
+        captured = ground_truth.captured_keys(config.capture.dir or paths.capture_dir)
+        unmatched = [key for key in given if key not in captured]
+        path = ground_truth.write(folder, given)
+        upload = GroundTruthUpload(
+            endpoint=endpoint, labels=len(given), matched=len(given) - len(unmatched),
+            unmatched=len(unmatched), unmatched_ids=unmatched[:ground_truth.SHOWN_IDS],
+            repeated=len(repeated), repeated_ids=repeated[:ground_truth.SHOWN_IDS],
+            relabelled=sum(key in earlier for key in given), path=str(path))
+        self.audit.record("endpoint.ground_truth", endpoint, {
+            "labels": upload.labels, "matched": upload.matched, "unmatched": upload.unmatched,
+            "repeated": upload.repeated, "relabelled": upload.relabelled,
+            "file": str(path.relative_to(self.home))})
+        return upload
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000,
               workers: int = 1, dask: str | None = None):
