@@ -7,13 +7,18 @@ alongside; they run once it is there."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import jupyter_mlops._core.pipelines as pipelines
 from jupyter_mlops import InvalidInput
 
 from .notebooks import TRAIN, TRAIN_PARAMETERS, write_notebook
 
-pytest.importorskip("jupyter_mlops._core.pipelines.gate", reason="the gate module is not in this tree yet")
+# skipped only while the file is absent: a gate module that is there but broken fails these tests
+if not (Path(pipelines.__file__).parent / "gate.py").exists():
+    pytest.skip("the gate module (pipelines/gate.py) is not in this tree yet", allow_module_level=True)
 
 
 @pytest.fixture
