@@ -7,7 +7,8 @@
 * The kernel is ``python3``, started in the notebook's folder (relative paths read as they do in
   Jupyter) with the run's environment added to this process's (``MLOPS_RUN_ID`` …). The
   environment goes through the kernel manager, never through ``os.environ``, so runs in parallel
-  threads (the scheduler's) never see each other's.
+  threads (the scheduler's) never see each other's. The kernel's own log goes to ``kernel.log``
+  next to the output notebook.
 * ``timeout`` bounds the whole notebook, from its first cell (starting the kernel has papermill's
   own start timeout): each cell may run for the time left (nbclient's ``timeout_func``), so a
   notebook of many short cells is held to it too.
@@ -86,7 +87,7 @@ def _attempt(prepared, source: Path, output: Path, cwd: Path, env: dict[str, str
     try:
         papermill.execute_notebook(
             str(source), str(output), kernel_name=KERNEL, progress_bar=False, log_output=False,
-            kernel_manager_class=_kernel_manager(env), resources={"metadata": {"path": str(cwd)}},
+            kernel_manager_class=_kernel_manager(env, output.with_name("kernel.log")), resources={"metadata": {"path": str(cwd)}},
             timeout_func=time_left)
     except PapermillExecutionError as exc:
         return {"cell": _source_index(exc.cell_index, injected_at), "execution_count": exc.exec_count,
@@ -107,8 +108,10 @@ def _attempt(prepared, source: Path, output: Path, cwd: Path, env: dict[str, str
     return None
 
 
-def _kernel_manager(env: dict[str, str]):
-    """A kernel manager class that starts its kernel with ``env`` added to this process's."""
+def _kernel_manager(env: dict[str, str], log: Path):
+    """A kernel manager class that starts its kernel with ``env`` added to this process's, its
+    own output (ipykernel's log, a crash's traceback) going to ``log``: in a notebook, the
+    caller's kernel would otherwise show the child's stderr in the cell that ran the retrain."""
     from jupyter_client.manager import AsyncKernelManager
 
     extra = dict(env)
@@ -116,7 +119,9 @@ def _kernel_manager(env: dict[str, str]):
     class RunKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw):
             kw["env"] = {**os.environ, **(kw.get("env") or {}), **extra}
-            return await super().start_kernel(**kw)
+            with open(log, "ab") as out:  # the kernel keeps its own descriptor once started
+                kw["stdout"] = kw["stderr"] = out
+                return await super().start_kernel(**kw)
 
     return RunKernelManager
 
