@@ -73,8 +73,8 @@ def notebook_path() -> str | None:
 
 def run_link() -> dict | None:
     """The retraining run this process is a kernel of (from its environment), or None."""
-    run_id = os.environ.get("MLOPS_RUN_ID")
-    if not run_id:
+    run_id = os.environ.get("MLOPS_RUN_ID", "")
+    if not run_id.isdigit():  # unset, or not set by a run
         return None
     try:
         parameters = json.loads(os.environ.get("MLOPS_PARAMETERS") or "{}")

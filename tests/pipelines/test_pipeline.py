@@ -105,6 +105,15 @@ def test_a_failing_step_stops_the_pipeline(ws, steps):
     assert [s.status for s in again.steps] == ["cached", "failed", "not run"]  # a failure is never cached
 
 
+def test_an_output_of_the_wrong_type_for_a_later_step_fails_that_step_before_it_runs(ws, steps):
+    prep, _ = steps
+    wants_a_number = write_notebook(prep.parent / "wants.ipynb", "train: int = 0", "print(train)")
+    with pytest.raises(RunFailed, match="'train' of wants.ipynb is declared int .* an earlier step output a "
+                                        "DataFrame") as info:
+        ws.pipeline("churn", [str(prep), str(wants_a_number)])
+    assert info.value.run.steps[1].attempts == 0 and info.value.run.steps[1].output_notebook is None
+
+
 def test_pipeline_parameters_must_be_declared_by_some_step(ws, steps):
     with pytest.raises(InvalidInput, match=r"'row' is not declared in any step's parameters cell, which declares: "
                                            r"rows \(int, default 100\), seed .* Did you mean: rows"):

@@ -128,8 +128,8 @@ class Context(Result):
 
 def current(workspace_factory: Callable[[], Any] | None = None) -> Context:
     """The context of the notebook this kernel runs (read from its environment)."""
-    run_id = os.environ.get("MLOPS_RUN_ID")
-    if not run_id:
+    run_id = os.environ.get("MLOPS_RUN_ID", "")
+    if not run_id.isdigit():  # unset, or not set by a run
         return Context(None, "manual", None, dict(MANUAL), {}, _workspace_factory=workspace_factory)
     step = os.environ.get("MLOPS_STEP")
     return Context(int(run_id), os.environ.get("MLOPS_RUN_KIND", "retrain"), os.environ.get("MLOPS_RUN_NAME"),
@@ -143,7 +143,7 @@ def output(key: str, value: Any) -> Any:
     """Hand ``value`` on under ``key``: later steps that declare a parameter ``key`` receive it,
     and the run records it (numbers as its metrics). Returns ``value``. Outside a run the value
     is only kept in this kernel (``context().outputs``)."""
-    folder = os.environ.get("MLOPS_RUN_DIR") if os.environ.get("MLOPS_RUN_ID") else None
+    folder = os.environ.get("MLOPS_RUN_DIR") if os.environ.get("MLOPS_RUN_ID", "").isdigit() else None
     if folder:
         outputs.write(Path(folder), key, value)
     else:  # a value no run could keep fails by hand too

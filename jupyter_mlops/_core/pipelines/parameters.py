@@ -136,6 +136,14 @@ def check_type(step: StepNotebook, name: str, value: Any) -> None:
                            f"(default {declared.default}); got {value!r}, a {type(value).__name__}.")
 
 
+def check_frame(step: StepNotebook, name: str) -> None:
+    """Refuse to hand a DataFrame to a parameter ``step`` declares as a plain type (``rows: int``)."""
+    declared = step.declared[name]
+    if _accepted(declared.type)[0] is not None:
+        raise InvalidInput(f"Parameter {name!r} of {step.label} is declared {declared.type} (default "
+                           f"{declared.default}), but an earlier step output a DataFrame under that name.")
+
+
 def _accepted(type_name: str | None) -> tuple[tuple[type, ...] | None, bool]:
     """The Python types ``type_name`` accepts, and whether None is one of them."""
     if not type_name:

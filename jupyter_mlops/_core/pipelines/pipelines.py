@@ -34,7 +34,7 @@ from ..lineage import actor
 from ..names import validate_name
 from . import outputs, release, runner
 from .cache import StepCache, step_key
-from .parameters import StepNotebook, check_parameters, check_type, read_notebook
+from .parameters import StepNotebook, check_frame, check_parameters, check_type, read_notebook
 from .runs import Run, RunStep, RunStore, failure_text
 
 #: parameters a drift-triggered run fills in when the notebook declares them
@@ -242,6 +242,7 @@ class Pipelines:
             if name in received:
                 record = received[name]
                 if record["type"] == "frame":
+                    check_frame(step, name)
                     frames[name] = record
                     continue
                 values[name] = record["value"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +49,6 @@ class RunStep:
     seconds: float | None = None
     failure: dict | None = None                      # cell, execution_count, ename, evalue, source
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "RunStep":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
 
 
 @dataclass(frozen=True)
@@ -105,16 +101,6 @@ class Run(Result):
     @property
     def seconds(self) -> float | None:
         return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
-
-    @classmethod
-    def from_record(cls, row_id: int, status: str, started: dt.datetime, finished: dt.datetime | None,
-                    result: dict, schedule: str | None = None) -> "Run":
-        known = {f.name for f in fields(cls)}
-        data = {k: v for k, v in (result or {}).items() if k in known}
-        data.update(id=row_id, status=status, started_at=utc(started), finished_at=utc(finished),
-                    schedule=schedule or data.get("schedule"))
-        data["steps"] = [RunStep.from_dict(s) if isinstance(s, dict) else s for s in data.get("steps") or []]
-        return cls(**data)
 
     # -- showing -------------------------------------------------------------------------------
     def summary(self) -> str:
