@@ -154,3 +154,15 @@ def test_drift_on_an_endpoint_starts_one_retraining_run_at_a_time_with_the_repor
             ws.stop("churn")
         finally:
             kill_by_pid(endpoint.pid)
+
+
+def test_a_drift_run_without_a_report_leaves_the_notebooks_defaults(ws, tmp_path):
+    """A drift event that names no monitoring run (fired by hand) gives the run nothing to pass:
+    the notebook keeps its defaults instead of receiving None for a declared str."""
+    notebook = write_notebook(tmp_path / "retrain.ipynb", 'drift_report: str = "none"',
+                              "import jupyter_mlops as mlops\nmlops.output('got', drift_report)")
+    ws.scheduler.add("retrain", "churn", on_event="drift:churn", id="retrain-churn-on-drift-churn",
+                     options={"notebooks": [str(notebook)], "on_drift": "churn"})
+    run = ws._pipelines.run_schedule(ws.scheduler.get("retrain-churn-on-drift-churn"))
+    assert run.status == "succeeded" and run.trigger["kind"] == "drift" and run.trigger["report"] is None
+    assert run.steps[0].parameters == {} and run.steps[0].outputs["got"]["value"] == "none"

@@ -37,8 +37,8 @@ from .cache import StepCache, step_key
 from .parameters import StepNotebook, check_frame, check_parameters, check_type, read_notebook
 from .runs import Run, RunStep, RunStore, failure_text
 
-#: parameters a drift-triggered run fills in when the notebook declares them
-DRIFT_PARAMETERS = ("drift_report", "window_start", "window_end")
+#: parameter a drift-triggered run fills in when the notebook declares it -> the trigger's key
+DRIFT_PARAMETERS = {"drift_report": "report", "window_start": "window_start", "window_end": "window_end"}
 
 
 @dataclass(frozen=True)
@@ -235,8 +235,8 @@ class Pipelines:
     def _inputs(self, plan: Plan, step: StepNotebook, received: dict, trigger: dict) -> tuple[dict, dict]:
         """What ``step`` receives for each parameter it declares: an earlier step's output of that
         name, else the run's parameter, else (drift) the trigger's; (plain values, frame records)."""
-        drift = {"drift_report": trigger.get("report"), "window_start": trigger.get("window_start"),
-                 "window_end": trigger.get("window_end")} if trigger.get("kind") == "drift" else {}
+        drift = {name: trigger[key] for name, key in DRIFT_PARAMETERS.items()
+                 if trigger.get("kind") == "drift" and trigger.get(key) is not None}
         values, frames = {}, {}
         for name in step.declared:
             if name in received:
