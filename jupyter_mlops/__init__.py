@@ -4,7 +4,9 @@ rolled-out local service and back through retraining, without leaving Jupyter.
     %load_ext jupyter_mlops
     %mlops register clf --name churn --data X --target y
 
-or ``import jupyter_mlops as mlops; ws = mlops.Workspace()``.
+or ``import jupyter_mlops as mlops; ws = mlops.Workspace()``. Inside a retraining run's notebook,
+``mlops.context()`` says which run it is (and why it started) and ``mlops.output(key, value)``
+hands a value to the run and to later steps.
 """
 
 from ._core.audit import AuditCheck
@@ -30,6 +32,7 @@ from ._core.errors import (
     PipelineError,
     PolicyViolation,
     RegistryError,
+    RunFailed,
     ScheduleNotFound,
     SchedulerError,
     ServingError,
@@ -85,6 +88,7 @@ __all__ = [
     "BaselineNotFound",
     "InsufficientData",
     "PipelineError",
+    "RunFailed",
     "SchedulerError",
     "ScheduleNotFound",
     "Endpoint",
@@ -99,6 +103,9 @@ __all__ = [
     "ConceptDriftReport",
     "Schedule",
     "SchedulerStatus",
+    "Run",
+    "context",
+    "output",
     "AuditAnchor",
     "TrustedKey",
     "GroundTruthUpload",
@@ -122,6 +129,7 @@ _LAZY = {
     "ConceptDriftReport": "._core.monitor.reports.concept",
     "Schedule": "._core.scheduler.results",
     "SchedulerStatus": "._core.scheduler.results",
+    "Run": "._core.pipelines.runs",
     "AuditAnchor": "._core.audit",
     "TrustedKey": "._core.trust",
     "GroundTruthUpload": "._core.serving.control.results",
@@ -138,6 +146,24 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'jupyter_mlops' has no attribute {name!r}")
+
+
+def context():
+    """Where this notebook runs: inside a retraining run, its id, trigger (manual, a schedule, a
+    drift report), parameters and folder, with ``load(ref)`` and ``captured(...)``; opened by
+    hand, a "manual" context (``context().in_run`` is False)."""
+    from ._core.pipelines.context import current
+
+    return current(Workspace)
+
+
+def output(key: str, value):
+    """Inside a run, hand ``value`` (JSON or a DataFrame) on under ``key``: the run records it
+    (numbers as metrics) and later pipeline steps that declare a parameter ``key`` receive it.
+    Outside a run it is kept in this kernel only. Returns ``value``."""
+    from ._core.pipelines.context import output as keep
+
+    return keep(key, value)
 
 
 def load_ipython_extension(ipython):

@@ -24,7 +24,8 @@ def test_every_error_is_an_mlops_error():
 
 def test_result_types_render_in_notebooks():
     for name in ("ModelVersion", "DatasetVersion", "AuditCheck", "Policy", "Endpoint", "DriftReport",
-                 "MonitoringReport", "QualityReport", "BiasReport", "AttributionReport", "Baseline", "Schedule"):
+                 "MonitoringReport", "QualityReport", "BiasReport", "AttributionReport", "Baseline", "Schedule",
+                 "Run"):
         cls = getattr(jupyter_mlops, name)
         assert callable(getattr(cls, "_repr_html_", None)) and callable(getattr(cls, "to_dict", None)), name
 
@@ -34,5 +35,5 @@ def test_workspace_offers_the_verbs_of_surface_md():
                    "diff", "archive", "audit", "verify_audit", "save_dataset", "datasets", "dataset", "policy",
                    "deploy", "endpoints", "endpoint", "traffic", "rollback", "stop", "batch",
                    "baseline", "check", "drift", "quality", "bias", "attribution_drift", "monitor",
-                   "schedules", "unschedule", "runs"):
+                   "schedules", "unschedule", "runs", "retrain", "pipeline", "schedule"):
         assert callable(getattr(jupyter_mlops.Workspace, method)), method

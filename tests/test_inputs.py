@@ -35,6 +35,22 @@ def test_parse_pairs_with_a_numeric_convert_says_the_value_must_be_a_number():
         inputs.parse_pairs(["n=two"], "--limit", convert=int)
 
 
+def test_notebook_parameters_read_papermill_pairs_as_python_literals():
+    pairs = [("max_depth", "8"), ("C", "0.1"), ("solver", "lbfgs"), ("grid", "[1, 2]"), ("warm", "True")]
+    assert inputs.notebook_parameters(pairs) == {"max_depth": 8, "C": 0.1, "solver": "lbfgs", "grid": [1, 2],
+                                                 "warm": True}
+    assert inputs.notebook_parameters(None) == {} and inputs.notebook_parameters([]) == {}
+
+
+@pytest.mark.parametrize("pairs, message", [
+    ([("C", "1"), ("C", "2")], "-p C is given twice"),
+    ([("max-depth", "8")], "'max-depth' is not a parameter name"),
+])
+def test_notebook_parameters_refuse_what_no_notebook_could_declare(pairs, message):
+    with pytest.raises(InvalidInput, match=message):
+        inputs.notebook_parameters(pairs)
+
+
 def test_traffic_weights_are_floats():
     weights = inputs.traffic_weights(["churn-v3=50", "churn-v4=12.5"])
     assert weights == {"churn-v3": 50.0, "churn-v4": 12.5} and all(type(w) is float for w in weights.values())

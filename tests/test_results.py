@@ -51,6 +51,19 @@ def _wait_for(condition, timeout: float = 30.0):
     return None
 
 
+def _retraining_notebook(path):
+    """The smallest retraining notebook: a parameter, and an output the run records."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("rows = 1")
+    parameters.metadata["tags"] = ["parameters"]
+    nb.cells = [parameters, nbformat.v4.new_code_cell("import jupyter_mlops as mlops\nmlops.output('rows', rows)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, numeric_data, clf):
     """Real results and real listing frames from one workspace; its endpoint is stopped by pid."""
@@ -100,6 +113,8 @@ def world(tmp_path_factory, numeric_data, clf):
             results["Schedule"] = ws.monitor("churn", every="1h", since="1h")
             run_schedule(ws.scheduler, ws.job_context(), "monitor-churn")
             results["SchedulerStatus"] = ws.scheduler_status()
+            results["Run"] = ws.retrain("churn", str(_retraining_notebook(root / "retrain.ipynb")),
+                                        parameters={"rows": 2})
             results["AuditAnchor"] = ws.audit_anchor()
             X.to_csv(root / "in.csv", index=False)
             results["BatchJob"] = ws.batch("churn:1", str(root / "in.csv"), str(root / "out.csv"))
@@ -187,6 +202,9 @@ def test_the_keys_users_rely_on_stay(world):
     assert "window_start" not in schedule and "scheduler_running" not in schedule
     assert bool(results["AuditCheck"]) is True
     assert results["MonitoringReport"].to_dict()["drift"]["report"] == "DriftReport"
+    run = results["Run"].to_dict()
+    assert run["status"] == "succeeded" and run["kind"] == "retrain" and run["parameters"] == {"rows": 2}
+    assert run["steps"][0]["outputs"]["rows"]["value"] == 2 and run["metrics"] == {"rows": 2.0}
 
 
 def test_nan_and_infinity_become_null(world):

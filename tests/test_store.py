@@ -11,14 +11,13 @@ import textwrap
 import pytest
 
 import jupyter_mlops as mlops
+from jupyter_mlops._core.store import db
 from conftest import free_port, stop_process, wait_for_port
 
 
 def test_the_code_expects_the_migration_head():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-
-    from jupyter_mlops._core.store import db
 
     cfg = Config()
     cfg.set_main_option("script_location", str(db._MIGRATIONS))
@@ -27,7 +26,7 @@ def test_the_code_expects_the_migration_head():
 
 def test_sqlite_runs_in_wal_mode_and_is_migrated_on_first_use(ws):
     ws.status()
-    assert ws.store.current_revision() == "0001_initial"
+    assert ws.store.current_revision() == db.HEAD_REVISION
     with ws.store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, text
 
 import jupyter_mlops as mlops
+from jupyter_mlops._core.store import db
 from conftest import free_port
 from jupyter_mlops._core.errors import (StoreDamaged, StoreFull, StoreLocked,
                                         StorePermissionDenied, StoreUnreachable,
@@ -140,7 +141,7 @@ def test_another_applications_sqlite_file_is_refused_and_left_alone(home, tables
 def test_a_new_home_still_gets_its_database_created_whole(home):
     ws = mlops.Workspace(home)
     assert ws.models().empty
-    assert ws.store.current_revision() == "0001_initial"
+    assert ws.store.current_revision() == db.HEAD_REVISION
     assert sorted(p.name for p in home.iterdir() if p.name.startswith((".mlops.db", "mlops.db"))
                   and not p.name.endswith(("-wal", "-shm"))) == ["mlops.db"]  # no temporary left
     ws.store.dispose()

@@ -61,6 +61,7 @@ clf, train, y_train, X_new, labels, rows, errors, stats = NS.values()
 
 DEPLOY_DEFAULTS = dict(port=None, workers=1, capture=0, token=None, strategy=None, percent=None, bake=None,
                        guardrails=None, variant=None)
+RETRAIN_DEFAULTS = dict(parameters=None, gate=None, deploy=None, timeout=None, retries=0, promote=None, endpoint=None)
 REGISTER_DEFAULTS = dict(data=None, target=None, metrics={}, params={}, tags={}, description=None, alias=None)
 
 MAGICS = [
@@ -189,6 +190,28 @@ MAGICS = [
     ("scheduler stop --timeout 10", [call.stop_scheduler(timeout=10.0)]),
     ("scheduler log", [call.scheduler_log(50)]),
     ("scheduler log -n 3", [call.scheduler_log(3)]),
+    # retraining
+    ("retrain churn --notebook train.ipynb", [call.retrain("churn", "train.ipynb", **RETRAIN_DEFAULTS)]),
+    ('retrain churn --notebook nb/train.ipynb -p max_depth 8 -p solver lbfgs --gate "auc >= production.auc - 0.005" '
+     "--deploy canary:10:bake=60 --promote production --endpoint churn-prod --timeout 600 --retries 2",
+     [call.retrain("churn", "nb/train.ipynb", parameters={"max_depth": 8, "solver": "lbfgs"},
+                   gate="auc >= production.auc - 0.005", deploy="canary:10:bake=60", timeout=600.0, retries=2,
+                   promote="production", endpoint="churn-prod")]),
+    ("pipeline churn --steps prep.ipynb train.ipynb evaluate.ipynb",
+     [call.pipeline("churn", ["prep.ipynb", "train.ipynb", "evaluate.ipynb"], **RETRAIN_DEFAULTS, cache=True)]),
+    ("pipeline churn --steps prep.ipynb train.ipynb -p rows 1000 --no-cache --gate auc>0.8",
+     [call.pipeline("churn", ["prep.ipynb", "train.ipynb"], **{**RETRAIN_DEFAULTS, "parameters": {"rows": 1000},
+                                                               "gate": "auc>0.8"}, cache=False)]),
+    ('schedule churn --notebook train.ipynb --cron "0 3 * * *"',
+     [call.schedule("churn", "train.ipynb", cron="0 3 * * *", every=None, on_drift=None, timezone=None,
+                    **RETRAIN_DEFAULTS)]),
+    ("schedule churn --notebook train.ipynb --on-drift churn -p max_depth 4 --gate auc>=production.auc "
+     "--deploy canary:10",
+     [call.schedule("churn", "train.ipynb", cron=None, every=None, on_drift="churn", timezone=None, **{
+         **RETRAIN_DEFAULTS, "parameters": {"max_depth": 4}, "gate": "auc>=production.auc", "deploy": "canary:10"})]),
+    ("schedule churn --notebook prep.ipynb train.ipynb --every 1d",
+     [call.schedule("churn", ["prep.ipynb", "train.ipynb"], cron=None, every="1d", on_drift=None, timezone=None,
+                    **RETRAIN_DEFAULTS)]),
 ]
 
 
@@ -236,6 +259,8 @@ def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     ("quality churn --threshold accuracy", r"^--threshold expects KEY=VALUE, got 'accuracy'\.$"),
     ("baseline churn:1 --data train --target nothing_here", "no variable named 'nothing_here'"),
     ("dataset save train", "needs --name"),
+    ("retrain churn --notebook t.ipynb -p C 1 -p C 2", r"^-p C is given twice; give each parameter once\.$"),
+    ("retrain churn --notebook t.ipynb -p 2x 1", r"'2x' is not a parameter name"),
 ])
 def test_bad_options_are_usage_errors_before_any_workspace_call(ip, ws, line, message):
     with pytest.raises(UsageError, match=message):
@@ -412,6 +437,28 @@ CLI = [
     (["scheduler", "stop", "--timeout", "10"], [call.stop_scheduler(timeout=10.0)]),
     (["scheduler", "log"], [call.scheduler_log(50)]),
     (["scheduler", "log", "-n", "3"], [call.scheduler_log(3)]),
+    # retraining
+    (["retrain", "churn", "--notebook", "train.ipynb"], [call.retrain("churn", "train.ipynb", **RETRAIN_DEFAULTS)]),
+    (["retrain", "churn", "--notebook", "nb/train.ipynb", "-p", "max_depth", "8", "-p", "solver", "lbfgs", "--gate",
+      "auc >= production.auc - 0.005", "--deploy", "canary:10:bake=60", "--promote", "production", "-e",
+      "churn-prod", "--timeout", "600", "--retries", "2"],
+     [call.retrain("churn", "nb/train.ipynb", parameters={"max_depth": 8, "solver": "lbfgs"},
+                   gate="auc >= production.auc - 0.005", deploy="canary:10:bake=60", timeout=600.0, retries=2,
+                   promote="production", endpoint="churn-prod")]),
+    (["pipeline", "churn", "--steps", "prep.ipynb", "--steps", "train.ipynb"],
+     [call.pipeline("churn", ["prep.ipynb", "train.ipynb"], **RETRAIN_DEFAULTS, cache=True)]),
+    (["pipeline", "churn", "--steps", "prep.ipynb", "-p", "rows", "1000", "--no-cache"],
+     [call.pipeline("churn", ["prep.ipynb"], **{**RETRAIN_DEFAULTS, "parameters": {"rows": 1000}}, cache=False)]),
+    (["schedule", "churn", "--notebook", "train.ipynb", "--cron", "0 3 * * *", "--timezone", "UTC"],
+     [call.schedule("churn", "train.ipynb", cron="0 3 * * *", every=None, on_drift=None, timezone="UTC",
+                    **RETRAIN_DEFAULTS)]),
+    (["schedule", "churn", "--notebook", "train.ipynb", "--on-drift", "churn", "--gate", "auc >= production.auc",
+      "--deploy", "canary:10"],
+     [call.schedule("churn", "train.ipynb", cron=None, every=None, on_drift="churn", timezone=None, **{
+         **RETRAIN_DEFAULTS, "gate": "auc >= production.auc", "deploy": "canary:10"})]),
+    (["schedule", "churn", "--notebook", "prep.ipynb", "--notebook", "train.ipynb", "--every", "1d"],
+     [call.schedule("churn", ["prep.ipynb", "train.ipynb"], cron=None, every="1d", on_drift=None, timezone=None,
+                    **RETRAIN_DEFAULTS)]),
 ]
 
 # `mlops demo` runs the quickstart notebook with papermill on a fresh workspace and makes no
@@ -484,6 +531,10 @@ def test_result_methods_the_cli_calls_after_the_workspace_call(files, ws):
     ws.check.return_value.save.assert_called_once_with("r.html")
     ws.verify_audit.return_value.ok = False
     assert cli("verify-audit").exit_code == 1
+    ws.retrain.return_value.status = "gate_failed"
+    assert cli("retrain", "churn", "--notebook", "t.ipynb").exit_code == 3  # the gate failed: 3 for CI
+    ws.retrain.return_value.status = "succeeded"
+    assert cli("retrain", "churn", "--notebook", "t.ipynb").exit_code == 0
 
 
 def assert_usage_error_before_any_workspace_call(ws, argv, message):
@@ -499,6 +550,8 @@ def assert_usage_error_before_any_workspace_call(ws, argv, message):
     (["traffic", "churn", "churn-v1=half"], "traffic 'churn-v1=half': the weight must be a number."),
     (["register", "model.skops", "-n", "churn", "--metric", "auc"], "--metric expects KEY=VALUE, got 'auc'."),
     (["quality", "churn", "--threshold", "accuracy"], "--threshold expects KEY=VALUE, got 'accuracy'."),
+    (["retrain", "churn", "--notebook", "t.ipynb", "-p", "C", "1", "-p", "C", "2"],
+     "-p C is given twice; give each parameter once."),
 ])
 def test_bad_options_are_usage_errors_with_status_2(files, ws, argv, message):
     assert_usage_error_before_any_workspace_call(ws, argv, message)

@@ -40,6 +40,8 @@ FORWARDS = {
     "unschedule": ("scheduler", "remove"), "runs": ("scheduler", "runs"),
     "start_scheduler": ("scheduler", "start"), "stop_scheduler": ("scheduler", "stop"),
     "scheduler_status": ("scheduler", "status"), "scheduler_log": ("scheduler", "log"),
+    "retrain": ("_pipelines", "retrain"), "pipeline": ("_pipelines", "pipeline"),
+    "schedule": ("_pipelines", "schedule"),
 }
 #: Workspace methods that are its own (composition and process entry), not forwards
 OWN = {"status", "environment", "job_context", "run_scheduler"}
@@ -59,7 +61,8 @@ PART_CLASSES = {"registry": "jupyter_mlops._core.registry.registry:Registry",
                 "_serving": "jupyter_mlops._core.serving.control.serving:Serving",
                 "_monitoring": "jupyter_mlops._core.monitor.monitoring:Monitoring",
                 "_replayer": "jupyter_mlops._core.pipelines.replay:Replayer",
-                "scheduler": "jupyter_mlops._core.scheduler.scheduler:Scheduler"}
+                "scheduler": "jupyter_mlops._core.scheduler.scheduler:Scheduler",
+                "_pipelines": "jupyter_mlops._core.pipelines.pipelines:Pipelines"}
 
 
 def part_class(attribute: str) -> type:

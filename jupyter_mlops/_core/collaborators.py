@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the types only: importing them here would load pandas and the parts
     from .registry.results import ModelVersion
+    from .scheduler.results import Schedule
     from .serving.control.results import Endpoint
 
 
@@ -53,6 +54,16 @@ class VersionSource(Protocol):
     def version_id(self, ref: Any) -> int: ...
 
 
+class VersionReleaser(VersionSource, Protocol):
+    """Also decides about a version: what a retraining run does once its gate has spoken."""
+
+    def approve(self, ref: Any, comment: str | None = None) -> "ModelVersion": ...
+
+    def reject(self, ref: Any, comment: str | None = None) -> "ModelVersion": ...
+
+    def promote(self, ref: Any, alias: str) -> "ModelVersion": ...
+
+
 class DatasetSource(Protocol):
     """Versioned datasets by reference (``name`` or ``name:N``)."""
 
@@ -74,3 +85,17 @@ class EndpointDirectory(Protocol):
     """The names of the endpoints a schedule may watch."""
 
     def names(self) -> list[str]: ...
+
+
+class Deployer(Protocol):
+    """Rolls a version out to an endpoint (a canary, blue/green, …, or a new endpoint)."""
+
+    def deploy(self, ref: Any, endpoint: str, *, strategy: str | None = None, percent: float | None = None,
+               bake: float | None = None, guardrails: dict | None = None) -> "Endpoint": ...
+
+
+class ScheduleMaker(Protocol):
+    """Stores a schedule of a job kind for the scheduler daemon to run."""
+
+    def add(self, kind: str, target: str, every: Any = None, cron: str | None = None, options: dict | None = None,
+            id: str | None = None, timezone: str | None = None, on_event: str | None = None) -> "Schedule": ...

@@ -44,6 +44,8 @@
     │   ├── BaselineNotFound
     │   └── InsufficientData        a window too small to compute a statistic
     └── PipelineError
+        ├── RunFailed               a retraining run failed (its notebook, promotion or deploy);
+        │                           ``.run`` is the recorded ``Run``
         └── SchedulerError          the scheduler daemon cannot start, stop or run a job
             └── ScheduleNotFound    no schedule has that id (close matches listed)
 
@@ -246,6 +248,15 @@ class InsufficientData(MonitorError):
 
 class PipelineError(MlopsError):
     pass
+
+
+class RunFailed(PipelineError):
+    """A retraining run failed; ``run`` is its record (status ``failed``, the failing cell's index,
+    error name and message in ``run.failure``, the output notebook kept as an artifact)."""
+
+    def __init__(self, message: str, run, *, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.run = run
 
 
 class SchedulerError(PipelineError):

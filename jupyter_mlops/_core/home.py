@@ -43,3 +43,14 @@ def resolve_home(path: str | os.PathLike | None = None) -> Path:
     if p.name != HOME_DIRNAME and (p / HOME_DIRNAME).is_dir():
         return p / HOME_DIRNAME
     return p
+
+
+def pythonpath_for_children(current: str | None) -> str | None:
+    """The ``PYTHONPATH`` a child process (the scheduler daemon, a run's kernel) needs to import
+    this same jupyter_mlops: when it was imported from a source checkout (the notebook's folder,
+    a worktree), that checkout goes first; an installed package needs nothing (and site-packages
+    must never go ahead of the standard library)."""
+    package_root = Path(__file__).resolve().parents[2]
+    if package_root.name in ("site-packages", "dist-packages"):
+        return current
+    return os.pathsep.join(p for p in (str(package_root), current) if p)

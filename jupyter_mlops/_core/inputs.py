@@ -20,7 +20,7 @@ from typing import Any, Callable
 from .errors import InvalidInput
 
 __all__ = [
-    "literal_or_text", "parse_pairs", "traffic_weights", "rollout_from_flags", "guardrails_from",
+    "literal_or_text", "parse_pairs", "notebook_parameters", "traffic_weights", "rollout_from_flags", "guardrails_from",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
 ]
@@ -57,6 +57,23 @@ def parse_pairs(items, option: str, convert: Callable[[str], Any] = literal_or_t
             out[key] = convert(raw)
         except ValueError:
             raise InvalidInput(f"{option} {item!r}: the {value_name} must be a number.") from None
+    return out
+
+
+def notebook_parameters(pairs) -> dict:
+    """``-p max_depth 8 -p solver lbfgs`` (papermill's own ``-p NAME VALUE``) -> ``{"max_depth": 8,
+    "solver": "lbfgs"}``: each value read as :func:`literal_or_text` reads it, so numbers stay
+    numbers for the notebook's type check. A name given twice is refused rather than one winning."""
+    out: dict[str, Any] = {}
+    for pair in pairs or ():
+        if len(pair) != 2:
+            raise InvalidInput(f"-p expects NAME VALUE, got {' '.join(map(str, pair))!r}.")
+        name, raw = pair
+        if not str(name).isidentifier():
+            raise InvalidInput(f"-p {name} {raw}: {name!r} is not a parameter name (a Python identifier).")
+        if name in out:
+            raise InvalidInput(f"-p {name} is given twice; give each parameter once.")
+        out[name] = literal_or_text(raw)
     return out
 
 

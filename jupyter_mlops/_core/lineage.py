@@ -5,6 +5,11 @@ environment (python, key packages, a full ``pip freeze`` equivalent), the data a
 fingerprints, user and host, and kernel hygiene: whether the cells that led to the model ran in
 order in this kernel. IPython is never imported here; if the caller runs inside an IPython
 kernel, its already-imported module is used.
+
+Inside a retraining run (``pipelines/``), the run's environment (``MLOPS_RUN_ID`` …) adds a
+``run`` record: the run id, kind, step, the notebook's sha256 as read for the run and its
+parameters. That is how a version registered by a run's notebook is linked to the run with
+nothing written in the notebook, and how the run finds the versions it registered.
 """
 
 from __future__ import annotations
@@ -64,6 +69,22 @@ def notebook_path() -> str | None:
         if isinstance(session, str) and session.endswith(".ipynb"):
             return session
     return None
+
+
+def run_link() -> dict | None:
+    """The retraining run this process is a kernel of (from its environment), or None."""
+    run_id = os.environ.get("MLOPS_RUN_ID", "")
+    if not run_id.isdigit():  # unset, or not set by a run
+        return None
+    try:
+        parameters = json.loads(os.environ.get("MLOPS_PARAMETERS") or "{}")
+    except ValueError:
+        parameters = None
+    step = os.environ.get("MLOPS_STEP")
+    return {"id": int(run_id), "kind": os.environ.get("MLOPS_RUN_KIND"), "name": os.environ.get("MLOPS_RUN_NAME"),
+            "step": int(step) if step and step.isdigit() else None, "notebook": os.environ.get("MLOPS_NOTEBOOK"),
+            "notebook_sha256": os.environ.get("MLOPS_NOTEBOOK_SHA256"), "parameters": parameters,
+            "pipeline_version": os.environ.get("MLOPS_PIPELINE_VERSION")}
 
 
 def _sha256_file(path: Path) -> str | None:
@@ -200,14 +221,17 @@ def collect(model: Any = None) -> dict:
     nb_path = Path(nb) if nb else None
     if nb_path is not None and not nb_path.is_absolute():
         nb_path = Path.cwd() / nb_path
+    run = run_link()
     notebook = None
     if nb:
-        notebook = {"path": nb, "sha256": _sha256_file(nb_path) if nb_path else None}
+        # in a run, the notebook as it was read for the run (the file may have changed since)
+        sha = (run or {}).get("notebook_sha256") or (_sha256_file(nb_path) if nb_path else None)
+        notebook = {"path": nb, "sha256": sha}
     try:
         user = getpass.getuser()
     except Exception:
         user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return {
+    record = {
         "git": git_info(),
         "notebook": notebook,
         "papermill_parameters": papermill_parameters(history),
@@ -219,6 +243,9 @@ def collect(model: Any = None) -> dict:
         "host": socket.gethostname(),
         "cwd": os.getcwd(),
     }
+    if run is not None:
+        record["run"] = run
+    return record
 
 
 def actor() -> str:

@@ -143,13 +143,13 @@ LISTINGS: dict[str, Listing] = {
     "runs": _listing("Workspace.runs(name=None, limit=200)", """
     id               integer         the run's id; newest first
     schedule         string|null     the schedule it ran for
-    kind             string          the job kind
+    kind             string          the job kind: monitor, retrain, pipeline, or a plugin's
     target           string          what it ran on
-    status           string          running, succeeded, violation, skipped or failed
+    status           string          running, succeeded, violation, skipped, gate_failed or failed
     started          date-time       when it started
     finished         date-time|null  when it finished
     seconds          number|null     how long it took
-    result           object|null     what the job returned (rows checked, violations, report paths, …)
+    result           object|null     what the job returned (rows checked, violations, report paths; a retraining run's Run)
     error            string|null     the error, when it failed
 """, indexed=True),
 }

@@ -1,7 +1,7 @@
 """``Workspace``: the one public API, and the composition root.
 
 It builds the store, the artifact store, the audit log and the parts (registry, datasets,
-serving, monitoring, scheduler), and hands each part only the collaborators it uses
+serving, monitoring, scheduler, pipelines), and hands each part only the collaborators it uses
 (``collaborators.py``); no part receives or imports the workspace, so every dependency points down
 (ARCHITECTURE.md). Every view (the magics and the CLI today) calls one method here, and every
 method is one call into a part; ``register`` is the one verb that is two steps (the version, then
@@ -125,11 +125,18 @@ class Workspace:
         daemon = DaemonControl(self.home, self.environment(), self.store, self.audit_log)
         return Scheduler(self.store, self.audit_log, self._serving.records, daemon)
 
+    @cached_property
+    def _pipelines(self):
+        from .pipelines.pipelines import Pipelines
+
+        return Pipelines(self.home, self.store, self.artifacts, self.registry, self._serving, self._serving,
+                         self._serving.records, self.scheduler, self.audit_log, self.environment())
+
     def job_context(self):
         """What a scheduled job is handed (see ``scheduler/kinds.py``)."""
         from .scheduler.kinds import JobContext
 
-        return JobContext(self.home, self.audit_log, self._monitoring)
+        return JobContext(self.home, self.audit_log, self._monitoring, self._pipelines)
 
     # -- status --------------------------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
@@ -354,6 +361,38 @@ class Workspace:
         return self._monitoring.concept_drift(target, ground_truth, data=data, since=since, stream=stream,
                                               detectors=detectors)
 
+    # -- retraining ----------------------------------------------------------------------------
+    def retrain(self, name: str, notebook: str, parameters: dict | None = None, gate: Any = None,
+                deploy: Any = None, timeout: float | None = None, retries: int = 0, promote: str | None = None,
+                endpoint: str | None = None):
+        """Run the retraining ``notebook`` with papermill in a fresh kernel (``parameters`` checked
+        against its parameters cell first), record the ``Run``, then let ``gate`` decide
+        (``"auc >= production.auc - 0.005"``): approve, ``promote`` to an alias and ``deploy``
+        (``"canary:10"``) on a pass, reject on a fail. Raises ``RunFailed`` (``.run``) when the
+        notebook fails; ``timeout`` bounds the whole notebook, ``retries`` reruns a failed one."""
+        return self._pipelines.retrain(name, notebook, parameters=parameters, gate=gate, deploy=deploy,
+                                       timeout=timeout, retries=retries, promote=promote, endpoint=endpoint)
+
+    def pipeline(self, name: str, steps: list, parameters: dict | None = None, gate: Any = None,
+                 deploy: Any = None, timeout: float | None = None, retries: int = 0, promote: str | None = None,
+                 endpoint: str | None = None, cache: bool = True):
+        """Run the notebooks ``steps`` in order; ``output(key, value)`` in one reaches later steps
+        that declare ``key``; unchanged steps are reused from the step cache (``cache=False``
+        runs them all). Then the gate, promotion and deploy as in ``retrain``."""
+        return self._pipelines.pipeline(name, steps, parameters=parameters, gate=gate, deploy=deploy,
+                                        timeout=timeout, retries=retries, promote=promote, endpoint=endpoint,
+                                        cache=cache)
+
+    def schedule(self, name: str, notebook: Any, cron: str | None = None, every: Any = None,
+                 on_drift: str | None = None, parameters: dict | None = None, gate: Any = None, deploy: Any = None,
+                 timezone: str | None = None, promote: str | None = None, endpoint: str | None = None,
+                 timeout: float | None = None, retries: int = 0):
+        """Retrain ``name`` with ``notebook`` on a ``cron`` string, ``every`` interval, or when
+        monitoring finds drift on the endpoint ``on_drift``; the scheduler daemon runs it."""
+        return self._pipelines.schedule(name, notebook, cron=cron, every=every, on_drift=on_drift,
+                                        parameters=parameters, gate=gate, deploy=deploy, timezone=timezone,
+                                        promote=promote, endpoint=endpoint, timeout=timeout, retries=retries)
+
     # -- scheduling ----------------------------------------------------------------------------
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
                 since: Any = None, cron: str | None = None, timezone: str | None = None):
@@ -371,7 +410,8 @@ class Workspace:
         return self.scheduler.remove(id)
 
     def runs(self, name: str | None = None, limit: int | None = 200):
-        """Scheduled runs, newest first: all, or those of one schedule id or target."""
+        """Runs, newest first (monitoring and retraining): all, or those of one schedule id or
+        target (an endpoint, a model)."""
         return self.scheduler.runs(name, limit=limit)
 
     def start_scheduler(self, timeout: float = 30):

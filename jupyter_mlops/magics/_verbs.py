@@ -51,6 +51,14 @@ def _first_line(text: str | None) -> str:
     return ""
 
 
+def unquote(text: str | None) -> str | None:
+    """An option's text without the quotes around it: magic_arguments splits like a shell, but a
+    value typed with single quotes inside a double-quoted line (a cron string, a gate) may keep them."""
+    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
 def split_verb(line: str) -> tuple[str, str]:
     line = line.strip()
     if not line:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from IPython.core.magic_arguments import argument
 
-from ._verbs import verb
+from ._verbs import unquote, verb
 
 
 @verb("monitor")
@@ -20,7 +20,7 @@ from ._verbs import verb
 def monitor(view, args):
     """Check an endpoint's captured traffic on a schedule; a violation writes an alert."""
     return view.ws.monitor(args.endpoint, every=args.every, on_violation=args.on_violation, webhook=args.webhook,
-                           since=args.since, cron=_unquote(args.cron), timezone=args.timezone)
+                           since=args.since, cron=unquote(args.cron), timezone=args.timezone)
 
 
 @verb("schedules")
@@ -60,10 +60,3 @@ def scheduler(view, args):
         return None
     return view.ws.scheduler_status()
 
-
-def _unquote(text: str | None) -> str | None:
-    # magic_arguments splits like a shell, but a cron string typed with single quotes inside a
-    # double-quoted line may keep them
-    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..collaborators import AuditRecorder
 from ..errors import SchedulerError
+from ..home import pythonpath_for_children
 from ..trust import open_private
 from .stopping import grace_within
 
@@ -209,11 +210,9 @@ class DaemonControl:
         paths.folder.mkdir(parents=True, exist_ok=True)
         self.store.migrate()  # create the schema here, where errors reach the caller, not the log
         env = {**os.environ, **self.environment}
-        package_root = Path(__file__).resolve().parents[3]
-        if package_root.name not in ("site-packages", "dist-packages"):
-            # a source checkout this process imported us from (e.g. the notebook's folder): the
-            # daemon must import the same code; never put site-packages ahead of the standard library
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root), env.get("PYTHONPATH")) if p)
+        pythonpath = pythonpath_for_children(env.get("PYTHONPATH"))
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
         log_offset = paths.log_file.stat().st_size if paths.log_file.exists() else 0
         with open_private(paths.log_file) as log:
             proc = subprocess.Popen([sys.executable, "-m", "jupyter_mlops._core.scheduler", str(paths.log_file)],

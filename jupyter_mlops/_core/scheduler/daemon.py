@@ -200,21 +200,23 @@ class Daemon:
             self._triggers.pop(sid, None)
             log.info("dropped schedule %s (removed or disabled)", sid)
 
-    def _run(self, schedule_id: str, cause: str | None = None) -> None:
+    def _run(self, schedule_id: str, cause: str | None = None, source_run: int | None = None) -> None:
         if not self.runs.begin(schedule_id):
             log.info("not starting a run of %s: the scheduler is stopping", schedule_id)
             return
         try:
             outcome = runner.run_schedule(self.schedules, self.context, schedule_id,
-                                          next_run_at=lambda: self._next_run(schedule_id), cause=cause)
+                                          next_run_at=lambda: self._next_run(schedule_id), cause=cause,
+                                          source_run=source_run)
         finally:
             self.runs.end(schedule_id)
         for event in outcome.events if outcome else []:
-            self.fire(event, f"{event} (run {outcome.run_id} of {schedule_id})")
+            self.fire(event, f"{event} (run {outcome.run_id} of {schedule_id})", outcome.run_id)
 
-    def fire(self, event: str, cause: str) -> list[str]:
-        """Run now every schedule waiting for ``event``; returns their ids. Read from the table, not
-        from the last sync, so that a schedule made a moment ago is not missed."""
+    def fire(self, event: str, cause: str, source_run: int | None = None) -> list[str]:
+        """Run now every schedule waiting for ``event`` (emitted by run ``source_run``, which the
+        job can read); returns their ids. Read from the table, not from the last sync, so that a
+        schedule made a moment ago is not missed."""
         from sqlalchemy import select
 
         from ..store import orm
@@ -229,7 +231,8 @@ class Daemon:
         for sid in waiting:
             # replace_existing keeps one job per schedule id, and APScheduler counts running
             # instances by id: a run of it still going makes this one skipped, not overlapping.
-            self.scheduler.add_job(self._run, "date", run_date=now, args=[sid], kwargs={"cause": cause}, id=sid,
+            self.scheduler.add_job(self._run, "date", run_date=now, args=[sid],
+                                   kwargs={"cause": cause, "source_run": source_run}, id=sid,
                                    name=f"{sid} on {event}", replace_existing=True, misfire_grace_time=None)
         log.info("event %s: running %s", event, ", ".join(waiting) or "no schedule (none waits for it)")
         return waiting

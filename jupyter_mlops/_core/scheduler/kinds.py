@@ -1,12 +1,14 @@
 """Job kinds: what a schedule of each kind does when it runs.
 
 A kind is a function ``(context, schedule) -> dict``: ``context`` is a :class:`JobContext` (the
-workspace's home, its audit log, and the parts a built-in kind uses; a plug-in kind that wants the
-whole public API makes its own ``jupyter_mlops.Workspace()``, whose environment the daemon has),
-``schedule`` the :class:`~.results.Schedule` being run (its ``spec`` holds the kind's options and
-``window_start`` the end of the window the previous completed run covered). The dict it returns is
-stored as the run's result; a ``"status"`` key of ``"violation"`` or ``"skipped"`` sets the run's
-status (anything else is ``succeeded``); an exception marks the run ``failed`` with its text.
+workspace's home, its audit log, the parts a built-in kind uses, and ``run``: this run's row and
+why it started; a plug-in kind that wants the whole public API makes its own
+``jupyter_mlops.Workspace()``, whose environment the daemon has), ``schedule`` the
+:class:`~.results.Schedule` being run (its ``spec`` holds the kind's options and ``window_start``
+the end of the window the previous completed run covered). The dict it returns is stored as the
+run's result; a ``"status"`` key of ``"violation"``, ``"skipped"``, ``"gate_failed"`` or
+``"failed"`` (with the reason under ``"error"``) sets the run's status (anything else is
+``succeeded``); an exception marks the run ``failed`` with its text.
 
 Built-in kinds are named here as ``"module:function"`` and imported when first used, so the
 daemon pays only for the kinds it runs. Other packages add kinds through the entry-point group
@@ -26,17 +28,31 @@ from ..errors import InvalidInput
 
 ENTRY_POINT_GROUP = "jupyter_mlops.job_kinds"
 
-#: kind -> "module:function" of the built-in kinds. Retraining adds "retrain" here next.
+#: kind -> "module:function" of the built-in kinds
 BUILTIN_KINDS: dict[str, str] = {
     "monitor": "jupyter_mlops._core.scheduler.monitor_job:run_monitor",
+    "retrain": "jupyter_mlops._core.scheduler.retrain_job:run_retrain",
 }
-
-
 
 class Checker(Protocol):
     """Monitoring, as a job sees it: a check of an endpoint's captured traffic."""
 
     def check(self, target: str, data: Any = None, since: Any = None, variant: str | None = None) -> Any: ...
+
+
+class ScheduledRuns(Protocol):
+    """Retraining, as a job sees it: one run of a ``retrain`` schedule."""
+
+    def run_schedule(self, schedule: Any, run: "RunInfo | None" = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The run a job is: its ``job_runs`` row, and why it started when not at its time."""
+
+    id: int
+    cause: str | None = None          # e.g. "drift:churn (run 12 of monitor-churn)"
+    source_run: int | None = None     # the run whose event started this one
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,8 @@ class JobContext:
     home: Path
     audit: AuditRecorder
     monitoring: Checker
+    pipelines: ScheduledRuns | None = None
+    run: RunInfo | None = None        # set by the runner for each run
 
 
 JobFunction = Callable[[JobContext, Any], dict]

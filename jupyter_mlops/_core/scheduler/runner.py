@@ -25,7 +25,8 @@ from .scheduler import Scheduler, utc
 log = logging.getLogger("jupyter_mlops.scheduler")
 
 MAX_ERROR_CHARS = 20_000
-_RESULT_STATUSES = {"violation", "skipped"}
+#: statuses a job may report in its result (a retraining run that failed keeps its record)
+_RESULT_STATUSES = {"violation", "skipped", "gate_failed", "failed"}
 
 
 def _jsonable(result) -> dict:
@@ -44,10 +45,13 @@ class Outcome:
 
 def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: str,
                  next_run_at: Callable[[], dt.datetime | None] | None = None,
-                 cause: str | None = None) -> Outcome | None:
-    """Run schedule ``schedule_id`` once (``cause``: why, when not its time trigger; kept in the
-    result). Returns the outcome, or None if the schedule was removed in the meantime. Never raises
-    for a failing job: the failure is the run's record."""
+                 cause: str | None = None, source_run: int | None = None) -> Outcome | None:
+    """Run schedule ``schedule_id`` once (``cause``: why, when not its time trigger, kept in the
+    result; ``source_run``: the run whose event started it). Returns the outcome, or None if the
+    schedule was removed in the meantime. Never raises for a failing job: the failure is the run's
+    record."""
+    from dataclasses import replace
+
     from ..errors import ScheduleNotFound
     from ..store import orm
 
@@ -72,9 +76,12 @@ def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: s
 
     status, result, error = "succeeded", {}, None
     try:
-        result = _jsonable(kinds.job_function(schedule.kind)(context, schedule) or {})
+        job_context = replace(context, run=kinds.RunInfo(run_id, cause, source_run))
+        result = _jsonable(kinds.job_function(schedule.kind)(job_context, schedule) or {})
         if result.get("status") in _RESULT_STATUSES:
             status = result["status"]
+        if status == "failed":
+            error = str(result.pop("error", None) or "the job reported a failure")[:MAX_ERROR_CHARS]
     except Exception as exc:  # noqa: BLE001 - any failure of the job is recorded, the daemon carries on
         status = "failed"
         error = (f"{type(exc).__name__}: {exc}\n\n" + traceback.format_exc())[:MAX_ERROR_CHARS]

@@ -22,7 +22,7 @@ from .control import DaemonControl
 from .results import Schedule, SchedulerStatus
 
 ON_VIOLATION = ("alert", "retrain")
-RUN_STATUSES = ("running", "succeeded", "violation", "skipped", "failed")
+RUN_STATUSES = ("running", "succeeded", "violation", "skipped", "gate_failed", "failed")
 RUN_COLUMNS = ["id", "schedule", "kind", "target", "status", "started", "finished", "seconds", "result", "error"]
 SCHEDULE_COLUMNS = ["id", "kind", "target", "trigger", "next_run", "last_run", "last_status", "enabled", "options"]
 

@@ -158,3 +158,17 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     result: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class StepCacheEntry(Base):
+    """A pipeline step that succeeded, keyed by the sha256 of its notebook and inputs: a rerun
+    with the same key reuses ``result`` (outputs, output notebook, versions) instead of running."""
+
+    __tablename__ = "step_cache"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pipeline: Mapped[str] = mapped_column(String(128), index=True)
+    notebook: Mapped[str] = mapped_column(Text)
+    notebook_sha256: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    result: Mapped[dict] = mapped_column(JSON, default=dict)

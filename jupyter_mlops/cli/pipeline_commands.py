@@ -1,0 +1,79 @@
+"""Retraining commands: retrain, pipeline, schedule (for cron and CI: ``mlops retrain churn
+--notebook train.ipynb -p max_depth 8 --gate "auc >= production.auc"`` exits 1 when the notebook
+fails and 3 when the gate fails). Runs are listed by ``mlops runs``."""
+
+from __future__ import annotations
+
+import click
+
+from . import emit, inputs, main, workspace
+
+_GATE = 'expression deciding approval, e.g. "auc >= production.auc - 0.005"'
+_DEPLOY = "deploy on a pass: canary:10, canary:10:bake=60, linear:25, ab:50, blue_green, replace"
+GATE_FAILED_EXIT = 3
+
+
+def _release_options(func):
+    """The options retrain, pipeline and schedule share: what happens after the notebook."""
+    for decorate in reversed([
+        click.option("-p", "--parameter", "parameters", nargs=2, multiple=True, metavar="NAME VALUE",
+                     help="a notebook parameter (repeat -p for more); the value is read as a Python literal"),
+        click.option("--gate", help=_GATE),
+        click.option("--deploy", help=_DEPLOY),
+        click.option("--promote", metavar="ALIAS", help="point ALIAS (e.g. production) at the new version on a pass"),
+        click.option("--endpoint", "-e", help="the endpoint --deploy rolls out to (default: the model's name)"),
+        click.option("--timeout", type=float, help="seconds the whole notebook may run"),
+        click.option("--retries", type=int, default=0, show_default=True,
+                     help="run a failed notebook again this many times"),
+    ]):
+        func = decorate(func)
+    return func
+
+
+def _options(parameters, gate, deploy, promote, endpoint, timeout, retries) -> dict:
+    return dict(parameters=inputs.notebook_parameters(parameters) or None, gate=gate, deploy=deploy,
+                timeout=timeout, retries=retries, promote=promote, endpoint=endpoint)
+
+
+def _emit_run(ctx, run) -> None:
+    emit(ctx, run)
+    if run.status == "gate_failed":
+        ctx.exit(GATE_FAILED_EXIT)
+
+
+@main.command("retrain")
+@click.argument("name")
+@click.option("--notebook", required=True, type=click.Path(dir_okay=False), help="the retraining notebook")
+@_release_options
+@click.pass_context
+def retrain_cmd(ctx, name, notebook, **options):
+    """Run NAME's retraining notebook in a fresh kernel; the gate decides what becomes of its version."""
+    _emit_run(ctx, workspace(ctx).retrain(name, notebook, **_options(**options)))
+
+
+@main.command("pipeline")
+@click.argument("name")
+@click.option("--steps", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="a notebook of the pipeline (repeat --steps, in order)")
+@click.option("--no-cache", is_flag=True, help="run every step, even those unchanged since they last ran")
+@_release_options
+@click.pass_context
+def pipeline_cmd(ctx, name, steps, no_cache, **options):
+    """Run notebooks in order for NAME; unchanged steps are reused from the step cache."""
+    _emit_run(ctx, workspace(ctx).pipeline(name, list(steps), **_options(**options), cache=not no_cache))
+
+
+@main.command("schedule")
+@click.argument("name")
+@click.option("--notebook", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="the retraining notebook (repeat for a pipeline)")
+@click.option("--cron", help='a cron string, e.g. "0 3 * * *"')
+@click.option("--every", help="an interval: 30m, 6h, 1d")
+@click.option("--on-drift", metavar="ENDPOINT", help="when monitoring finds drift on ENDPOINT")
+@click.option("--timezone", help="time zone of --cron (default: this machine's)")
+@_release_options
+@click.pass_context
+def schedule_cmd(ctx, name, notebook, cron, every, on_drift, timezone, **options):
+    """Retrain NAME on a schedule (--cron, --every) or on drift of an endpoint (--on-drift)."""
+    emit(ctx, workspace(ctx).schedule(name, notebook[0] if len(notebook) == 1 else list(notebook), cron=cron,
+                                      every=every, on_drift=on_drift, timezone=timezone, **_options(**options)))
