@@ -31,6 +31,9 @@ from .parameters import StepNotebook
 KERNEL = "python3"
 KERNEL_HELP = f"Install it: python -m ipykernel install --user --name {KERNEL}"
 MAX_SOURCE_CHARS = 500
+#: a kernel that dies before its first cell (two kernels started at once may pick the same free
+#: port: zmq's "Address already in use") is started again this often, not counted as a retry
+START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -59,11 +62,14 @@ def execute(step: StepNotebook, folder: Path, parameters: dict, frames: dict[str
     started = time.monotonic()
     failure = None
     for attempt in range(1, retries + 2):
-        failure = _attempt(prepared, source, output, step.path.parent, env, timeout, injected_at)
+        for _ in range(START_ATTEMPTS):
+            failure = _attempt(prepared, source, output, step.path.parent, env, timeout, injected_at)
+            if failure is None or not failure.get("before_first_cell") or failure.get("retry") is False:
+                break
         if failure is None or failure.get("retry") is False:
             break
     if failure is not None:
-        failure = {k: v for k, v in failure.items() if k != "retry"}
+        failure = {k: v for k, v in failure.items() if k not in ("retry", "before_first_cell")}
     return Execution(output, attempt, time.monotonic() - started, failure)
 
 
@@ -102,9 +108,11 @@ def _attempt(prepared, source: Path, output: Path, cwd: Path, env: dict[str, str
         return {"cell": None, "execution_count": None, "ename": "NoSuchKernel",
                 "evalue": f"the Jupyter kernel {KERNEL!r} is not installed. {KERNEL_HELP}", "retry": False}
     except DeadKernelError as exc:
-        return {"cell": None, "execution_count": None, "ename": "DeadKernelError", "evalue": str(exc)}
+        return {"cell": None, "execution_count": None, "ename": "DeadKernelError", "evalue": str(exc),
+                "before_first_cell": "cell" not in asked}
     except Exception as exc:  # noqa: BLE001 - a kernel that would not start, a disk full: the run's failure
-        return {"cell": None, "execution_count": None, "ename": type(exc).__name__, "evalue": str(exc)}
+        return {"cell": None, "execution_count": None, "ename": type(exc).__name__, "evalue": str(exc),
+                "before_first_cell": "cell" not in asked}
     return None
 
 
