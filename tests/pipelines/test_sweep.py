@@ -5,6 +5,7 @@ raised; every set checked before anything runs; the best trial's version through
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,7 @@ REGISTER = """
 #: each trial waits until another has started as well (for two minutes at most): with workers=1 the
 #: first trial would fail here, so every trial passing proves that trials ran at the same time
 TOGETHER = """
+    import os
     import time
     from pathlib import Path
 
@@ -56,6 +58,7 @@ TOGETHER = """
     while len(list(started.iterdir())) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(list(started.iterdir())) >= 2, "no other trial ran while this one did"
+    mlops.output("omp_threads", os.environ.get("OMP_NUM_THREADS"))
 """
 
 
@@ -85,6 +88,10 @@ def test_a_grid_of_four_with_two_workers_records_each_trial_and_the_best(ws, tmp
         assert version.lineage["run"]["id"] == trial.run and version.lineage["run"]["kind"] == "sweep-trial"
         assert trial.metrics == version.metrics and version.approval == "PendingManualApproval"
     assert len({t.version for t in sweep.trials}) == 4
+    # two kernels at once: each is told to use its share of the cores for OpenMP (unless set here)
+    share = os.environ.get("OMP_NUM_THREADS") or str(max(1, len(os.sched_getaffinity(0)) // 2))
+    assert {listed.loc[t.run, "result"]["steps"][0]["outputs"]["omp_threads"]["value"] for t in sweep.trials} == {
+        share}
 
     frame = sweep.to_frame()
     assert list(frame.index) == [1, 2, 3, 4] and frame["status"].eq("succeeded").all()

@@ -17,6 +17,7 @@ scheduler daemon, whose ``retrain`` job kind calls :meth:`Pipelines.run_schedule
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -157,7 +158,7 @@ class Pipelines:
         ``metric`` (``direction`` max or min) then goes through the gate, approval, promotion and
         deploy as in ``retrain``. A failed trial is reported in the ``Sweep``, never raised; every
         parameter set is checked before any trial runs (``sweep.py``)."""
-        from .sweep import Sweeper, check_options, parameter_sets
+        from .sweep import Sweeper, check_options, parameter_sets, thread_limits
 
         sets = parameter_sets(grid, trials)
         check_options(workers, metric, direction)
@@ -165,8 +166,11 @@ class Pipelines:
                           cache=False)
         trial_plans = [dataclasses.replace(plan, parameters=check_parameters(s, plan.steps), gate_spec=None, gate=None,
                                            deploy=None, promote=None, endpoint=None) for s in sets]
-        return Sweeper(self.runs, self._execute, self.release, self.audit).run(plan, trial_plans, workers, metric,
-                                                                             direction, actor())
+        # the trials run as this part does, their kernels limited to their share of the cores
+        trials_part = copy.copy(self)
+        trials_part.environment = {**self.environment, **thread_limits(min(workers, len(trial_plans)))}
+        return Sweeper(self.runs, trials_part._execute, self.release, self.audit).run(
+            plan, trial_plans, workers, metric, direction, actor())
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan(self, kind: str, name: str, notebooks: list, parameters: dict | None, gate: Any, deploy: Any,
