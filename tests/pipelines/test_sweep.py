@@ -177,7 +177,7 @@ def test_mlops_sweep_in_a_shell_prints_the_sweep_and_exits_3_when_the_gate_fails
     assert printed["status"] == "succeeded" and printed["best_trial"] == 1 and len(printed["trials"]) == 2
     gated = CliRunner().invoke(main, ["sweep", "churn", "--notebook", str(train_nb), "--grid", '{"C": [0.5]}',
                                       "--gate", "quality > 0"])
-    assert gated.exit_code == 3 and "gate failed" in gated.output
+    assert gated.exit_code == 3 and "the gate failed it: " in gated.output
 
 
 def test_the_best_metric_is_the_one_asked_then_the_gates_first_then_the_one_all_share():

@@ -120,18 +120,18 @@ class Sweep(Result):
     def summary(self) -> str:
         took = f" in {self.seconds:.1f} s" if self.seconds is not None else ""
         failed = f" ({len(self.failed)} failed)" if self.failed else ""
-        text = f"sweep {self.id} of {self.name} {self.status}: {len(self.trials)} trials{failed}{took}"
+        parts = [f"sweep {self.id} of {self.name} {self.status}: {len(self.trials)} trials{failed}{took}"]
         best = self.best
         if best is not None:
-            text += (f"; best trial {best.trial} ({html.format_text(best.parameters)}): {self.metric} "
-                     f"{html.format_text(best.value(self.metric))}" + (f", {best.version}" if best.version else ""))
+            parts.append(f"best trial {best.trial} ({html.format_text(best.parameters)}): {self.metric} "
+                         f"{html.format_text(best.value(self.metric))}" + (f", {best.version}" if best.version else ""))
         elif self.choice:
-            text += f"; {self.choice}"
+            parts.append(self.choice)
         if self.gate:
-            text += f"; gate {'passed' if self.gate.get('passed') else 'failed'}: {self.gate.get('reason')}"
+            parts.append(f"the gate {'passed' if self.gate.get('passed') else 'failed'} it: {self.gate.get('reason')}")
         if self.failure:
-            text += f"; {self.failure.get('evalue')}"
-        return text
+            parts.append(str(self.failure.get("evalue")))
+        return "; ".join(parts)
 
     def __repr__(self) -> str:
         return f"<Sweep {self.summary()}>"
