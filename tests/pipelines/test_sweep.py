@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import jupyter_mlops as mlops
 from jupyter_mlops import InvalidInput
 from jupyter_mlops._core.pipelines.gate import parse_gate
-from jupyter_mlops._core.pipelines.sweep import best_of, choose_metric
+from jupyter_mlops._core.pipelines.sweep import best_of, choose_metric, parameter_sets
 from jupyter_mlops._core.pipelines.sweep_results import Trial
 from jupyter_mlops.cli import main
 
@@ -195,3 +195,16 @@ def test_the_best_metric_is_the_one_asked_then_the_gates_first_then_the_one_all_
     assert best_of(trials, "auc", "max").trial == 2 and best_of(trials, "auc", "min").trial == 1
     assert best_of(trials, "loss", "min").trial == 1  # equals: the earliest
     assert best_of(trials, "rows", "max").trial == 2 and best_of(trials, "nothing", "max") is None
+
+
+def test_a_grid_is_every_combination_in_the_order_given():
+    import numpy as np
+
+    assert parameter_sets(grid={"C": np.logspace(-1, 1, 3), "max_depth": range(4, 6)}) == [
+        {"C": 0.1, "max_depth": 4}, {"C": 0.1, "max_depth": 5}, {"C": 1.0, "max_depth": 4},
+        {"C": 1.0, "max_depth": 5}, {"C": 10.0, "max_depth": 4}, {"C": 10.0, "max_depth": 5}]
+    assert parameter_sets(trials=({"C": 1}, {"C": 2, "rows": 9})) == [{"C": 1}, {"C": 2, "rows": 9}]
+    with pytest.raises(InvalidInput, match=r"trial 2 is 3, not a dict"):
+        parameter_sets(trials=[{"C": 1}, 3])
+    with pytest.raises(InvalidInput, match="Give one of grid= or trials=."):
+        parameter_sets()

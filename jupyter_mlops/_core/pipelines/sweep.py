@@ -59,17 +59,23 @@ def parameter_sets(grid: Any = None, trials: Any = None) -> list[dict]:
     if grid is not None:
         if not isinstance(grid, dict) or not grid:
             raise InvalidInput(f"grid must be a dict of parameter -> list of values, got {grid!r}.", hint=_GRID_HELP)
-        for name, values in grid.items():
-            if not isinstance(values, (list, tuple)) or not values:
-                raise InvalidInput(f"grid[{name!r}] must be a non-empty list of values, got {values!r}.",
-                                   hint=_GRID_HELP)
-        return [dict(zip(grid, combination)) for combination in itertools.product(*grid.values())]
+        axes = {name: _values(name, values) for name, values in grid.items()}
+        return [dict(zip(axes, combination)) for combination in itertools.product(*axes.values())]
     if not isinstance(trials, (list, tuple)) or not trials:
         raise InvalidInput(f"trials must be a non-empty list of parameter dicts, got {trials!r}.", hint=_TRIALS_HELP)
     for i, chosen in enumerate(trials, 1):
         if not isinstance(chosen, dict):
             raise InvalidInput(f"trial {i} is {chosen!r}, not a dict of parameter -> value.", hint=_TRIALS_HELP)
     return [dict(chosen) for chosen in trials]
+
+
+def _values(name: str, values: Any) -> list:
+    """A grid's values for ``name``: a list, tuple or range, or a numpy array (``np.logspace(-2, 2, 5)``)."""
+    if hasattr(values, "tolist") and type(values).__module__.startswith("numpy"):
+        values = values.tolist()
+    if not isinstance(values, (list, tuple, range)) or not values:
+        raise InvalidInput(f"grid[{name!r}] must be a non-empty list of values, got {values!r}.", hint=_GRID_HELP)
+    return list(values)
 
 
 def check_options(workers: Any, metric: Any, direction: Any) -> None:
