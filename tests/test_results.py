@@ -115,6 +115,7 @@ def world(tmp_path_factory, numeric_data, clf):
             results["SchedulerStatus"] = ws.scheduler_status()
             results["Run"] = ws.retrain("churn", str(_retraining_notebook(root / "retrain.ipynb")),
                                         parameters={"rows": 2})
+            results["Sweep"] = ws.sweep("churn", str(root / "retrain.ipynb"), grid={"rows": [1, 2]}, workers=2)
             results["AuditAnchor"] = ws.audit_anchor()
             X.to_csv(root / "in.csv", index=False)
             results["BatchJob"] = ws.batch("churn:1", str(root / "in.csv"), str(root / "out.csv"))
@@ -205,6 +206,9 @@ def test_the_keys_users_rely_on_stay(world):
     run = results["Run"].to_dict()
     assert run["status"] == "succeeded" and run["kind"] == "retrain" and run["parameters"] == {"rows": 2}
     assert run["steps"][0]["outputs"]["rows"]["value"] == 2 and run["metrics"] == {"rows": 2.0}
+    sweep = results["Sweep"].to_dict()
+    assert sweep["status"] == "succeeded" and sweep["metric"] == "rows" and sweep["best_trial"] == 2
+    assert [t["parameters"] for t in sweep["trials"]] == [{"rows": 1}, {"rows": 2}]
 
 
 def test_nan_and_infinity_become_null(world):

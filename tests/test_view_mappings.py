@@ -62,6 +62,8 @@ clf, train, y_train, X_new, labels, rows, errors, stats = NS.values()
 DEPLOY_DEFAULTS = dict(port=None, workers=1, capture=0, token=None, strategy=None, percent=None, bake=None,
                        guardrails=None, variant=None)
 RETRAIN_DEFAULTS = dict(parameters=None, gate=None, deploy=None, timeout=None, retries=0, promote=None, endpoint=None)
+SWEEP_DEFAULTS = dict(grid=None, trials=None, workers=2, gate=None, deploy=None, promote=None, endpoint=None,
+                      timeout=None, metric=None, direction="max")
 REGISTER_DEFAULTS = dict(data=None, target=None, metrics={}, params={}, tags={}, description=None, alias=None)
 
 MAGICS = [
@@ -212,6 +214,15 @@ MAGICS = [
     ("schedule churn --notebook prep.ipynb train.ipynb --every 1d",
      [call.schedule("churn", ["prep.ipynb", "train.ipynb"], cron=None, every="1d", on_drift=None, timezone=None,
                     **RETRAIN_DEFAULTS)]),
+    ("""sweep churn --notebook train.ipynb --grid '{"C": [0.1, 1, 10], "max_depth": [4, 8]}'""",
+     [call.sweep("churn", "train.ipynb", **{**SWEEP_DEFAULTS, "grid": {"C": [0.1, 1, 10], "max_depth": [4, 8]}})]),
+    ("""sweep churn --notebook nb/train.ipynb --trials '[{"C": 0.1}, {"C": 1, "fit_intercept": false}]' """
+     '--workers 4 --metric loss --direction min --gate "loss <= production.loss" --promote production '
+     "--deploy canary:10 -e churn-prod --timeout 300",
+     [call.sweep("churn", "nb/train.ipynb", **{
+         **SWEEP_DEFAULTS, "trials": [{"C": 0.1}, {"C": 1, "fit_intercept": False}], "workers": 4, "metric": "loss",
+         "direction": "min", "gate": "loss <= production.loss", "promote": "production", "deploy": "canary:10",
+         "endpoint": "churn-prod", "timeout": 300.0})]),
 ]
 
 
@@ -261,6 +272,9 @@ def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     ("dataset save train", "needs --name"),
     ("retrain churn --notebook t.ipynb -p C 1 -p C 2", r"^-p C is given twice; give each parameter once\.$"),
     ("retrain churn --notebook t.ipynb -p 2x 1", r"'2x' is not a parameter name"),
+    ("sweep churn --notebook t.ipynb --grid '{C: [1, 2]}'",
+     r"^--grid '\{C: \[1, 2\]\}' is neither JSON nor a Python literal; quote it, e\.g\. --grid '\{\"C\""),
+    ("""sweep churn --notebook t.ipynb --trials '{"C": [1, 2]}'""", r"^--trials expects a JSON array, e\.g\."),
 ])
 def test_bad_options_are_usage_errors_before_any_workspace_call(ip, ws, line, message):
     with pytest.raises(UsageError, match=message):
@@ -459,6 +473,14 @@ CLI = [
     (["schedule", "churn", "--notebook", "prep.ipynb", "--notebook", "train.ipynb", "--every", "1d"],
      [call.schedule("churn", ["prep.ipynb", "train.ipynb"], cron=None, every="1d", on_drift=None, timezone=None,
                     **RETRAIN_DEFAULTS)]),
+    (["sweep", "churn", "--notebook", "train.ipynb", "--grid", '{"C": [0.1, 1, 10]}'],
+     [call.sweep("churn", "train.ipynb", **{**SWEEP_DEFAULTS, "grid": {"C": [0.1, 1, 10]}})]),
+    (["sweep", "churn", "--notebook", "train.ipynb", "--trials", "[{'C': 0.1, 'solver': None}]", "--workers", "3",
+      "--metric", "auc", "--gate", "auc >= production.auc", "--direction", "max", "--deploy", "replace", "--timeout",
+      "60"],
+     [call.sweep("churn", "train.ipynb", **{**SWEEP_DEFAULTS, "trials": [{"C": 0.1, "solver": None}], "workers": 3,
+                                            "metric": "auc", "gate": "auc >= production.auc", "deploy": "replace",
+                                            "timeout": 60.0})]),
 ]
 
 # `mlops demo` runs the quickstart notebook with papermill on a fresh workspace and makes no
@@ -535,6 +557,9 @@ def test_result_methods_the_cli_calls_after_the_workspace_call(files, ws):
     assert cli("retrain", "churn", "--notebook", "t.ipynb").exit_code == 3  # the gate failed: 3 for CI
     ws.retrain.return_value.status = "succeeded"
     assert cli("retrain", "churn", "--notebook", "t.ipynb").exit_code == 0
+    for status, exit_code in (("gate_failed", 3), ("failed", 1), ("succeeded", 0)):  # failed: all trials did
+        ws.sweep.return_value.status = status
+        assert cli("sweep", "churn", "--notebook", "t.ipynb", "--grid", '{"C": [1]}').exit_code == exit_code
 
 
 def assert_usage_error_before_any_workspace_call(ws, argv, message):
@@ -552,6 +577,8 @@ def assert_usage_error_before_any_workspace_call(ws, argv, message):
     (["quality", "churn", "--threshold", "accuracy"], "--threshold expects KEY=VALUE, got 'accuracy'."),
     (["retrain", "churn", "--notebook", "t.ipynb", "-p", "C", "1", "-p", "C", "2"],
      "-p C is given twice; give each parameter once."),
+    (["sweep", "churn", "--notebook", "t.ipynb", "--grid", "[1, 2]"],
+     """--grid expects a JSON object, e.g. --grid '{"C": [0.1, 1, 10], "max_depth": [4, 8]}'; got '[1, 2]'."""),
 ])
 def test_bad_options_are_usage_errors_with_status_2(files, ws, argv, message):
     assert_usage_error_before_any_workspace_call(ws, argv, message)

@@ -23,6 +23,7 @@ __all__ = [
     "literal_or_text", "parse_pairs", "notebook_parameters", "traffic_weights", "rollout_from_flags", "guardrails_from",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
+    "sweep_sets",
 ]
 
 _FRAME_SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -75,6 +76,31 @@ def notebook_parameters(pairs) -> dict:
             raise InvalidInput(f"-p {name} is given twice; give each parameter once.")
         out[name] = literal_or_text(raw)
     return out
+
+
+def sweep_sets(text: str | None, option: str, kind: type) -> Any:
+    """``--grid '{"C": [0.1, 1, 10]}'`` -> a dict, ``--trials '[{"C": 0.1}, {"C": 1}]'`` -> a list
+    (``kind``): JSON, as a sweep is written in a shell; a Python literal (``True``, ``None``) is
+    read too, as typed in a notebook. Absent: ``None``. What the values mean is the sweep's."""
+    if text is None:
+        return None
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise InvalidInput(f"{option} {text!r} is neither JSON nor a Python literal; quote it, e.g. "
+                               f"{option} '{_SWEEP_EXAMPLES[kind]}'.") from None
+    if not isinstance(value, kind):
+        raise InvalidInput(f"{option} expects a JSON {'object' if kind is dict else 'array'}, e.g. "
+                           f"{option} '{_SWEEP_EXAMPLES[kind]}'; got {text!r}.")
+    return value
+
+
+_SWEEP_EXAMPLES = {dict: '{"C": [0.1, 1, 10], "max_depth": [4, 8]}', list: '[{"C": 0.1}, {"C": 1, "max_depth": 8}]'}
 
 
 def traffic_weights(items) -> dict[str, float]:

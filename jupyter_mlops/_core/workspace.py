@@ -393,6 +393,19 @@ class Workspace:
                                         parameters=parameters, gate=gate, deploy=deploy, timezone=timezone,
                                         promote=promote, endpoint=endpoint, timeout=timeout, retries=retries)
 
+    def sweep(self, name: str, notebook: str, grid: dict | None = None, trials: list | None = None, workers: int = 2,
+              gate: Any = None, deploy: Any = None, promote: str | None = None, endpoint: str | None = None,
+              timeout: float | None = None, metric: str | None = None, direction: str = "max"):
+        """Run ``notebook`` once per parameter set (``grid={"C": [0.1, 1, 10]}``: every
+        combination; or ``trials=[{...}, ...]``), ``workers`` kernels at a time, each trial a
+        recorded run; returns a ``Sweep`` (``to_frame()``, ``best``, a chart). The best trial by
+        ``metric`` (default: the gate's first metric, or the one every trial reported) goes
+        through ``gate``, ``promote`` and ``deploy`` as in ``retrain``. A failed trial is
+        reported, not raised; ``timeout`` bounds each trial's notebook."""
+        return self._pipelines.sweep(name, notebook, grid=grid, trials=trials, workers=workers, gate=gate,
+                                     deploy=deploy, promote=promote, endpoint=endpoint, timeout=timeout,
+                                     metric=metric, direction=direction)
+
     # -- scheduling ----------------------------------------------------------------------------
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
                 since: Any = None, cron: str | None = None, timezone: str | None = None):

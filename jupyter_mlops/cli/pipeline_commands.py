@@ -1,4 +1,4 @@
-"""Retraining commands: retrain, pipeline, schedule (for cron and CI: ``mlops retrain churn
+"""Retraining commands: retrain, pipeline, schedule, sweep (for cron and CI: ``mlops retrain churn
 --notebook train.ipynb -p max_depth 8 --gate "auc >= production.auc"`` exits 1 when the notebook
 fails and 3 when the gate fails). Runs are listed by ``mlops runs``."""
 
@@ -77,3 +77,29 @@ def schedule_cmd(ctx, name, notebook, cron, every, on_drift, timezone, **options
     """Retrain NAME on a schedule (--cron, --every) or on drift of an endpoint (--on-drift)."""
     emit(ctx, workspace(ctx).schedule(name, notebook[0] if len(notebook) == 1 else list(notebook), cron=cron,
                                       every=every, on_drift=on_drift, timezone=timezone, **_options(**options)))
+
+
+@main.command("sweep")
+@click.argument("name")
+@click.option("--notebook", required=True, type=click.Path(dir_okay=False), help="the training notebook")
+@click.option("--grid", help='parameter -> values, every combination a trial: \'{"C": [0.1, 1, 10]}\'')
+@click.option("--trials", help='the parameter sets themselves: \'[{"C": 0.1}, {"C": 1, "max_depth": 8}]\'')
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="trials running at once, each in its own kernel")
+@click.option("--metric", help="what the best trial is best at (default: the gate's first metric)")
+@click.option("--direction", type=click.Choice(["max", "min"]), default="max", show_default=True,
+              help="max: the highest metric is best")
+@click.option("--gate", help=_GATE + ", applied to the best trial's version")
+@click.option("--deploy", help=_DEPLOY)
+@click.option("--promote", metavar="ALIAS", help="point ALIAS at the best trial's version on a pass")
+@click.option("--endpoint", "-e", help="the endpoint --deploy rolls out to (default: the model's name)")
+@click.option("--timeout", type=float, help="seconds each trial's notebook may run")
+@click.pass_context
+def sweep_cmd(ctx, name, notebook, grid, trials, **options):
+    """Run NAME's notebook once per parameter set in parallel kernels and gate the best trial (exit 1:
+    every trial or the release failed, 3: the gate did)."""
+    sweep = workspace(ctx).sweep(name, notebook, grid=inputs.sweep_sets(grid, "--grid", dict),
+                                 trials=inputs.sweep_sets(trials, "--trials", list), **options)
+    emit(ctx, sweep)
+    if sweep.status in ("failed", "gate_failed"):
+        ctx.exit(1 if sweep.status == "failed" else GATE_FAILED_EXIT)

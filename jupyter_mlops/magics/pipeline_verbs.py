@@ -1,4 +1,4 @@
-"""Retraining verbs: retrain, pipeline, schedule. Each body is one Workspace call; ``-p NAME VALUE``
+"""Retraining verbs: retrain, pipeline, schedule, sweep. Each body is one Workspace call; ``-p NAME VALUE``
 (papermill's own form) is read by ``inputs.notebook_parameters``. Runs are listed by ``runs``."""
 
 from __future__ import annotations
@@ -68,3 +68,24 @@ def schedule(view, args):
     notebook = args.notebook[0] if len(args.notebook) == 1 else args.notebook
     return view.ws.schedule(args.name, notebook, cron=unquote(args.cron), every=args.every, on_drift=args.on_drift,
                             timezone=args.timezone, **_release_options(args))
+
+
+@verb("sweep")
+@argument("name", help="the model each trial registers a version of")
+@argument("--notebook", required=True, help="the training notebook (.ipynb, with a cell tagged parameters)")
+@argument("--grid", help='parameter -> values, every combination a trial: \'{"C": [0.1, 1, 10]}\' (quote it)')
+@argument("--trials", help='the parameter sets themselves: \'[{"C": 0.1}, {"C": 1, "max_depth": 8}]\'')
+@argument("--workers", type=int, default=2, help="trials running at once, each in its own kernel")
+@argument("--metric", help="what the best trial is best at (default: the gate's first metric)")
+@argument("--direction", choices=["max", "min"], default="max", help="max: the highest metric is best")
+@argument("--gate", help=_GATE + ", applied to the best trial's version")
+@argument("--deploy", help=_DEPLOY)
+@argument("--promote", metavar="ALIAS", help="point ALIAS at the best trial's version on a pass")
+@argument("--endpoint", "-e", help="the endpoint --deploy rolls out to (default: the one named like the model)")
+@argument("--timeout", type=float, help="seconds each trial's notebook may run")
+def sweep(view, args):
+    """Run a notebook once per parameter set in parallel kernels; compare the trials; gate the best one."""
+    return view.ws.sweep(args.name, args.notebook, grid=inputs.sweep_sets(unquote(args.grid), "--grid", dict),
+                         trials=inputs.sweep_sets(unquote(args.trials), "--trials", list), workers=args.workers,
+                         gate=unquote(args.gate), deploy=args.deploy, promote=args.promote, endpoint=args.endpoint,
+                         timeout=args.timeout, metric=args.metric, direction=args.direction)

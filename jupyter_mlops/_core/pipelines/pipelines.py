@@ -17,6 +17,7 @@ scheduler daemon, whose ``retrain`` job kind calls :meth:`Pipelines.run_schedule
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
@@ -148,6 +149,28 @@ class Pipelines:
                           spec.get("gate"), spec.get("deploy"), spec.get("timeout"), spec.get("retries") or 0,
                           spec.get("promote"), spec.get("endpoint"), cache=False)
         return self._execute(plan, self._trigger(schedule, run), row=run.id if run else None, schedule=schedule.id)
+
+    def sweep(self, name: str, notebook: str, grid: dict | None = None, trials: list | None = None, workers: int = 2,
+              gate: Any = None, deploy: Any = None, promote: str | None = None, endpoint: str | None = None,
+              timeout: float | None = None, metric: str | None = None, direction: str = "max"):
+        """Run ``notebook`` once per parameter set (the cross product of ``grid``, or each dict of
+        ``trials``), ``workers`` kernels at a time, each trial a run of its own; the best trial by
+        ``metric`` (``direction`` max or min) then goes through the gate, approval, promotion and
+        deploy as in ``retrain``. A failed trial is reported in the ``Sweep``, never raised; every
+        parameter set is checked before any trial runs (``sweep.py``)."""
+        from .sweep import Sweeper, check_options, parameter_sets, thread_limits
+
+        sets = parameter_sets(grid, trials)
+        check_options(workers, metric, direction)
+        plan = self._plan("sweep-trial", name, [notebook], None, gate, deploy, timeout, 0, promote, endpoint,
+                          cache=False)
+        trial_plans = [dataclasses.replace(plan, parameters=check_parameters(s, plan.steps), gate_spec=None, gate=None,
+                                           deploy=None, promote=None, endpoint=None) for s in sets]
+        # the trials run as this part does, their kernels limited to their share of the cores
+        trials_part = copy.copy(self)
+        trials_part.environment = {**self.environment, **thread_limits(min(workers, len(trial_plans)))}
+        return Sweeper(self.runs, trials_part._execute, self.release, self.audit).run(
+            plan, trial_plans, workers, metric, direction, actor())
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan(self, kind: str, name: str, notebooks: list, parameters: dict | None, gate: Any, deploy: Any,
