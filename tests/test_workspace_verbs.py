@@ -41,7 +41,7 @@ FORWARDS = {
     "start_scheduler": ("scheduler", "start"), "stop_scheduler": ("scheduler", "stop"),
     "scheduler_status": ("scheduler", "status"), "scheduler_log": ("scheduler", "log"),
     "retrain": ("_pipelines", "retrain"), "pipeline": ("_pipelines", "pipeline"),
-    "schedule": ("_pipelines", "schedule"),
+    "schedule": ("_pipelines", "schedule"), "reproduce": ("_pipelines", "reproduce"),
 }
 #: Workspace methods that are its own (composition and process entry), not forwards
 OWN = {"status", "environment", "job_context", "run_scheduler"}
