@@ -29,6 +29,7 @@ def ws():
         instance.home = object()  # the magics keep their Workspace while its home stays the same
         instance.check.return_value.has_violations = False  # else mlops check exits 3
         instance.verify_audit.return_value.ok = True  # else mlops verify-audit exits 1
+        instance.reproduce.return_value.status = "PASS"  # else mlops reproduce exits 3
         yield instance
 
 
@@ -197,6 +198,9 @@ MAGICS = [
      [call.retrain("churn", "nb/train.ipynb", parameters={"max_depth": 8, "solver": "lbfgs"},
                    gate="auc >= production.auc - 0.005", deploy="canary:10:bake=60", timeout=600.0, retries=2,
                    promote="production", endpoint="churn-prod")]),
+    ("reproduce churn:4", [call.reproduce("churn:4", tolerance=None)]),
+    ("reproduce churn:4 --tolerance 0.001", [call.reproduce("churn:4", tolerance={"abs": 0.001})]),
+    ("reproduce churn:4 --tolerance abs=0.01 rel=0.1", [call.reproduce("churn:4", tolerance={"abs": 0.01, "rel": 0.1})]),
     ("pipeline churn --steps prep.ipynb train.ipynb evaluate.ipynb",
      [call.pipeline("churn", ["prep.ipynb", "train.ipynb", "evaluate.ipynb"], **RETRAIN_DEFAULTS, cache=True)]),
     ("pipeline churn --steps prep.ipynb train.ipynb -p rows 1000 --no-cache --gate auc>0.8",
@@ -261,6 +265,8 @@ def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     ("dataset save train", "needs --name"),
     ("retrain churn --notebook t.ipynb -p C 1 -p C 2", r"^-p C is given twice; give each parameter once\.$"),
     ("retrain churn --notebook t.ipynb -p 2x 1", r"'2x' is not a parameter name"),
+    ("reproduce churn:4 --tolerance tight", r"^--tolerance 'tight' is not a number: give 0.001 \(absolute\)"),
+    ("reproduce churn:4 --tolerance rel=much", r"^--tolerance 'rel=much': the value must be a number\.$"),
 ])
 def test_bad_options_are_usage_errors_before_any_workspace_call(ip, ws, line, message):
     with pytest.raises(UsageError, match=message):
@@ -445,6 +451,9 @@ CLI = [
      [call.retrain("churn", "nb/train.ipynb", parameters={"max_depth": 8, "solver": "lbfgs"},
                    gate="auc >= production.auc - 0.005", deploy="canary:10:bake=60", timeout=600.0, retries=2,
                    promote="production", endpoint="churn-prod")]),
+    (["reproduce", "churn:4"], [call.reproduce("churn:4", tolerance=None)]),
+    (["reproduce", "churn:4", "--tolerance", "abs=0.01", "--tolerance", "rel=0.1"],
+     [call.reproduce("churn:4", tolerance={"abs": 0.01, "rel": 0.1})]),
     (["pipeline", "churn", "--steps", "prep.ipynb", "--steps", "train.ipynb"],
      [call.pipeline("churn", ["prep.ipynb", "train.ipynb"], **RETRAIN_DEFAULTS, cache=True)]),
     (["pipeline", "churn", "--steps", "prep.ipynb", "-p", "rows", "1000", "--no-cache"],
@@ -535,6 +544,8 @@ def test_result_methods_the_cli_calls_after_the_workspace_call(files, ws):
     assert cli("retrain", "churn", "--notebook", "t.ipynb").exit_code == 3  # the gate failed: 3 for CI
     ws.retrain.return_value.status = "succeeded"
     assert cli("retrain", "churn", "--notebook", "t.ipynb").exit_code == 0
+    ws.reproduce.return_value.status = "FAIL"
+    assert cli("reproduce", "churn:4").exit_code == 3  # it did not reproduce: 3 for CI
 
 
 def assert_usage_error_before_any_workspace_call(ws, argv, message):
@@ -552,6 +563,7 @@ def assert_usage_error_before_any_workspace_call(ws, argv, message):
     (["quality", "churn", "--threshold", "accuracy"], "--threshold expects KEY=VALUE, got 'accuracy'."),
     (["retrain", "churn", "--notebook", "t.ipynb", "-p", "C", "1", "-p", "C", "2"],
      "-p C is given twice; give each parameter once."),
+    (["reproduce", "churn:4", "--tolerance", "tight"], "--tolerance 'tight' is not a number"),
 ])
 def test_bad_options_are_usage_errors_with_status_2(files, ws, argv, message):
     assert_usage_error_before_any_workspace_call(ws, argv, message)

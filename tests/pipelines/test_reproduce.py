@@ -133,6 +133,22 @@ def test_a_notebook_whose_parameter_seeds_nothing_fails_on_its_predictions(ws, t
     assert "FAIL" in repr(result) and "predictions" in result._repr_html_()
 
 
+def test_the_magic_returns_the_reproduction_and_the_cli_exits_3_when_it_fails(shell, ws, train_nb, data_file):
+    from click.testing import CliRunner
+
+    from jupyter_mlops.cli import main
+
+    ws.retrain("churn", str(train_nb))
+    passed = shell.run_line_magic("mlops", "reproduce churn:1 --tolerance abs=0.001 rel=0.01")
+    assert isinstance(passed, mlops.Reproduction) and passed.passed and passed.tolerance == {"abs": 0.001, "rel": 0.01}
+
+    customers(data_file, seed=2)
+    failed = CliRunner().invoke(main, ["reproduce", "churn:1"])
+    assert failed.exit_code == 3, failed.output
+    assert failed.output.startswith("FAIL: churn:1 did not reproduce: data, metrics, predictions differ")
+    assert f"the input that changed: {data_file} (parameter data_path, its default), its sha256 is " in failed.output
+
+
 def test_a_version_registered_by_hand_is_refused_saying_what_reproduction_needs(ws, clf, numeric_data):
     ws.register(clf, "churn", data=numeric_data[0])
     with pytest.raises(NotReproducible, match=r"churn:1 was registered outside a run .* reproduction re-runs the "
