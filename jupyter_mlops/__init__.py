@@ -28,6 +28,7 @@ from ._core.errors import (
     MlopsError,
     ModelNotFound,
     MonitorError,
+    NotReproducible,
     PayloadError,
     PipelineError,
     PolicyViolation,
@@ -89,6 +90,7 @@ __all__ = [
     "InsufficientData",
     "PipelineError",
     "RunFailed",
+    "NotReproducible",
     "SchedulerError",
     "ScheduleNotFound",
     "Endpoint",
@@ -112,6 +114,7 @@ __all__ = [
     "GroundTruthUpload",
     "GateVerdict",
     "Replay",
+    "Reproduction",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
@@ -137,6 +140,7 @@ _LAZY = {
     "GroundTruthUpload": "._core.serving.control.results",
     "GateVerdict": "._core.pipelines.gate",
     "Replay": "._core.pipelines.replay",
+    "Reproduction": "._core.pipelines.reproduction",
 }
 
 

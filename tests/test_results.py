@@ -64,6 +64,21 @@ def _retraining_notebook(path):
     return path
 
 
+def _reproducible_notebook(path):
+    """A seeded notebook that registers a version: a run of it reproduces."""
+    import nbformat
+
+    nb = nbformat.read(str(_retraining_notebook(path)), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import numpy as np, pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+        "X = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 2)), columns=['a', 'b'])\n"
+        "y = (X.a > X.b).astype(int)\n"
+        "mlops.Workspace().register(LogisticRegression().fit(X, y), 'reproducible', data=X, target=y, "
+        "metrics={'rows': rows})"))
+    nbformat.write(nb, str(path))
+    return path
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, numeric_data, clf):
     """Real results and real listing frames from one workspace; its endpoint is stopped by pid."""
@@ -116,6 +131,8 @@ def world(tmp_path_factory, numeric_data, clf):
             results["Run"] = ws.retrain("churn", str(_retraining_notebook(root / "retrain.ipynb")),
                                         parameters={"rows": 2})
             results["Sweep"] = ws.sweep("churn", str(root / "retrain.ipynb"), grid={"rows": [1, 2]}, workers=2)
+            ws.retrain("reproducible", str(_reproducible_notebook(root / "reproducible.ipynb")))
+            results["Reproduction"] = ws.reproduce("reproducible:1")
             results["AuditAnchor"] = ws.audit_anchor()
             X.to_csv(root / "in.csv", index=False)
             results["BatchJob"] = ws.batch("churn:1", str(root / "in.csv"), str(root / "out.csv"))
@@ -209,6 +226,9 @@ def test_the_keys_users_rely_on_stay(world):
     sweep = results["Sweep"].to_dict()
     assert sweep["status"] == "succeeded" and sweep["metric"] == "rows" and sweep["best_trial"] == 2
     assert [t["parameters"] for t in sweep["trials"]] == [{"rows": 1}, {"rows": 2}]
+    reproduction = results["Reproduction"].to_dict()
+    assert reproduction["status"] == "PASS" and reproduction["reproduced_as"] == "reproducible:2"
+    assert [c["name"] for c in reproduction["checks"]] == ["run", "data", "metrics", "predictions"]
 
 
 def test_nan_and_infinity_become_null(world):

@@ -29,6 +29,7 @@ def ws():
         instance.home = object()  # the magics keep their Workspace while its home stays the same
         instance.check.return_value.has_violations = False  # else mlops check exits 3
         instance.verify_audit.return_value.ok = True  # else mlops verify-audit exits 1
+        instance.reproduce.return_value.status = "PASS"  # else mlops reproduce exits 3
         yield instance
 
 
@@ -199,6 +200,9 @@ MAGICS = [
      [call.retrain("churn", "nb/train.ipynb", parameters={"max_depth": 8, "solver": "lbfgs"},
                    gate="auc >= production.auc - 0.005", deploy="canary:10:bake=60", timeout=600.0, retries=2,
                    promote="production", endpoint="churn-prod")]),
+    ("reproduce churn:4", [call.reproduce("churn:4", tolerance=None)]),
+    ("reproduce churn:4 --tolerance 0.001", [call.reproduce("churn:4", tolerance={"abs": 0.001})]),
+    ("reproduce churn:4 --tolerance abs=0.01 rel=0.1", [call.reproduce("churn:4", tolerance={"abs": 0.01, "rel": 0.1})]),
     ("pipeline churn --steps prep.ipynb train.ipynb evaluate.ipynb",
      [call.pipeline("churn", ["prep.ipynb", "train.ipynb", "evaluate.ipynb"], **RETRAIN_DEFAULTS, cache=True)]),
     ("pipeline churn --steps prep.ipynb train.ipynb -p rows 1000 --no-cache --gate auc>0.8",
@@ -275,6 +279,8 @@ def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     ("sweep churn --notebook t.ipynb --grid '{C: [1, 2]}'",
      r"^--grid '\{C: \[1, 2\]\}' is neither JSON nor a Python literal; quote it, e\.g\. --grid '\{\"C\""),
     ("""sweep churn --notebook t.ipynb --trials '{"C": [1, 2]}'""", r"^--trials expects a JSON array, e\.g\."),
+    ("reproduce churn:4 --tolerance tight", r"^--tolerance 'tight' is not a number: give 0.001 \(absolute\)"),
+    ("reproduce churn:4 --tolerance rel=much", r"^--tolerance 'rel=much': the value must be a number\.$"),
 ])
 def test_bad_options_are_usage_errors_before_any_workspace_call(ip, ws, line, message):
     with pytest.raises(UsageError, match=message):
@@ -459,6 +465,9 @@ CLI = [
      [call.retrain("churn", "nb/train.ipynb", parameters={"max_depth": 8, "solver": "lbfgs"},
                    gate="auc >= production.auc - 0.005", deploy="canary:10:bake=60", timeout=600.0, retries=2,
                    promote="production", endpoint="churn-prod")]),
+    (["reproduce", "churn:4"], [call.reproduce("churn:4", tolerance=None)]),
+    (["reproduce", "churn:4", "--tolerance", "abs=0.01", "--tolerance", "rel=0.1"],
+     [call.reproduce("churn:4", tolerance={"abs": 0.01, "rel": 0.1})]),
     (["pipeline", "churn", "--steps", "prep.ipynb", "--steps", "train.ipynb"],
      [call.pipeline("churn", ["prep.ipynb", "train.ipynb"], **RETRAIN_DEFAULTS, cache=True)]),
     (["pipeline", "churn", "--steps", "prep.ipynb", "-p", "rows", "1000", "--no-cache"],
@@ -560,6 +569,8 @@ def test_result_methods_the_cli_calls_after_the_workspace_call(files, ws):
     for status, exit_code in (("gate_failed", 3), ("failed", 1), ("succeeded", 0)):  # failed: all trials did
         ws.sweep.return_value.status = status
         assert cli("sweep", "churn", "--notebook", "t.ipynb", "--grid", '{"C": [1]}').exit_code == exit_code
+    ws.reproduce.return_value.status = "FAIL"
+    assert cli("reproduce", "churn:4").exit_code == 3  # it did not reproduce: 3 for CI
 
 
 def assert_usage_error_before_any_workspace_call(ws, argv, message):
@@ -579,6 +590,7 @@ def assert_usage_error_before_any_workspace_call(ws, argv, message):
      "-p C is given twice; give each parameter once."),
     (["sweep", "churn", "--notebook", "t.ipynb", "--grid", "[1, 2]"],
      """--grid expects a JSON object, e.g. --grid '{"C": [0.1, 1, 10], "max_depth": [4, 8]}'; got '[1, 2]'."""),
+    (["reproduce", "churn:4", "--tolerance", "tight"], "--tolerance 'tight' is not a number"),
 ])
 def test_bad_options_are_usage_errors_with_status_2(files, ws, argv, message):
     assert_usage_error_before_any_workspace_call(ws, argv, message)

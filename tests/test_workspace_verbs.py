@@ -42,6 +42,7 @@ FORWARDS = {
     "scheduler_status": ("scheduler", "status"), "scheduler_log": ("scheduler", "log"),
     "retrain": ("_pipelines", "retrain"), "pipeline": ("_pipelines", "pipeline"),
     "schedule": ("_pipelines", "schedule"), "sweep": ("_pipelines", "sweep"),
+    "reproduce": ("_pipelines", "reproduce"),
 }
 #: Workspace methods that are its own (composition and process entry), not forwards
 OWN = {"status", "environment", "job_context", "run_scheduler"}

@@ -64,6 +64,13 @@ class VersionReleaser(VersionSource, Protocol):
     def promote(self, ref: Any, alias: str) -> "ModelVersion": ...
 
 
+class ReproductionRecorder(Protocol):
+    """Keeps a version's latest reproduction on its record, with an audit entry (the policy's
+    ``require_reproduction`` reads it)."""
+
+    def record_reproduction(self, ref: Any, reproduction: dict) -> "ModelVersion": ...
+
+
 class DatasetSource(Protocol):
     """Versioned datasets by reference (``name`` or ``name:N``)."""
 

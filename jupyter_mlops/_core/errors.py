@@ -46,6 +46,8 @@
     └── PipelineError
         ├── RunFailed               a retraining run failed (its notebook, promotion or deploy);
         │                           ``.run`` is the recorded ``Run``
+        ├── NotReproducible         a version no run recorded (registered by hand), or whose
+        │                           recorded notebook can no longer be found
         └── SchedulerError          the scheduler daemon cannot start, stop or run a job
             └── ScheduleNotFound    no schedule has that id (close matches listed)
 
@@ -259,6 +261,11 @@ class RunFailed(PipelineError):
         self.run = run
 
 
+class NotReproducible(PipelineError):
+    """``Workspace.reproduce`` cannot re-run what made the version: it was registered outside a
+    run, or its notebook changed and the run's executed copy is gone."""
+
+
 class SchedulerError(PipelineError):
     pass
 
@@ -299,6 +306,7 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     BaselineNotFound: 404,
     InsufficientData: 400,
     ScheduleNotFound: 404,
+    NotReproducible: 409,
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from .errors import InvalidInput
 
 __all__ = [
-    "literal_or_text", "parse_pairs", "notebook_parameters", "traffic_weights", "rollout_from_flags", "guardrails_from",
+    "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
     "sweep_sets",
@@ -101,6 +101,24 @@ def sweep_sets(text: str | None, option: str, kind: type) -> Any:
 
 
 _SWEEP_EXAMPLES = {dict: '{"C": [0.1, 1, 10], "max_depth": [4, 8]}', list: '[{"C": 0.1}, {"C": 1, "max_depth": 8}]'}
+
+
+def reproduction_tolerance(items) -> dict | None:
+    """``--tolerance 0.001`` -> ``{"abs": 0.001}``; ``--tolerance abs=0.001 rel=0.01`` -> ``{"abs":
+    0.001, "rel": 0.01}``: how far a reproduced metric or number may be from the recorded one
+    (``Workspace.reproduce``). A bare number is the absolute tolerance, as ``tolerance=0.001``
+    is in Python; a bound not given keeps its default. Not given: ``None``, the defaults."""
+    words = []
+    for word in items or ():
+        if "=" not in word:
+            try:
+                float(word)
+            except ValueError:
+                raise InvalidInput(f"--tolerance {word!r} is not a number: give 0.001 (absolute), or abs=0.001 "
+                                   "rel=0.01.") from None
+            word = f"abs={word}"
+        words.append(word)
+    return parse_pairs(words, "--tolerance", convert=float) or None
 
 
 def traffic_weights(items) -> dict[str, float]:

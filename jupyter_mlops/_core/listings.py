@@ -82,6 +82,7 @@ LISTINGS: dict[str, Listing] = {
     approval         string          PendingManualApproval, Approved or Rejected
     aliases          string          the aliases pointing at it, comma separated (empty: none)
     status           string          active or archived
+    reproduction     string|null     PASS or FAIL: the verdict of its latest reproduction (Workspace.reproduce; null: none)
     data_sha256      string|null     the first 12 hex digits of the training data's hash (null: registered without data)
 """, indexed=True, more="<metric>  number|null  one column per metric any version logged (null where a version lacks it)"),
     "datasets": _listing("Workspace.datasets()", """

@@ -406,6 +406,16 @@ class Workspace:
                                      deploy=deploy, promote=promote, endpoint=endpoint, timeout=timeout,
                                      metric=metric, direction=direction)
 
+
+    def reproduce(self, ref: Any, tolerance: Any = None):
+        """Re-run the notebook (or pipeline) that made ``ref`` with its recorded parameters in a
+        fresh kernel, then check that the training data hashes as recorded, the metrics agree
+        within ``tolerance`` (a number: absolute; or ``{"abs": 1e-6, "rel": 1e-4}``, the defaults)
+        and the predictions on its sample rows are the same; the ``Reproduction`` (PASS/FAIL and
+        each difference) is kept on the version, where ``policy(require_reproduction=True)``
+        reads it."""
+        return self._pipelines.reproduce(ref, tolerance=tolerance)
+
     # -- scheduling ----------------------------------------------------------------------------
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,
                 since: Any = None, cron: str | None = None, timezone: str | None = None):

@@ -1,6 +1,7 @@
-"""Retraining commands: retrain, pipeline, schedule, sweep (for cron and CI: ``mlops retrain churn
+"""Retraining commands: retrain, pipeline, schedule, sweep, reproduce (for cron and CI: ``mlops retrain churn
 --notebook train.ipynb -p max_depth 8 --gate "auc >= production.auc"`` exits 1 when the notebook
-fails and 3 when the gate fails). Runs are listed by ``mlops runs``."""
+fails and 3 when the gate fails; ``mlops reproduce churn:4`` exits 3 when the version does not
+reproduce). Runs are listed by ``mlops runs``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from . import emit, inputs, main, workspace
 _GATE = 'expression deciding approval, e.g. "auc >= production.auc - 0.005"'
 _DEPLOY = "deploy on a pass: canary:10, canary:10:bake=60, linear:25, ab:50, blue_green, replace"
 GATE_FAILED_EXIT = 3
+REPRODUCTION_FAILED_EXIT = 3
 
 
 def _release_options(func):
@@ -103,3 +105,17 @@ def sweep_cmd(ctx, name, notebook, grid, trials, **options):
     emit(ctx, sweep)
     if sweep.status in ("failed", "gate_failed"):
         ctx.exit(1 if sweep.status == "failed" else GATE_FAILED_EXIT)
+
+
+@main.command("reproduce")
+@click.argument("ref")
+@click.option("--tolerance", multiple=True, metavar="TOL",
+              help="how far reproduced metrics and numbers may be: 0.001 (absolute), or abs=0.001 and rel=0.01 "
+                   "(repeat; default abs=1e-6 rel=1e-4)")
+@click.pass_context
+def reproduce_cmd(ctx, ref, tolerance):
+    """Re-run the notebook that made REF with its recorded parameters and compare (exit 3: FAIL)."""
+    result = workspace(ctx).reproduce(ref, tolerance=inputs.reproduction_tolerance(tolerance))
+    emit(ctx, result)
+    if result.status != "PASS":
+        ctx.exit(REPRODUCTION_FAILED_EXIT)

@@ -1,5 +1,7 @@
-"""Retraining verbs: retrain, pipeline, schedule, sweep. Each body is one Workspace call; ``-p NAME VALUE``
-(papermill's own form) is read by ``inputs.notebook_parameters``. Runs are listed by ``runs``."""
+"""Retraining verbs: retrain, pipeline, schedule, sweep, reproduce. Each body is one Workspace call;
+``-p NAME VALUE`` (papermill's own form) is read by ``inputs.notebook_parameters``, ``--grid`` and
+``--trials`` by ``inputs.sweep_sets``, ``--tolerance`` by ``inputs.reproduction_tolerance``. Runs
+are listed by ``runs``."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ _PARAMETER = dict(nargs=2, action="append", dest="parameters", metavar=("NAME", 
                   help="a notebook parameter (repeat -p for more); the value is read as a Python literal")
 _GATE = "expression deciding approval, e.g. \"auc >= production.auc - 0.005\" (quote it)"
 _DEPLOY = "deploy on a pass: canary:10, canary:10:bake=60, linear:25, ab:50, blue_green, replace"
+_TOLERANCE = ("how far reproduced metrics and numbers may be: 0.001 (absolute), or abs=0.001 rel=0.01 "
+              "(default abs=1e-6 rel=1e-4)")
 
 
 def _release_arguments(func):
@@ -89,3 +93,11 @@ def sweep(view, args):
                          trials=inputs.sweep_sets(unquote(args.trials), "--trials", list), workers=args.workers,
                          gate=unquote(args.gate), deploy=args.deploy, promote=args.promote, endpoint=args.endpoint,
                          timeout=args.timeout, metric=args.metric, direction=args.direction)
+
+
+@verb("reproduce")
+@argument("ref", help="the version to reproduce, e.g. churn:4 (registered by a run)")
+@argument("--tolerance", nargs="+", action="extend", metavar="TOL", help=_TOLERANCE)
+def reproduce(view, args):
+    """Re-run the notebook that made a version with its recorded parameters, and compare (PASS/FAIL)."""
+    return view.ws.reproduce(args.ref, tolerance=inputs.reproduction_tolerance(args.tolerance))

@@ -141,9 +141,11 @@ def test_a_workspace_of_the_first_schema_is_migrated_to_the_step_cache(home, clf
     assert store.current_revision() == "0001_initial"
 
     ws = mlops.Workspace(home)
-    assert ws.models().empty and ws.store.current_revision() == db.HEAD_REVISION == "0002_step_cache"
+    assert ws.models().empty and ws.store.current_revision() == db.HEAD_REVISION
     with ws.store.engine.connect() as conn:
         assert "step_cache" in inspect(conn).get_table_names()
     ws.register(clf, "churn", data=numeric_data[0])
     assert ws.get("churn").version == 1
+    # and past the step cache, to the reproduction kept on each version (0003_reproduction)
+    assert ws.get("churn").reproduction is None and ws.versions("churn").loc[1, "reproduction"] is None
     ws.store.dispose()

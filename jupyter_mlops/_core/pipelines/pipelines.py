@@ -172,6 +172,17 @@ class Pipelines:
         return Sweeper(self.runs, trials_part._execute, self.release, self.audit).run(
             plan, trial_plans, workers, metric, direction, actor())
 
+
+    def reproduce(self, ref: Any, tolerance: Any = None):
+        """Re-run what made the version ``ref`` (the notebooks and parameters its run recorded) as
+        a run of kind ``reproduce``, compare its data hashes, metrics (within ``tolerance``) and
+        predictions with those recorded, and keep the ``Reproduction`` on ``ref``
+        (``reproduce.py``)."""
+        from .reproduce import Reproducer
+
+        return Reproducer(self.versions, self.versions, self.runs, self.artifacts, self.home / "reproductions",
+                          self._execute).reproduce(ref, tolerance)
+
     # -- planning ----------------------------------------------------------------------------------
     def _plan(self, kind: str, name: str, notebooks: list, parameters: dict | None, gate: Any, deploy: Any,
               timeout: float | None, retries: int, promote: str | None, endpoint: str | None, cache: bool) -> Plan:

@@ -26,6 +26,8 @@ from .results import ModelVersion
 
 PENDING, APPROVED, REJECTED = "PendingManualApproval", "Approved", "Rejected"
 SAMPLE_ROWS = 5
+#: the alias ``Policy.require_reproduction`` guards: what serves users
+PRODUCTION = "production"
 
 
 def as_utc(ts: datetime) -> datetime:
@@ -58,6 +60,14 @@ def _clean_mapping(values: dict | None, kind: str) -> dict:
             validate_text(v, f"{kind} {k!r}")
         out[str(k)] = v
     return out
+
+
+def reproduction_run(lineage: dict | None) -> int | None:
+    """The id of the reproduction run that registered a version (``pipelines/reproduce.py``), or
+    None: such a version is the evidence of a reproduction, archived from the start so that it is
+    never the model's latest, and it holds no alias."""
+    run = (lineage or {}).get("run") or {}
+    return run.get("id") if run.get("kind") == "reproduce" else None
 
 
 def _sample(data: Any) -> dict | None:
@@ -151,7 +161,8 @@ class Registry:
             version = (latest or 0) + 1
             mv = orm.ModelVersion(
                 model_id=row.id, version=version, created_by=lineage_mod.actor(), approval=PENDING,
-                approval_history=[], status="active", **columns,
+                approval_history=[], status="archived" if reproduction_run(columns["lineage"]) else "active",
+                **columns,
                 dataset_version_id=self.datasets.row_id(s, dataset_version) if dataset_version else None)
             s.add(mv)
             row.updated_at = datetime.now(timezone.utc)
@@ -168,6 +179,13 @@ class Registry:
         from ..store import orm
 
         policy = self._policy()
+        ref = f"{model_row.name}:{version_row.version}"
+        made_by = reproduction_run(version_row.lineage)
+        if made_by is not None:
+            raise RegistryError(f"{ref} was registered by reproduction run {made_by}: it is kept, archived, as the "
+                                f"evidence of that reproduction and cannot be @{alias}.",
+                                hint="Promote the version that was reproduced; a notebook run for a reproduction "
+                                     "should register without alias=.")
         if policy.require_approval and version_row.approval != APPROVED:
             raise PolicyViolation(
                 f"{model_row.name}:{version_row.version} is {version_row.approval}; the workspace policy "
@@ -176,6 +194,8 @@ class Registry:
             )
         if version_row.status == "archived":
             raise RegistryError(f"{model_row.name}:{version_row.version} is archived and cannot be @{alias}.")
+        if alias == PRODUCTION and policy.require_reproduction:
+            _check_reproduced(ref, version_row.reproduction)
         existing = s.get(orm.Alias, (model_row.id, alias))
         previous = None
         if existing is None:
@@ -187,6 +207,19 @@ class Registry:
         self.audit.append(s, "promote", f"{model_row.name}:{version_row.version}",
                           {"alias": alias, "previous_version": previous})
         return previous
+
+    def record_reproduction(self, ref: Any, reproduction: dict) -> ModelVersion:
+        """Keep ``reproduction`` (a ``Reproduction``'s JSON) as the latest of ``ref``, with its audit
+        entry, in one transaction under the write lock: ``require_reproduction`` reads it."""
+        with self.store.write() as s:
+            model_row, mv = self._resolve(s, ref)
+            mv.reproduction = reproduction
+            self.audit.append(s, "reproduction", f"{model_row.name}:{mv.version}", {
+                "status": reproduction.get("status"), "run": (reproduction.get("run") or {}).get("id"),
+                "reproduced_as": reproduction.get("reproduced_as"),
+                "failed_checks": [c.get("name") for c in reproduction.get("checks") or [] if c.get("status") == "fail"]})
+            key = Ref(model_row.name, version=mv.version)
+        return self.get(key)
 
     def promote(self, ref: str, alias: str) -> ModelVersion:
         validate_name(alias, "alias")
@@ -296,7 +329,7 @@ class Registry:
             signature=mv.signature, metrics=dict(mv.metrics or {}), params=dict(mv.params or {}),
             tags=dict(mv.tags or {}), lineage=dict(mv.lineage or {}), approval=mv.approval, aliases=aliases,
             status=mv.status, description=mv.description, dataset=(mv.lineage or {}).get("dataset"),
-            approval_history=tuple(mv.approval_history or ()),
+            approval_history=tuple(mv.approval_history or ()), reproduction=mv.reproduction,
         )
 
     def get(self, ref: Any) -> ModelVersion:
@@ -371,14 +404,15 @@ class Registry:
                                .order_by(orm.ModelVersion.version)).scalars():
                 row = {"version": v.version, "created_at": as_utc(v.created_at), "created_by": v.created_by,
                        "approval": v.approval, "aliases": ", ".join(sorted(aliases.get(v.id, []))),
-                       "status": v.status,
+                       "status": v.status, "reproduction": (v.reproduction or {}).get("status"),
                        "data_sha256": ((v.lineage or {}).get("data") or {}).get("sha256", "")[:12] or None}
                 for k, val in (v.metrics or {}).items():
                     if k not in metric_names:
                         metric_names.append(k)
                     row[k] = val
                 rows.append(row)
-        cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "data_sha256", *metric_names]
+        cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "reproduction", "data_sha256",
+                *metric_names]
         return pd.DataFrame(rows, columns=cols).set_index("version")
 
     def diff(self, a: Any, b: Any, changed_only: bool = False):
@@ -392,6 +426,23 @@ class Registry:
         rows = [{"field": k, va.ref: fa.get(k), vb.ref: fb.get(k), "changed": fa.get(k) != fb.get(k)} for k in keys]
         frame = pd.DataFrame(rows).set_index("field")
         return frame[frame["changed"]] if changed_only else frame
+
+
+def _check_reproduced(ref: str, reproduction: dict | None) -> None:
+    """``Policy.require_reproduction``: @production needs the version's latest reproduction to
+    have passed (a later FAIL replaces an earlier PASS)."""
+    status = (reproduction or {}).get("status")
+    if status == "PASS":
+        return
+    differences = (reproduction or {}).get("differences") or []
+    more = f"; and {len(differences) - 1} more difference(s)" if len(differences) > 1 else ""
+    state = ("has not been reproduced" if status is None else
+             f"failed its latest reproduction (run {(reproduction.get('run') or {}).get('id')}: "
+             f"{differences[0] if differences else 'FAIL'}{more})")
+    raise PolicyViolation(
+        f"{ref} {state}; the workspace policy (require_reproduction) requires a passing reproduction before "
+        f"a version can be @{PRODUCTION}.",
+        hint=f"Reproduce it: ws.reproduce({ref!r}) or %mlops reproduce {ref}; other aliases (staging) need none.")
 
 
 def _ranges(numbers) -> str:
@@ -422,6 +473,7 @@ def _flatten_for_diff(v: ModelVersion) -> dict:
     nb = lin.get("notebook") or {}
     out["notebook.path"], out["notebook.sha256"] = nb.get("path"), nb.get("sha256")
     out["kernel.in_order"] = (lin.get("kernel") or {}).get("in_order")
+    out["reproduction"] = (v.reproduction or {}).get("status")
     out["python"] = lin.get("python")
     out.update({f"package.{k}": val for k, val in sorted((lin.get("packages") or {}).items())})
     out["environment.pip_freeze_sha256"] = (lin.get("environment") or {}).get("pip_freeze_sha256")

@@ -44,12 +44,19 @@ class ModelVersion(_Versioned):
     description: str | None = None
     dataset: str | None = None
     approval_history: tuple[dict, ...] = ()
+    reproduction: dict | None = None  # the latest ``Reproduction``'s JSON (Workspace.reproduce)
+
+    @property
+    def reproduced(self) -> bool:
+        """Whether its latest reproduction passed (what ``Policy.require_reproduction`` asks)."""
+        return (self.reproduction or {}).get("status") == "PASS"
 
     def to_frame(self):
         import pandas as pd
 
         row = {"name": self.name, "version": self.version, "created_at": self.created_at,
                "approval": self.approval, "aliases": ", ".join(self.aliases), "status": self.status,
+               "reproduction": (self.reproduction or {}).get("status"),
                "data_sha256": (self.lineage.get("data") or {}).get("sha256"),
                "artifact_sha256": self.artifact_sha256}
         row.update({f"metric.{k}": v for k, v in self.metrics.items()})
@@ -66,6 +73,9 @@ class ModelVersion(_Versioned):
         nb = lin.get("notebook")
         if nb:
             rows.append(("notebook", f"{nb.get('path')} sha256 {(nb.get('sha256') or '')[:12]}"))
+        run = lin.get("run")
+        if run:
+            rows.append(("run", f"{run.get('kind')} run {run.get('id')}, step {run.get('step')}"))
         if lin.get("papermill_parameters"):
             rows.append(("parameters", lin["papermill_parameters"]))
         for key in ("data", "target"):
@@ -88,6 +98,8 @@ class ModelVersion(_Versioned):
         badges = html.badge(self.approval) + "".join(html.badge("@" + a) for a in self.aliases)
         if self.status != "active":
             badges += html.badge(self.status)
+        if self.reproduction:
+            badges += html.badge(f"reproduction {self.reproduction.get('status')}", "ok" if self.reproduced else "bad")
         sections = [
             ("Metrics", html.kv_table(self.metrics.items())),
             ("Params", html.kv_table(self.params.items())),
@@ -95,6 +107,8 @@ class ModelVersion(_Versioned):
         if self.tags:
             sections.append(("Tags", html.kv_table(self.tags.items())))
         sections.append(("Lineage", html.kv_table(self._lineage_rows())))
+        if self.reproduction:
+            sections.append(("Reproduction", html.kv_table(self._reproduction_rows(html_badge=True))))
         if self.signature and self.signature.get("inputs"):
             inputs = self.signature["inputs"]
             shown = ", ".join(f"{c['name']}:{c['dtype']}" for c in inputs[:12])
@@ -107,12 +121,26 @@ class ModelVersion(_Versioned):
             ("created", f"{self.created_at:%Y-%m-%d %H:%M:%S} by {self.created_by}")])))
         return html.card(f"{self.name} v{self.version}", badges, sections)
 
+    def _reproduction_rows(self, html_badge: bool = False) -> list[tuple[str, Any]]:
+        r = self.reproduction or {}
+        status = r.get("status")
+        rows: list[tuple[str, Any]] = [("verdict", html.Raw(html.badge(status)) if html_badge else status),
+                                       ("run", (r.get("run") or {}).get("id")), ("at", r.get("at")),
+                                       ("reproduced as", r.get("reproduced_as"))]
+        differences = r.get("differences") or []
+        if differences:
+            more = f"; … ({len(differences) - 3} more)" if len(differences) > 3 else ""
+            rows.append(("differences", "; ".join(differences[:3]) + more))
+        return rows
+
     def to_text(self) -> str:
         lines = [repr(self)]
         for label, values in (("metrics", self.metrics), ("params", self.params), ("tags", self.tags)):
             if values:
                 lines.append(f"  {label}: " + ", ".join(f"{k}={html.format_text(v)}" for k, v in values.items()))
         lines += [f"  {k}: {html.format_text(v)}" for k, v in self._lineage_rows()]
+        if self.reproduction:
+            lines.append("  reproduction: " + ", ".join(f"{k} {html.format_text(v)}" for k, v in self._reproduction_rows()))
         lines.append(f"  artifact: {self.format.get('format')} {self.artifact_sha256} ({self.artifact_size:,} bytes)")
         return "\n".join(lines)
 

@@ -21,7 +21,7 @@ from ..errors import MlopsError, StoreError, UnrecognizedStore
 from .failures import translate
 
 #: The Alembic revision this code expects; ``tests/test_store.py`` checks it is the script head.
-HEAD_REVISION = "0002_step_cache"
+HEAD_REVISION = "0003_reproduction"
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _WRITE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"jupyter_mlops.write").digest()[:8], "big", signed=True)

@@ -65,6 +65,8 @@ class ModelVersion(Base):
         ForeignKey("dataset_versions.id"), nullable=True
     )
     sample: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # the latest reproduction's verdict and checks (``pipelines/reproduce.py``); a policy may require PASS
+    reproduction: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Alias(Base):
