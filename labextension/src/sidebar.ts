@@ -165,7 +165,8 @@ export class MlopsSidebar extends Widget {
     if (!data) {
       return;
     }
-    this.workspaceNode.textContent = data.workspace;
+    // marks keep the path's slashes in place inside the right-to-left box that ellipsizes its start
+    this.workspaceNode.textContent = `\u200e${data.workspace}\u200e`;
     this.workspaceNode.title = `Workspace: ${data.workspace}`;
     const counts = sections.counts(data);
     const bodies: Record<SectionKey, HTMLElement> = {
