@@ -120,6 +120,7 @@ class Actions:
                 self.message.show("error", f"Wait: {self._label} is still running.")
                 return False
             self._label = label
+            self.message.show("busy", f"{label}…")  # at once, before the thread gets going
             self._thread = threading.Thread(target=self._work, args=(label, call, done),
                                             name=f"mlops-panel-action {label}", daemon=True)
             self._thread.start()
@@ -128,7 +129,6 @@ class Actions:
     def _work(self, label: str, call: Callable[[], Any], done: Callable[[Any], None] | None) -> None:
         started = time.monotonic()
         finished = threading.Event()
-        self.message.show("busy", f"{label}…")
         ticker = threading.Thread(target=self._tick_elapsed, args=(label, started, finished), daemon=True,
                                   name="mlops-panel-elapsed")
         ticker.start()
