@@ -176,6 +176,19 @@ def output(key: str, value):
     return keep(key, value)
 
 
+def _jupyter_server_extension_points():
+    """Jupyter's hook: this package is a server extension (the REST API of the "MLOps" sidebar)."""
+    return [{"module": "jupyter_mlops"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    """Jupyter's hook: add the REST routes under ``/jupyter-mlops/api/`` (tornado and the routes
+    are imported here, never by ``import jupyter_mlops``)."""
+    from .server import load
+
+    load(server_app)
+
+
 def load_ipython_extension(ipython):
     """``%load_ext jupyter_mlops``: registers ``%mlops`` / ``%%mlops``; prints nothing."""
     from .magics import load
