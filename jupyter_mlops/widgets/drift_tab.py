@@ -34,7 +34,9 @@ class DriftTab:
         self.detail = w.HTML()
         self.detail.add_class("mlops-panel-detail")
         self._report_endpoint: str | None = None
-        self._shown_report: Any = None  # the id whose HTML the detail holds ("check": a check made here)
+        self._shown_report: Any = None  # the id of the report whose HTML the detail holds
+        #: (the report chosen then,) while "Check now"'s own report is on show; else None
+        self._checked: tuple | None = None
         self.report.observe(lambda _: self.ctx.poke(), "value")
         self.check.on_click(lambda _: self._check())
         row = w.HBox([self.report, self.endpoint, self.since, self.check])
@@ -55,7 +57,10 @@ class DriftTab:
         alerts = records("audit", ws.audit(endpoint)) if endpoint else []
         alerts = [a for a in alerts if a["action"] == "alert"][-ALERTS_SHOWN:][::-1]
         # a report's HTML draws its charts (matplotlib): only when another report is chosen
-        body = ws.report(chosen)._repr_html_() if chosen is not None and chosen != self._shown_report else None
+        if self._checked is not None and self._checked != (chosen,):
+            self._checked = None  # another report was chosen since "Check now": show that one
+        wanted = None if self._checked is not None else chosen
+        body = ws.report(wanted)._repr_html_() if wanted is not None and wanted != self._shown_report else None
         with self.ctx.lock:
             set_html(self.latest, _latest_html(latest))
             set_options(self.report, options, keep=chosen)
@@ -66,7 +71,7 @@ class DriftTab:
             if body is not None:
                 self._shown_report = chosen
                 set_html(self.detail, body)
-            elif chosen is None and self._shown_report != "check":
+            elif chosen is None and self._checked is None:
                 set_html(self.detail, "")
 
     def _check(self) -> None:
@@ -76,8 +81,11 @@ class DriftTab:
             return
         since = self.since.value.strip() or None
 
+        chosen = self.report.value
+
         def shown(report) -> None:
-            self._shown_report = "check"
+            # the check's report stays on show until another report is chosen
+            self._checked, self._shown_report = (chosen,), None
             with self.ctx.lock:
                 set_html(self.detail, report._repr_html_())
 

@@ -27,7 +27,7 @@ def make_workspace(home) -> Workspace:
     ws.register(LogisticRegression(max_iter=300).fit(X, y), "churn", data=X, target=y, metrics={"auc": 0.81})
     ws.register(LogisticRegression(C=0.1, max_iter=300).fit(X, y), "churn", data=X, target=y,
                 metrics={"auc": 0.84})
-    ws._test_rows = X.head(3)
+    ws._test_rows, ws._test_data = X.head(3), X
     return ws
 
 
