@@ -32,14 +32,16 @@ def set_html(widget: w.HTML, value: str) -> None:
 
 
 def set_options(dropdown: w.Dropdown, options: list[tuple[str, Any]], keep: Any = None) -> None:
-    """New options for ``dropdown``, keeping its value (or ``keep``) when still offered."""
-    current = dropdown.value if keep is None else keep
+    """New options for ``dropdown``. Its value stays when still offered (the user may have picked
+    it while this refresh read the workspace), else ``keep``, else the first option."""
     values = [value for _, value in options]
     if tuple(dropdown.options) == tuple(options) and dropdown.value in values + [None]:
         return
+    current = dropdown.value
     with dropdown.hold_sync():
         dropdown.options = options
-        dropdown.value = current if current in values else (values[0] if values else None)
+        dropdown.value = (current if current in values and current is not None else
+                          keep if keep in values else (values[0] if values else None))
 
 
 def button(description: str, style: str = "", tooltip: str = "", icon: str = "") -> w.Button:

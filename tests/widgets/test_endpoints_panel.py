@@ -112,3 +112,29 @@ def test_a_deploy_of_an_unknown_version_is_one_line(panel):
     panel.wait()
     assert panel.message.kind == "error"
     assert panel.message.text.startswith("ModelNotFound: No model named 'chrun'.") and "churn" in panel.message.text
+
+
+def test_a_canary_deployed_from_the_panel_shows_its_progress_and_rollback_aborts_it(rws):
+    rws.deploy("churn:1", "churn")
+    panel = mlops.panel(rws, part="endpoints", interval=None)
+    try:
+        tab = panel["endpoints"]
+        tab.deploy_ref.value, tab.deploy_endpoint.value = "churn:2", "churn"
+        tab.deploy_strategy.value, tab.deploy_percent.value = "canary", 10
+        tab.deploy.click()
+        panel.wait()
+        assert panel.message.kind == "ok", panel.message.text
+        panel.refresh()
+        assert tab.rollout_bar.layout.display == "flex" and 0 <= tab.rollout_bar.value < 1
+        assert "canary of churn-v2: step 1 of 2 (10%), baking" in tab.rollout_text.value
+        assert {name: s.value for name, s in tab.sliders.items()} == {"churn-v1": 90, "churn-v2": 10}
+
+        tab.rollback.click()
+        panel.confirm.yes.click()
+        panel.wait()
+        panel.refresh()
+        assert panel.message.kind == "ok", panel.message.text
+        assert "rolled_back" in tab.rollout_text.value and tab.rollout_bar.bar_style == "danger"
+        assert audit_actions(rws, "churn")[-2:] == [("endpoint.deploy", "churn"), ("endpoint.rollback", "churn")]
+    finally:
+        panel.close()
