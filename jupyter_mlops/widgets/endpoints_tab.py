@@ -19,7 +19,7 @@ from .sparkline import chart, figure_text
 HISTORY = 60  # samples kept per endpoint: 3 minutes at the default interval
 FIGURES = [("req/s", "req_per_s", "", 3), ("p50", "p50_ms", " ms", 3), ("p99", "p99_ms", " ms", 3),
            ("error rate", "error_rate", "", 2)]
-STRATEGIES = [("new endpoint or replace", None), ("canary", "canary"), ("linear", "linear"),
+STRATEGIES = [("new endpoint or replace", ""), ("canary", "canary"), ("linear", "linear"),
               ("blue/green", "blue_green"), ("shadow", "shadow"), ("A/B", "ab")]
 
 
@@ -46,9 +46,10 @@ class EndpointsTab:
         self.deploy_ref = w.Text(placeholder="churn:3 or churn@staging", description="deploy",
                                  layout=w.Layout(width="280px"))
         self.deploy_endpoint = w.Text(placeholder="endpoint", layout=w.Layout(width="140px"))
-        self.deploy_strategy = w.Dropdown(options=STRATEGIES, value=None, layout=w.Layout(width="200px"))
-        self.deploy_percent = w.BoundedFloatText(value=10, min=0, max=100, description="%",
-                                                 layout=w.Layout(width="120px"))
+        self.deploy_strategy = w.Dropdown(options=STRATEGIES, value="", layout=w.Layout(width="200px"))
+        self.deploy_percent = w.BoundedFloatText(value=10, min=0, max=100, description="percent",
+                                                 style={"description_width": "initial"},
+                                                 layout=w.Layout(width="150px"))
         self.deploy = button("Deploy", "primary", "ws.deploy(ref, endpoint, strategy=…, percent=…)", "rocket")
         self._shown: tuple | None = None  # (endpoint, ((variant, weight), …)) the sliders were set from
 
@@ -187,7 +188,7 @@ class EndpointsTab:
 
     def _deploy(self) -> None:
         ref, name = self.deploy_ref.value.strip(), self.deploy_endpoint.value.strip()
-        strategy = self.deploy_strategy.value
+        strategy = self.deploy_strategy.value or None
         percent = float(self.deploy_percent.value) if strategy in ("canary", "linear", "shadow", "ab") else None
         label = f"deploy {ref} to {name}" + (f" ({strategy} {percent:g}%)" if percent is not None else
                                                f" ({strategy})" if strategy else "")

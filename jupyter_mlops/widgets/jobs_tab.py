@@ -15,6 +15,9 @@ from .._core.listings import records
 from .context import Context, button, set_html, set_options
 
 RUNS_SHOWN = 20
+#: the badge tone of each run status
+RUN_TONES = {"succeeded": "ok", "running": "info", "violation": "bad", "failed": "bad", "gate_failed": "warn",
+             "skipped": "muted", "interrupted": "warn"}
 
 
 class JobsTab:
@@ -80,7 +83,8 @@ def _schedules_html(schedules: list[dict]) -> str:
         return html.styled(html.note("No schedules: <code>%mlops monitor E --every 1h</code> or "
                                      "<code>%mlops schedule N --notebook PATH --every 1d</code>."), "panel-table")
     rows = [[s["id"], s["kind"], s["target"], s["trigger"], _when(s["next_run"]), _when(s["last_run"]),
-             html.Raw(html.badge(s["last_status"])) if s["last_status"] else None, s["enabled"]] for s in schedules]
+             html.Raw(html.badge(s["last_status"], RUN_TONES.get(s["last_status"]))) if s["last_status"] else None,
+             "yes" if s["enabled"] else "no (paused)"] for s in schedules]
     return html.styled("<h4>schedules</h4>" + html.table(
         ["schedule", "kind", "target", "trigger", "next run (UTC)", "last run (UTC)", "last status", "enabled"],
         rows), "panel-table")
@@ -92,7 +96,7 @@ def _runs_html(runs: list[dict]) -> str:
     rows, flagged = [], []
     for i, r in enumerate(runs):
         links = " ".join(notebook_link(p) for p in output_notebooks(r["result"]))
-        rows.append([r["id"], r["schedule"], r["kind"], r["target"], html.Raw(html.badge(r["status"])),
+        rows.append([r["id"], r["schedule"], r["kind"], r["target"], html.Raw(html.badge(r["status"], RUN_TONES.get(r["status"]))),
                      _when(r["started"]), r["seconds"], html.Raw(links) if links else None, r["error"]])
         if r["status"] in ("failed", "violation", "gate_failed"):
             flagged.append(i)

@@ -7,6 +7,8 @@ from .._core.html import CSS as RESULT_CSS
 
 PANEL_CSS = """
 .mlops-panel{max-width:1100px}
+.mlops-panel .widget-html,.mlops-panel .widget-html-content{max-width:100%;min-width:0}
+.mlops-panel .widget-html-content>.mlops{overflow-x:auto}
 .mlops-panel .mlops-panel-line{font-family:var(--jp-ui-font-family,sans-serif);font-size:13px;padding:3px 8px;
   border-radius:4px;margin:2px 0}
 .mlops-panel .mlops-panel-error{color:var(--jp-error-color1,#cf222e);background:rgba(207,34,46,.08)}
