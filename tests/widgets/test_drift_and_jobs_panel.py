@@ -112,3 +112,29 @@ def test_a_retraining_runs_output_notebooks_are_linked_relative_to_the_kernels_f
     assert notebook_link(inside) == (f'<a href="runs/7/train.ipynb" target="_blank" title="{inside}">'
                                      "train.ipynb</a>")
     assert "<a " not in notebook_link(outside) and "train.ipynb" in notebook_link(outside)
+
+
+@pytest.mark.slow
+def test_run_now_of_a_retraining_schedule_links_its_output_notebook(rws, tmp_path, monkeypatch):
+    from pipelines.notebooks import TRAIN, TRAIN_PARAMETERS, write_notebook
+
+    monkeypatch.chdir(tmp_path)  # the kernel's folder: links are relative to it
+    notebook = write_notebook(tmp_path / "train.ipynb", TRAIN_PARAMETERS, TRAIN)
+    schedule = rws.schedule("churn", str(notebook), every="1d")
+    panel = mlops.panel(rws, part="jobs", interval=None)
+    try:
+        tab = panel["jobs"]
+        assert tab.schedule.value == schedule.id
+        tab.run_now.click()
+        panel.wait()
+        assert panel.message.kind == "ok", panel.message.text
+        assert eventually(lambda: not rws.runs(schedule.id).empty and
+                          rws.runs(schedule.id).iloc[0]["status"] not in ("running",), timeout=300)
+        assert rws.runs(schedule.id).iloc[0]["status"] == "succeeded", rws.runs(schedule.id).iloc[0]["error"]
+        panel.refresh()
+        paths = output_notebooks(rws.runs(schedule.id).iloc[0]["result"])
+        assert paths and all(p.endswith(".ipynb") for p in paths)
+        assert notebook_link(paths[0]) in tab.runs.value and "succeeded" in tab.runs.value
+        assert '<a href=".mlops/runs/' in tab.runs.value  # the workspace lies under the kernel's folder
+    finally:
+        panel.close()
