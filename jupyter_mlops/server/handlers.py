@@ -120,11 +120,10 @@ class MlopsHandler(APIHandler):
     def _answer(self, route: Route, result: Any) -> None:
         self.set_status(route.status)
         if isinstance(result, Html):
-            self.set_header("Content-Type", "text/html; charset=utf-8")
             # the page is ours but shown in a lab tab: no script, no framing by other sites
             self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
                             "img-src data:; frame-ancestors 'self'")
-            self.finish(result.text)
+            self.finish(result.text, set_content_type="text/html; charset=utf-8")
             return
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(result, allow_nan=False, default=str))
