@@ -37,7 +37,10 @@ class Api:
         headers = dict(kw.pop("headers", {}) or {})
         if auth:
             headers["Authorization"] = f"token {self.token}"
-        r = self.client.request(method, self.prefix + path, headers=headers, **kw)
+        # without the token: a fresh client, since the shared one keeps the login cookie the
+        # server sets on token-authenticated requests
+        client = self.client if auth else httpx.Client(timeout=120)
+        r = client.request(method, self.prefix + path, headers=headers, **kw)
         assert r.status_code < 500, (method, path, r.status_code, r.text[:500])
         if r.status_code >= 400 and r.status_code != 403:
             assert set(r.json()["error"]) == {"type", "message"}, r.text
