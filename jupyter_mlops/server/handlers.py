@@ -36,19 +36,27 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_SEGMENT = 256
 
 
-class MlopsHandler(APIHandler):
+class JsonErrors(APIHandler):
+    """Refusals made by tornado or Jupyter before our code runs (403 without a token, a wrong XSRF
+    token, a path that is not UTF-8) in this API's error shape too."""
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        from http.client import responses
+
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        kind = {403: "Forbidden", 400: "InvalidInput", 404: "RouteNotFound", 405: "MethodNotAllowed"}.get(
+            status_code, "HTTPError")
+        message = getattr(exc, "log_message", None) or responses.get(status_code, "error")
+        if status_code >= 500 or not isinstance(exc, tornado.web.HTTPError):
+            kind, message = "InternalError", "The server failed on its own account; see its log."
+        self.finish(json.dumps({"error": {"type": kind, "message": str(message)}}))
+
+
+class MlopsHandler(JsonErrors):
     """The routes of one path: ``routes`` maps a method to its route."""
 
     routes: dict[str, Route] = {}
     workspace = None  # the ServerWorkspace, set by ``handlers``
-
-    def check_xsrf_cookie(self):
-        # Jupyter's check, answered as JSON like every other refusal of this API
-        try:
-            return super().check_xsrf_cookie()
-        except tornado.web.HTTPError as exc:
-            self._error(exc.status_code, "Forbidden", exc.log_message or "XSRF token missing or wrong.")
-            raise tornado.web.Finish() from None
 
     @tornado.web.authenticated
     async def get(self, *args: str):
@@ -92,7 +100,7 @@ class MlopsHandler(APIHandler):
                                hint=f"This route takes: {', '.join(sorted(known)) or 'none'}.")
         out: dict[str, Any] = {}
         for q in route.query:
-            raw = self.get_query_argument(q.name, None)
+            raw = self._query_value(q.name)
             if raw is None or raw == "":
                 out[q.name] = q.default
             elif q.type == "integer":
@@ -102,6 +110,16 @@ class MlopsHandler(APIHandler):
             else:
                 out[q.name] = _segment(raw, q.name)
         return out
+
+    def _query_value(self, name: str) -> str | None:
+        # read raw: tornado's get_query_argument would quietly turn control characters into spaces
+        values = self.request.query_arguments.get(name) or []
+        if len(values) > 1:
+            raise InvalidInput(f"{name} is given {len(values)} times; give it once.")
+        try:
+            return values[0].decode("utf-8") if values else None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{name} is not UTF-8 text.") from None
 
     def _body(self, route: Route) -> dict[str, Any]:
         raw = self.request.body or b""
@@ -120,11 +138,10 @@ class MlopsHandler(APIHandler):
     def _answer(self, route: Route, result: Any) -> None:
         self.set_status(route.status)
         if isinstance(result, Html):
-            self.set_header("Content-Type", "text/html; charset=utf-8")
             # the page is ours but shown in a lab tab: no script, no framing by other sites
             self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
                             "img-src data:; frame-ancestors 'self'")
-            self.finish(result.text)
+            self.finish(result.text, set_content_type="text/html; charset=utf-8")
             return
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(result, allow_nan=False, default=str))
@@ -136,7 +153,7 @@ class MlopsHandler(APIHandler):
         self.finish(json.dumps({"error": {"type": kind, "message": message}}))
 
 
-class NotFoundHandler(APIHandler):
+class NotFoundHandler(JsonErrors):
     """Any other path under the API: a JSON 404 (after authentication, so it tells a stranger
     nothing)."""
 
@@ -155,7 +172,7 @@ class NotFoundHandler(APIHandler):
                                           "message": f"No route {self.request.path}; see openapi.json."}}))
 
 
-class OpenAPIHandler(APIHandler):
+class OpenAPIHandler(JsonErrors):
     @tornado.web.authenticated
     def get(self):
         from .openapi import document
