@@ -148,8 +148,7 @@ print(a, b)
     print(f"  kernel CPU with the panel shown: {shown:5.2f} % of one core")
     print(f"  the panel's cost:                {shown - idle:5.2f} % of one core   (goal < 5 %)")
     print(f"  ticks, errors, message:          {ticks.strip()}")
-    print(f"  one refresh, median of 20 (CPU time of the thread / wall time, which includes the listing's")
-    print(f"  50 ms CPU sample of the endpoint's processes, a sleep):")
+    print("  one refresh, median of 20 (CPU time of the refreshing thread / wall time):")
     print(f"    Registry on show (+ the Endpoints tab's charts): {cpu_default:5.1f} ms CPU / {wall_default:5.1f} ms wall"
           f"  -> {100 * cpu_default / 1000 / args.interval:.2f} % of one core at {args.interval:g} s")
     print(f"    Endpoints tab alone:                             {cpu_endpoints:5.1f} ms CPU / {wall_endpoints:5.1f} ms wall"
