@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .panel import PARTS, Panel, part_name
+from .panel import PARTS, Panel, close_all, part_name
 from .refresher import DEFAULT_INTERVAL
 
 
@@ -16,4 +16,4 @@ def panel(ws: Any = None, part: str | None = None, interval: float | None = DEFA
     return Panel(ws, part=part, interval=interval)
 
 
-__all__ = ["panel", "Panel", "PARTS", "part_name", "DEFAULT_INTERVAL"]
+__all__ = ["panel", "Panel", "close_all", "PARTS", "part_name", "DEFAULT_INTERVAL"]

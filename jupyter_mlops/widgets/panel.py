@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from typing import Any
 
 import ipywidgets as w
@@ -23,6 +24,9 @@ from .actions import Actions, ConfirmBar, MessageLine
 from .context import Context, button, set_html
 from .refresher import DEFAULT_INTERVAL, Refresher
 from .style import stylesheet
+
+#: the panels of this kernel not closed yet (``close_all``)
+_OPEN: "weakref.WeakSet[Panel]" = weakref.WeakSet()
 
 #: the parts in the order of the tabs; "monitoring" is another name of "drift"
 PARTS = ("registry", "endpoints", "drift", "jobs")
@@ -60,6 +64,12 @@ class Panel(w.VBox):
 
     def __init__(self, ws: Any = None, part: str | None = None, interval: float | None = DEFAULT_INTERVAL,
                  **kwargs):
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                     or not interval > 0):
+            from .._core.errors import InvalidInput
+
+            raise InvalidInput(f"interval must be a number of seconds above 0 (or None: refresh by hand), "
+                               f"got {interval!r}.")
         if ws is None:
             from .._core.workspace import Workspace
 
@@ -96,6 +106,7 @@ class Panel(w.VBox):
                                    should_stop=lambda: self.comm is None)
         if interval:
             self.refresher.start()
+        _OPEN.add(self)
 
     # -- the tabs by part, for code and tests: panel["endpoints"] ---------------------------------
     def __getitem__(self, part: str):
@@ -154,6 +165,7 @@ class Panel(w.VBox):
         refresher = getattr(self, "refresher", None)
         if refresher is not None:
             refresher.stop()
+        _OPEN.discard(self)
         for child in self._descendants():
             child.close()
         super().close()
@@ -165,3 +177,12 @@ class Panel(w.VBox):
             out.append(child)
             stack.extend(getattr(child, "children", ()) or ())
         return out
+
+
+def close_all() -> int:
+    """Close every panel of this kernel (a panel whose output was cleared keeps refreshing until
+    closed: its widget lives on in the front end's widget manager). Returns how many."""
+    panels = list(_OPEN)
+    for p in panels:
+        p.close()
+    return len(panels)

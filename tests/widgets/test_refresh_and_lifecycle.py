@@ -94,3 +94,17 @@ def test_percent_mlops_panel_shows_the_four_tabs(shell, rws):
         assert "mlops-panel" in panel._dom_classes
     finally:
         panel.close()
+
+
+@pytest.mark.parametrize("interval", [0, -1, "3", True])
+def test_an_interval_that_is_not_a_positive_number_is_one_readable_error(rws, interval):
+    with pytest.raises(mlops.InvalidInput, match=r"^interval must be a number of seconds above 0"):
+        mlops.panel(rws, interval=interval)
+
+
+def test_close_all_ends_every_panel_of_the_kernel(rws):
+    from jupyter_mlops.widgets import close_all
+
+    panels = [mlops.panel(rws, interval=60), mlops.panel(rws, part="jobs", interval=60)]
+    assert close_all() >= 2
+    assert not any(p.refresher.running for p in panels) and close_all() == 0
