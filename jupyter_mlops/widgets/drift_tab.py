@@ -1,4 +1,4 @@
-"""Drift tab (monitoring): the latest report per endpoint (status, violations, drifted features),
+"""Monitoring tab (the part "drift"): the latest report per endpoint (status, violations, drifted features),
 the chosen report in full (its drifted features' distribution charts and violations: the report's
 own HTML from ``_core/monitor/reports/``), the endpoint's alerts from the audit log, and "Check
 now" over a window (``ws.check``), a long action that runs in the background."""
@@ -18,7 +18,7 @@ ALERTS_SHOWN = 10
 
 
 class DriftTab:
-    title = "Drift"
+    title = "Monitoring"
     part = "drift"
 
     def __init__(self, ctx: Context):

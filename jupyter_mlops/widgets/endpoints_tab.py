@@ -34,7 +34,10 @@ class EndpointsTab:
         self.endpoint = w.Dropdown(description="endpoint", options=[])
         self.status = w.HTML()
         self.charts = w.HTML()
-        self.charts.add_class("mlops-panel-charts")
+        # the container is a .mlops-chart too: it stays in the page while each refresh replaces the
+        # sparklines inside it, so a browser test can hold it and watch its content change
+        for cls in ("mlops-panel-charts", "mlops-chart", "mlops-live-charts"):
+            self.charts.add_class(cls)
         self.rollout_bar = w.FloatProgress(min=0, max=1, value=0, description="rollout",
                                            layout=w.Layout(display="none", width="420px"))
         self.rollout_text = w.HTML()

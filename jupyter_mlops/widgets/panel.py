@@ -1,4 +1,4 @@
-"""The control panel: tabs (Registry, Endpoints, Drift, Jobs) over one ``Workspace``, a message
+"""The control panel: tabs (Registry, Endpoints, Monitoring, Jobs) over one ``Workspace``, a message
 line, a confirmation bar, and a background refresher.
 
 Every tab is a thin view: ``refresh()`` reads workspace results and listings and updates its

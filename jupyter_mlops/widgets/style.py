@@ -17,6 +17,7 @@ PANEL_CSS = """
 .mlops-panel .mlops-panel-row{flex-wrap:wrap;gap:4px;align-items:center;margin:2px 0}
 .mlops-panel .mlops-panel-header{font-family:var(--jp-ui-font-family,sans-serif);font-size:12px;
   color:var(--jp-ui-font-color2,#59636e)}
+.mlops-panel .mlops-chart.mlops-live-charts{border:none;border-radius:0;padding:0;background:transparent}
 .mlops-spark-row{display:flex;flex-wrap:wrap;gap:8px;margin:4px 0}
 .mlops-panel .mlops-chart.mlops-spark{border:1px solid var(--jp-border-color2,#eef1f4);border-radius:6px;
   padding:4px 6px;background:var(--jp-layout-color1,#fff)}

@@ -90,7 +90,7 @@ def test_percent_mlops_panel_endpoints_shows_the_endpoints_tab_only(shell, serve
 def test_percent_mlops_panel_shows_the_four_tabs(shell, rws):
     panel = shell.run_line_magic("mlops", "panel")
     try:
-        assert panel.body.titles == ("Registry", "Endpoints", "Drift", "Jobs")
+        assert panel.body.titles == ("Registry", "Endpoints", "Monitoring", "Jobs")
         assert "mlops-panel" in panel._dom_classes
     finally:
         panel.close()
