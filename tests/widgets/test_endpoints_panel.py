@@ -102,6 +102,8 @@ def test_deploy_runs_in_the_background_and_stop_asks_first(panel, served):
     panel.confirm.yes.click()
     panel.wait()
     assert served.endpoint("churn-b").info().status == "stopped"
+    assert panel.message.kind == "ok", panel.message.text  # the refresh after it shows a stopped endpoint
+    assert "stopped" in tab.status.value and tab.rollout_bar.layout.display == "none"
     assert audit_actions(served, "churn-b")[-1] == ("endpoint.stop", "churn-b")
 
 
