@@ -9,7 +9,8 @@ so ``import jupyter_mlops`` and ``%load_ext jupyter_mlops`` never pay for tornad
   route's action one ``Workspace`` call rendered as the results' ``to_dict()`` or the listings'
   documented records (``_core/listings.py``);
 - ``handlers.py``: tornado ``APIHandler`` classes made from that table: Jupyter's authentication
-  on every route (token, or cookie + XSRF on POST), blocking workspace calls on a thread pool so the
+  on every route (token, or cookie + XSRF on POST) and its authorizer (resource
+  ``jupyter_mlops``: "read" for GET, "write" for POST), blocking workspace calls on a thread pool so the
   server's event loop never waits for the database, an endpoint or a notebook run, JSON bodies
   checked before any call, and the error tree mapped to a status in one place
   (``errors.http_status``);

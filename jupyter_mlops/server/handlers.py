@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 import tornado.web
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
@@ -38,7 +39,10 @@ MAX_SEGMENT = 256
 
 class JsonErrors(APIHandler):
     """Refusals made by tornado or Jupyter before our code runs (403 without a token, a wrong XSRF
-    token, a path that is not UTF-8) in this API's error shape too."""
+    token, a path that is not UTF-8) in this API's error shape too. ``auth_resource``: what a
+    deployment's Jupyter ``Authorizer`` is asked about ("read" for GET, "write" for POST)."""
+
+    auth_resource = "jupyter_mlops"
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         from http.client import responses
@@ -59,10 +63,12 @@ class MlopsHandler(JsonErrors):
     workspace = None  # the ServerWorkspace, set by ``handlers``
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, *args: str):
         await self._serve("GET", args)
 
     @tornado.web.authenticated
+    @authorized
     async def post(self, *args: str):
         await self._serve("POST", args)
 
@@ -158,10 +164,12 @@ class NotFoundHandler(JsonErrors):
     nothing)."""
 
     @tornado.web.authenticated
+    @authorized
     def get(self, *args):
         self._not_found()
 
     @tornado.web.authenticated
+    @authorized
     def post(self, *args):
         self._not_found()
 
@@ -174,6 +182,7 @@ class NotFoundHandler(JsonErrors):
 
 class OpenAPIHandler(JsonErrors):
     @tornado.web.authenticated
+    @authorized
     def get(self):
         from .openapi import document
 

@@ -71,13 +71,14 @@ def _send(url: str, frame) -> None:
     httpx.post(f"{url}/invocations", json={"instances": frame.to_numpy().tolist()}, timeout=30).raise_for_status()
 
 
-def start_server(root: Path, folder: Path, extra_path: list[str] = (), env: dict | None = None):
+def start_server(root: Path, folder: Path, extra_path: list[str] = (), env: dict | None = None,
+                 server_config: dict | None = None):
     """``python -m jupyter_server`` on a free port with the extension enabled by a config file in
     a private JUPYTER_CONFIG_DIR; returns (process, base URL) once it answers."""
     config = folder / "config"
     config.mkdir(exist_ok=True)
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}}}))
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}, **(server_config or {})}}))
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_") or k == "MLOPS_KEY_DIR"}
     child_env.update({

@@ -9,6 +9,8 @@ import pytest
 
 from jupyter_mlops.server.routes import ROUTES
 
+from .conftest import Api, start_server, stop_process
+
 #: a value for each path parameter, so that every route can be called
 SAMPLE = {"ref": "churn:1", "name": "churn", "id": "1"}
 
@@ -91,3 +93,30 @@ def test_a_long_name_is_refused_as_too_long_without_echoing_it_all(world):
     api, _, _ = world
     r = api.get("versions/" + "a" * 5000)
     assert r.status_code == 400 and len(r.text) < 1000
+
+
+READ_ONLY = """
+from jupyter_server.auth import Authorizer
+
+
+class ReadOnly(Authorizer):
+    def is_authorized(self, handler, user, action, resource):
+        return action == "read" or resource != "jupyter_mlops"
+"""
+
+
+def test_a_deployments_authorizer_decides_too_read_for_get_write_for_post(world, tmp_path):
+    _, ws, root = world
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "readonly_auth.py").write_text(READ_ONLY)
+    proc, base = start_server(root, tmp_path, extra_path=[str(tmp_path / "site")],
+                              server_config={"authorizer_class": "readonly_auth.ReadOnly"})
+    try:
+        api = Api(base)
+        assert api.get("models").status_code == 200
+        before = ws.get("spare:1").to_dict()
+        refused = api.post("versions/spare:1/reject", {})
+        assert refused.status_code == 403 and "not authorized" in refused.json()["error"]["message"]
+        assert ws.get("spare:1").to_dict() == before
+    finally:
+        stop_process(proc, timeout=20)
