@@ -108,6 +108,14 @@ class Panel(w.VBox):
             self.refresher.start()
         _OPEN.add(self)
 
+    def __repr__(self) -> str:
+        # what a terminal (or a front end without widgets) shows, instead of every child widget
+        refresher = getattr(self, "refresher", None)
+        timer = (f"refreshing every {refresher.interval:g} s" if refresher is not None and refresher.running
+                 else "not refreshing")
+        return (f"<jupyter_mlops panel of {self.ws.home}: {', '.join(t.title for t in self.tabs)}; {timer}"
+                + (f"; {self.message.text}" if self.message.text else "") + ">")
+
     # -- the tabs by part, for code and tests: panel["endpoints"] ---------------------------------
     def __getitem__(self, part: str):
         key = part_name(part)

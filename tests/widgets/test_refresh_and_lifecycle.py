@@ -108,3 +108,13 @@ def test_close_all_ends_every_panel_of_the_kernel(rws):
     panels = [mlops.panel(rws, interval=60), mlops.panel(rws, part="jobs", interval=60)]
     assert close_all() >= 2
     assert not any(p.refresher.running for p in panels) and close_all() == 0
+
+
+def test_without_a_widget_front_end_the_panel_reads_as_one_line(rws):
+    panel = mlops.panel(rws, part="registry", interval=60)
+    try:
+        assert repr(panel) == f"<jupyter_mlops panel of {rws.home}: Registry; refreshing every 60 s>"
+        assert panel._repr_mimebundle_()["text/plain"].startswith("<jupyter_mlops panel of ")  # cut at 110 chars
+    finally:
+        panel.close()
+    assert repr(panel).endswith("; not refreshing>")
