@@ -4,6 +4,8 @@ deploy runs in the background, and a bad action shows one readable line."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import jupyter_mlops as mlops
@@ -138,5 +140,25 @@ def test_a_canary_deployed_from_the_panel_shows_its_progress_and_rollback_aborts
         assert panel.message.kind == "ok", panel.message.text
         assert "rolled_back" in tab.rollout_text.value and tab.rollout_bar.bar_style == "danger"
         assert audit_actions(rws, "churn")[-2:] == [("endpoint.deploy", "churn"), ("endpoint.rollback", "churn")]
+    finally:
+        panel.close()
+
+
+def test_actions_and_a_fast_refresher_do_not_get_in_each_others_way(served):
+    panel = mlops.panel(served, part="endpoints", interval=0.05)
+    try:
+        tab = panel["endpoints"]
+        for v1, v2 in ((60, 40), (25, 75)):
+            tab.sliders["churn-v1"].value, tab.sliders["churn-v2"].value = v1, v2
+            tab.apply.click()
+            panel.wait()
+            assert panel.message.kind == "ok", panel.message.text
+            assert weights(served) == {"churn-v1": v1, "churn-v2": v2}
+        ticks = panel.refresher.ticks
+        deadline = time.monotonic() + 30
+        while panel.refresher.ticks < ticks + 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert panel.refresher.errors == 0 and panel.refresher.running
+        assert {name: s.value for name, s in tab.sliders.items()} == {"churn-v1": 25, "churn-v2": 75}
     finally:
         panel.close()
