@@ -33,6 +33,7 @@ from ._core.errors import (
     PipelineError,
     PolicyViolation,
     RegistryError,
+    ReportNotFound,
     RunFailed,
     ScheduleNotFound,
     SchedulerError,
@@ -87,6 +88,7 @@ __all__ = [
     "PayloadError",
     "MonitorError",
     "BaselineNotFound",
+    "ReportNotFound",
     "InsufficientData",
     "PipelineError",
     "RunFailed",
@@ -105,10 +107,12 @@ __all__ = [
     "ConceptDriftReport",
     "Schedule",
     "SchedulerStatus",
+    "ScheduledRun",
     "Run",
     "Sweep",
     "context",
     "output",
+    "panel",
     "AuditAnchor",
     "TrustedKey",
     "GroundTruthUpload",
@@ -133,6 +137,7 @@ _LAZY = {
     "ConceptDriftReport": "._core.monitor.reports.concept",
     "Schedule": "._core.scheduler.results",
     "SchedulerStatus": "._core.scheduler.results",
+    "ScheduledRun": "._core.scheduler.results",
     "Run": "._core.pipelines.runs",
     "Sweep": "._core.pipelines.sweep_results",
     "AuditAnchor": "._core.audit",
@@ -176,6 +181,28 @@ def _jupyter_labextension_paths():
     """Where the prebuilt JupyterLab "MLOps" sidebar is (``jupyter labextension develop``); a
     wheel installs it into ``share/jupyter/labextensions/jupyter-mlops`` itself."""
     return [{"src": "labextension", "dest": "jupyter-mlops"}]
+
+
+def panel(ws=None, part=None, interval=3.0):
+    """The control panel (ipywidgets) over ``ws`` (default: ``Workspace()``): registry, endpoints,
+    drift and jobs, or one ``part`` of them; it refreshes every ``interval`` seconds in the
+    background until ``close()``. The same as ``%mlops panel [part]``."""
+    from .widgets import panel as make
+
+    return make(ws, part=part, interval=interval)
+
+
+def _jupyter_server_extension_points():
+    """Jupyter's hook: this package is a server extension (the REST API of the "MLOps" sidebar)."""
+    return [{"module": "jupyter_mlops"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    """Jupyter's hook: add the REST routes under ``/jupyter-mlops/api/`` (tornado and the routes
+    are imported here, never by ``import jupyter_mlops``)."""
+    from .server import load
+
+    load(server_app)
 
 
 def load_ipython_extension(ipython):

@@ -186,6 +186,11 @@ MAGICS = [
     ("unschedule monitor-churn", [call.unschedule("monitor-churn")]),
     ("runs", [call.runs(None, limit=200)]),
     ("runs monitor-churn --limit 5", [call.runs("monitor-churn", limit=5)]),
+    ("run-now monitor-churn", [call.run_now("monitor-churn", wait=True)]),
+    ("run-now monitor-churn --no-wait", [call.run_now("monitor-churn", wait=False)]),
+    ("reports", [call.reports(None, limit=20)]),
+    ("reports churn --limit 5", [call.reports("churn", limit=5)]),
+    ("report 12", [call.report("12")]),
     ("scheduler", [call.scheduler_status()]),
     ("scheduler status", [call.scheduler_status()]),
     ("scheduler start", [call.start_scheduler()]),
@@ -230,6 +235,14 @@ MAGICS = [
 ]
 
 
+# %mlops panel builds the control panel over the view's Workspace (the panel's own calls are
+# tests/widgets' business): the widgets' entry is patched, and no Workspace call is made here.
+PANELS = [
+    ("panel", dict(part=None, interval=3.0)),
+    ("panel endpoints --interval 10", dict(part="endpoints", interval=10.0)),
+]
+
+
 @pytest.fixture
 def ip(shell, monkeypatch):
     for name, value in NS.items():
@@ -243,11 +256,19 @@ def test_magic_verb_maps_to_one_workspace_call(ip, ws, line, expected):
     assert_workspace_calls(ws, expected)
 
 
+@pytest.mark.parametrize("line, kwargs", PANELS, ids=[line for line, _ in PANELS])
+def test_panel_verb_builds_the_panel_over_the_workspace(ip, ws, line, kwargs):
+    with patch("jupyter_mlops.widgets.panel", autospec=True) as panel:
+        returned = ip.run_line_magic("mlops", line)
+    panel.assert_called_once_with(ws, **kwargs)
+    assert returned is panel.return_value and ws.method_calls == []
+
+
 def test_every_magic_verb_has_a_mapping_row():
     from jupyter_mlops.magics import _import_verbs
 
     _import_verbs()  # VERBS fills as %load_ext imports the verb modules
-    mapped = {line.split()[0] for line, _ in MAGICS if line}
+    mapped = {line.split()[0] for line, _ in MAGICS + PANELS if line}
     assert set(VERBS) - mapped == set(), "add a row to MAGICS for each new verb"
     assert mapped - set(VERBS) == set(), "a row names a verb that no longer exists"
 
@@ -450,6 +471,11 @@ CLI = [
     (["unschedule", "monitor-churn"], [call.unschedule("monitor-churn")]),
     (["runs"], [call.runs(None, limit=200)]),
     (["runs", "monitor-churn", "--limit", "5"], [call.runs("monitor-churn", limit=5)]),
+    (["run-now", "monitor-churn"], [call.run_now("monitor-churn", wait=True)]),
+    (["run-now", "monitor-churn", "--no-wait"], [call.run_now("monitor-churn", wait=False)]),
+    (["reports"], [call.reports(None, limit=20)]),
+    (["reports", "churn", "--limit", "5"], [call.reports("churn", limit=5)]),
+    (["report", "12"], [call.report("12")]),
     (["scheduler"], [call.scheduler_status()]),
     (["scheduler", "status"], [call.scheduler_status()]),
     (["scheduler", "start"], [call.start_scheduler()]),

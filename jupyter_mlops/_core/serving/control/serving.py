@@ -219,7 +219,7 @@ class Serving:
         return figures.describe(record, ConfigFile(paths.config).read(), self._alive(paths, record))
 
     def endpoints(self):
-        return figures.listing(self, self.records.names())
+        return figures.listing(self, self.records.all())
 
     def metrics(self, endpoint: str) -> dict[str, Any]:
         """Per-variant totals and last-minute figures, merged over the workers."""
