@@ -189,6 +189,12 @@ def _load_jupyter_server_extension(server_app):
     load(server_app)
 
 
+def _jupyter_labextension_paths():
+    """Where the prebuilt JupyterLab "MLOps" sidebar is (``jupyter labextension develop``); a
+    wheel installs it into ``share/jupyter/labextensions/jupyter-mlops`` itself."""
+    return [{"src": "labextension", "dest": "jupyter-mlops"}]
+
+
 def load_ipython_extension(ipython):
     """``%load_ext jupyter_mlops``: registers ``%mlops`` / ``%%mlops``; prints nothing."""
     from .magics import load
