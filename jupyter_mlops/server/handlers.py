@@ -102,7 +102,7 @@ class MlopsHandler(JsonErrors):
         known = {q.name for q in route.query}
         unknown = sorted(set(self.request.query_arguments) - known)
         if unknown:
-            raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)}.",
+            raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)[:200]}.",
                                hint=f"This route takes: {', '.join(sorted(known)) or 'none'}.")
         out: dict[str, Any] = {}
         for q in route.query:

@@ -88,6 +88,23 @@ def test_a_report_id_that_names_no_report_is_a_clear_404(ws, endpoint):
         ws.reports(limit=0)
 
 
+def test_a_report_is_read_only_from_this_workspaces_reports_folder(ws, endpoint, numeric_data, tmp_path):
+    """The database may be shared: a run row naming a file elsewhere is not followed."""
+    from jupyter_mlops._core.store import orm
+
+    X, _ = numeric_data
+    _send(endpoint, ws, X.iloc[:50], 50)
+    ws.monitor("churn", every="1d", since="1h")
+    run = ws.run_now("monitor-churn")
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text(json.dumps(ws.report(run.id).to_dict()))
+    with ws.store.write() as s:
+        row = s.get(orm.JobRun, run.id)
+        row.result = {**row.result, "report": {"json": str(outside), "html": str(outside)}}
+    with pytest.raises(ReportNotFound, match="outside this workspace"):
+        ws.report(run.id)
+
+
 def test_run_now_refuses_to_overlap_a_run_still_going(ws, plugin):
     ws.scheduler.add("sleep", "nap", every="1d", options={"seconds": 3})
 

@@ -120,3 +120,24 @@ def test_a_deployments_authorizer_decides_too_read_for_get_write_for_post(world,
         assert ws.get("spare:1").to_dict() == before
     finally:
         stop_process(proc, timeout=20)
+
+
+def test_any_text_as_a_name_is_answered_never_with_a_500(world):
+    """Reads only: a generated text that happens to name a real model or endpoint must not act on
+    it while the other tests share this workspace (the actions get the hostile list above)."""
+    from urllib.parse import quote
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    api, ws, _ = world
+    before = len(ws.audit())
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.text(max_size=300), st.sampled_from(TEMPLATES))
+    def answered(name, template):
+        r = api.get(template.format(quote(name, safe="")))
+        assert r.status_code in (200, 400, 404), (template, name, r.status_code, r.text[:200])
+
+    answered()
+    assert len(ws.audit()) == before

@@ -110,7 +110,7 @@ class ScheduledRun(Result):
     error: str | None = None
 
     def _repr_html_(self) -> str:
-        tone = {"succeeded": "ok", "running": "muted", "skipped": "muted"}.get(self.status, "warn")
+        tone = {"succeeded": "ok", "running": "info", "skipped": "muted", "failed": "bad"}.get(self.status, "warn")
         rows = [("schedule", self.schedule), ("kind", self.kind), ("target", self.target),
                 ("trigger", self.trigger), ("started", _when(self.started)), ("finished", _when(self.finished)),
                 ("seconds", self.seconds), *((k, v) for k, v in self.result.items() if k != "trigger")]
