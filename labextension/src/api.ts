@@ -5,16 +5,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type {
-  AuditRecord,
-  EndpointRecord,
-  ErrorBody,
-  ModelVersionDict,
-  ReportRecord,
-  RunRecord,
-  Summary,
-  VersionRecord
-} from './contract';
+import type { Answer, ErrorBody, ScheduledRun } from './contract';
 
 /** A refused or failed call, with the server's one readable line as its message. */
 export class ApiError extends Error {
@@ -26,6 +17,8 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+const GET: RequestInit = { method: 'GET' };
 
 /** A path segment: a ref such as `churn@production` or a name, URL-encoded. */
 const seg = encodeURIComponent;
@@ -40,65 +33,65 @@ export class MlopsClient {
     return URLExt.join(this.settings.baseUrl, 'jupyter-mlops', 'api', route);
   }
 
-  summary(): Promise<Summary> {
+  summary(): Promise<Answer<'/summary', 'get'>> {
     return this.get('summary');
   }
-  versions(model: string): Promise<{ versions: VersionRecord[] }> {
+  versions(model: string): Promise<Answer<'/models/{name}/versions', 'get'>> {
     return this.get(`models/${seg(model)}/versions`);
   }
-  version(ref: string): Promise<ModelVersionDict> {
+  version(ref: string): Promise<Answer<'/versions/{ref}', 'get'>> {
     return this.get(`versions/${seg(ref)}`);
   }
   versionHtml(ref: string): Promise<string> {
     return this.text(`versions/${seg(ref)}/html`);
   }
-  approve(ref: string, comment?: string): Promise<ModelVersionDict> {
+  approve(ref: string, comment?: string): Promise<Answer<'/versions/{ref}/approve', 'post'>> {
     return this.post(`versions/${seg(ref)}/approve`, comment ? { comment } : {});
   }
-  reject(ref: string, comment?: string): Promise<ModelVersionDict> {
+  reject(ref: string, comment?: string): Promise<Answer<'/versions/{ref}/reject', 'post'>> {
     return this.post(`versions/${seg(ref)}/reject`, comment ? { comment } : {});
   }
-  promote(ref: string, alias: string): Promise<ModelVersionDict> {
+  promote(ref: string, alias: string): Promise<Answer<'/versions/{ref}/promote', 'post'>> {
     return this.post(`versions/${seg(ref)}/promote`, { alias });
   }
-  archive(ref: string): Promise<ModelVersionDict> {
+  archive(ref: string): Promise<Answer<'/versions/{ref}/archive', 'post'>> {
     return this.post(`versions/${seg(ref)}/archive`, {});
   }
-  endpoints(): Promise<{ endpoints: EndpointRecord[] }> {
+  endpoints(): Promise<Answer<'/endpoints', 'get'>> {
     return this.get('endpoints');
   }
-  traffic(endpoint: string, weights: Record<string, number>): Promise<EndpointRecord> {
+  traffic(endpoint: string, weights: Record<string, number>): Promise<Answer<'/endpoints/{name}/traffic', 'post'>> {
     return this.post(`endpoints/${seg(endpoint)}/traffic`, { weights });
   }
-  rollback(endpoint: string): Promise<EndpointRecord> {
+  rollback(endpoint: string): Promise<Answer<'/endpoints/{name}/rollback', 'post'>> {
     return this.post(`endpoints/${seg(endpoint)}/rollback`, {});
   }
-  stop(endpoint: string): Promise<unknown> {
+  stop(endpoint: string): Promise<Answer<'/endpoints/{name}/stop', 'post'>> {
     return this.post(`endpoints/${seg(endpoint)}/stop`, {});
   }
-  reports(endpoint?: string, limit = 20): Promise<{ reports: ReportRecord[] }> {
+  reports(endpoint?: string, limit = 20): Promise<Answer<'/reports', 'get'>> {
     const query = URLExt.objectToQueryString(endpoint ? { endpoint, limit } : { limit });
     return this.get(`reports${query}`);
   }
   reportHtml(id: string): Promise<string> {
     return this.text(`reports/${seg(id)}/html`);
   }
-  runs(limit = 20): Promise<{ runs: RunRecord[] }> {
+  runs(limit = 20): Promise<Answer<'/runs', 'get'>> {
     return this.get(`runs${URLExt.objectToQueryString({ limit })}`);
   }
-  runSchedule(id: string): Promise<{ run: unknown }> {
+  runSchedule(id: string): Promise<{ run: ScheduledRun }> {
     return this.post(`schedules/${seg(id)}/run`, {});
   }
-  audit(model?: string, limit = 20): Promise<{ entries: AuditRecord[] }> {
+  audit(model?: string, limit = 20): Promise<Answer<'/audit', 'get'>> {
     const query = URLExt.objectToQueryString(model ? { model, limit } : { limit });
     return this.get(`audit${query}`);
   }
 
   private async get<T>(route: string): Promise<T> {
-    return (await this.request(route, { method: 'GET' })).json();
+    return (await this.request(route, GET)).json();
   }
   private async text(route: string): Promise<string> {
-    return (await this.request(route, { method: 'GET' })).text();
+    return (await this.request(route, GET)).text();
   }
   private async post<T>(route: string, body: object): Promise<T> {
     const response = await this.request(route, {
@@ -112,7 +105,9 @@ export class MlopsClient {
   private async request(route: string, init: RequestInit): Promise<Response> {
     let response: Response;
     try {
-      response = await ServerConnection.makeRequest(this.url(route), init, this.settings);
+      // "no-cache" (always revalidated) rather than ServerConnection's default "no-store", which
+      // appends a `?<timestamp>` cache buster that the routes' strict query checks refuse
+      response = await ServerConnection.makeRequest(this.url(route), { cache: 'no-cache', ...init }, this.settings);
     } catch (error) {
       throw new ApiError(0, 'NetworkError', `The Jupyter server did not answer: ${String(error)}`);
     }

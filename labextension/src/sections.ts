@@ -243,38 +243,34 @@ export function endpoints(items: EndpointRecord[]): HTMLElement {
   return list;
 }
 
-function reportId(r: ReportRecord): string {
-  return String(r.id);
-}
-
-/** Monitoring: the latest report of each endpoint, its violations at a glance, open to read. */
+/** Monitoring: the latest reports (ok, warn or alert), their violations at a glance, open to read. */
 export function monitoring(reports: ReportRecord[]): HTMLElement {
   if (!reports.length) {
     return empty('No monitoring report: %mlops monitor E');
   }
   const list = h('ul', { className: 'jp-MlopsList' });
   for (const r of reports) {
-    const violations = count(r.violations ?? r['violation_count']);
-    const drifted = count(r.drifted ?? r['drifted_features']);
-    const when = r.created_at ?? r.time ?? (r['finished'] as string | undefined);
+    const drifted = r.drifted_features.length;
     list.append(
       h(
         'li',
-        { className: 'jp-MlopsReport', 'data-report': reportId(r) },
+        { className: 'jp-MlopsReport', 'data-report': String(r.id) },
         h(
           'div',
           { className: 'jp-MlopsRow' },
-          h('span', { className: 'jp-MlopsReport-target' }, String(r.endpoint ?? r.target ?? r.kind ?? 'report')),
-          violations !== null
-            ? badge(violations ? `${violations} violation${violations === 1 ? '' : 's'}` : 'no violation', violations ? 'violation' : 'ok')
-            : null,
-          h('span', { className: 'jp-MlopsMuted', title: String(when ?? '') }, ago(when))
+          h('span', { className: 'jp-MlopsReport-target', title: r.ref ?? '' }, r.endpoint),
+          badge(r.status),
+          h('span', { className: 'jp-MlopsMuted', title: r.created }, ago(r.created))
         ),
-        drifted ? h('div', { className: 'jp-MlopsMuted' }, `${drifted} drifted feature${drifted === 1 ? '' : 's'}`) : null,
+        h(
+          'div',
+          { className: 'jp-MlopsMuted', title: r.summary },
+          `${r.violations} violation${r.violations === 1 ? '' : 's'}, ${drifted} drifted feature${drifted === 1 ? '' : 's'}`
+        ),
         h(
           'div',
           { className: 'jp-MlopsActions' },
-          action(CommandIDs.openReport, `Open report ${reportId(r)}`, launchIcon, { id: reportId(r) })
+          action(CommandIDs.openReport, `Open report ${r.id} (${r.endpoint})`, launchIcon, { id: String(r.id) })
         )
       )
     );
@@ -282,28 +278,10 @@ export function monitoring(reports: ReportRecord[]): HTMLElement {
   return list;
 }
 
-function count(value: unknown): number | null {
-  if (typeof value === 'number') {
-    return value;
-  }
-  if (Array.isArray(value)) {
-    return value.length;
-  }
-  if (value && typeof value === 'object') {
-    return Object.keys(value).length;
-  }
-  return null;
-}
-
 /** The output notebook of a run, when it is a notebook under the server's root. */
 export function runNotebook(run: RunRecord): string | null {
-  const result = (run.result ?? {}) as Record<string, unknown>;
-  for (const candidate of [run.output_notebook, run['output_path'], result['output_notebook'], result['output_path']]) {
-    if (typeof candidate === 'string' && candidate.endsWith('.ipynb') && !candidate.startsWith('/')) {
-      return candidate;
-    }
-  }
-  return null;
+  const path = run.output_notebook;
+  return typeof path === 'string' && path.endsWith('.ipynb') && !path.startsWith('/') ? path : null;
 }
 
 /** Jobs: schedules (run now) and the latest runs (open the output notebook). */
