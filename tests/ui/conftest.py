@@ -18,6 +18,7 @@ pytest.importorskip("playwright", reason="the browser tests need the dev extra (
 
 ARTIFACTS = REPO / "tests" / "ui" / "artifacts"
 ENDPOINT = "churn-api"
+SCHEDULE = f"monitor-{ENDPOINT}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -51,12 +52,29 @@ def lab_root(numeric_data, clf):
     ws.register(clf, "churn", data=X, target=y, metrics={"auc": 0.81})
     ws.register(LogisticRegression(C=0.1, max_iter=500).fit(X, y), "churn", data=X, target=y, metrics={"auc": 0.83})
     ws.register(clf, "fraud", data=X, target=y, metrics={"auc": 0.9})
-    endpoint = ws.deploy("churn:1", ENDPOINT)
+    endpoint = ws.deploy("churn:1", ENDPOINT, capture=100)
     try:
+        _monitor(ws, endpoint.url, X)
         yield root
     finally:
         _stop_endpoint(ws, ENDPOINT, endpoint.pid)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _monitor(ws, url: str, X) -> None:
+    """Traffic captured at the endpoint, a monitoring schedule and one run of it now: a run in
+    Jobs and a report in Monitoring."""
+    import time
+
+    import httpx
+
+    httpx.post(f"{url}/invocations", json={"instances": X.head(60).to_numpy().tolist()},
+               timeout=30).raise_for_status()
+    deadline = time.monotonic() + 30
+    while len(ws.captured(ENDPOINT)) < 60 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ws.monitor(ENDPOINT, every="1h", since="1h")
+    ws.run_now(SCHEDULE, wait=True)
 
 
 def _stop_endpoint(ws, name: str, pid: int | None) -> None:

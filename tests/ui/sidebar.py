@@ -7,7 +7,9 @@ TAB = '.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="jupyter-mlops-sidebar"]'
 
 
 def open_lab(page, lab, path: str = "lab") -> None:
-    page.goto(lab.url(path))
+    """JupyterLab at ``path`` with its default layout (``reset``: no tab or sidebar restored from
+    an earlier test)."""
+    page.goto(lab.url(path + ("&" if "?" in path else "?") + "reset"))
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('mlops:open-sidebar')",
                            timeout=60_000)

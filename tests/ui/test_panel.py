@@ -54,13 +54,15 @@ def test_the_panel_renders_its_tabs_and_a_live_chart(page, lab, artifacts, numer
     panel.locator(".lm-TabBar-tab", has_text="Endpoints").click()
     chart = panel.locator(".mlops-chart").first
     chart.wait_for(timeout=30_000)
-    before = chart.inner_html()
+    before = chart.inner_text()   # no traffic yet: "req/s 0 … p50 -"
     _send_traffic(lab, numeric_data)
+    # live: a later refresh redraws the chart with the requests just sent (its figures change)
     page.wait_for_function(
-        "([el, before]) => el.innerHTML !== before",
+        "([el, before]) => el.innerText !== before",
         arg=[chart.element_handle(), before],
         timeout=60_000,
     )
+    assert chart.inner_text() != before
     panel.screenshot(path=str(artifacts / "panel-endpoints-light.png"))
 
     set_theme(page, "JupyterLab Dark")

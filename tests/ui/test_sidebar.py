@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from jupyter_mlops import Workspace
 
-from .conftest import ENDPOINT
+from .conftest import ENDPOINT, SCHEDULE
 from .sidebar import SIDEBAR, accept_dialog, dismiss_dialog, open_lab, open_sidebar, set_left_width, set_theme
 
 
@@ -109,6 +109,34 @@ def test_a_versions_card_opens_in_a_main_area_tab(page, lab):
     frame = page.frame_locator(".jp-MlopsHtmlPanel iframe")
     frame.locator("body", has_text="churn").first.wait_for()
     assert "churn" in frame.locator("body").inner_text()
+
+
+def test_a_monitoring_report_opens_in_a_main_area_tab(page, lab):
+    report_id = _ws(lab).reports(ENDPOINT).reset_index()["id"].iloc[0]
+    open_lab(page, lab)
+    open_sidebar(page)
+    item = page.locator(f'{SIDEBAR} li.jp-MlopsReport[data-report="{report_id}"]')
+    assert ENDPOINT in item.inner_text()
+
+    item.locator('button[data-command="mlops:open-report"]').click()
+
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=f"Report {report_id}").wait_for()
+    frame = page.frame_locator(".jp-MlopsHtmlPanel iframe").first
+    frame.locator("body", has_text=ENDPOINT).first.wait_for()
+
+
+def test_run_now_starts_a_run_of_the_schedule(page, lab):
+    runs_before = len(_ws(lab).runs(SCHEDULE))
+    open_lab(page, lab)
+    open_sidebar(page)
+    schedule = page.locator(f'{SIDEBAR} li.jp-MlopsSchedule[data-schedule="{SCHEDULE}"]')
+
+    schedule.locator('button[data-command="mlops:run-schedule"]').click()
+
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length > n",
+        arg=[f"{SIDEBAR} li.jp-MlopsRun", runs_before], timeout=60_000)
+    assert len(_ws(lab).runs(SCHEDULE)) == runs_before + 1
 
 
 def test_the_commands_are_in_the_palette_under_mlops(page, lab):
