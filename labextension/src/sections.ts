@@ -17,7 +17,7 @@ import {
   caretRightIcon,
   caretDownIcon,
   tagIcon,
-  lineFormIcon
+  settingsIcon
 } from '@jupyterlab/ui-components';
 
 import type {
@@ -232,7 +232,7 @@ export function endpoints(items: EndpointRecord[]): HTMLElement {
           ? h(
               'div',
               { className: 'jp-MlopsActions' },
-              action(CommandIDs.traffic, `Set the traffic weights of ${e.name}…`, lineFormIcon, { endpoint: e.name }),
+              action(CommandIDs.traffic, `Set the traffic weights of ${e.name}…`, settingsIcon, { endpoint: e.name }),
               action(CommandIDs.rollback, `Roll back ${e.name}…`, undoIcon, { endpoint: e.name }, true),
               action(CommandIDs.stop, `Stop ${e.name}…`, stopIcon, { endpoint: e.name }, true)
             )
