@@ -97,6 +97,17 @@ class Lab:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _data_path(first: Path) -> list[str]:
+    """``first``, then the base interpreter's data folder: in a venv made with
+    ``--system-site-packages`` the packages found there (ipywidgets' lab extension among them)
+    keep their data under the base prefix, which Jupyter does not look in by itself."""
+    folders = [str(first)]
+    base = Path(sys.base_prefix) / "share" / "jupyter"
+    if sys.base_prefix != sys.prefix and base.is_dir():
+        folders.append(str(base))
+    return folders
+
+
 def start_lab(root: Path, env: dict | None = None, timeout: float = 90) -> Lab:
     """``jupyter lab`` serving ``root``: its own config, data and runtime folders (so no setting
     of the developer's leaks in), the server extension enabled, ``labextensions/jupyter-mlops``
@@ -114,7 +125,8 @@ def start_lab(root: Path, env: dict | None = None, timeout: float = 90) -> Lab:
     runtime.mkdir()
     port = free_port()
     child = {**os.environ, **(env or {}),
-             "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_PATH": str(data), "JUPYTER_RUNTIME_DIR": str(runtime),
+             "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_PATH": os.pathsep.join(_data_path(data)),
+             "JUPYTER_RUNTIME_DIR": str(runtime),
              "IPYTHONDIR": str(scratch / "ipython"), "MLOPS_HOME": str(root / ".mlops"),
              # the kernels and the server import jupyter_mlops from this checkout
              "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
