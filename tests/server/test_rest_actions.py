@@ -57,6 +57,12 @@ def test_stop_stops_the_endpoint(world):
     ws.deploy("spare:1", "scratch")
     assert api.post("endpoints/scratch/stop", {}).json() == {"name": "scratch", "status": "stopped"}
     assert ws.endpoint("scratch").status == "stopped"
+    assert api.get("endpoints/scratch").json()["status"] == "stopped"
+    assert api.post("endpoints/scratch/stop", {}).status_code in (200, 409)  # again: no harm, no 500
+    # acting on a stopped endpoint conflicts with its state
+    assert api.post("endpoints/scratch/traffic", {"weights": {"spare-v1": 1}}).status_code == 409
+    assert api.post("endpoints/scratch/rollback", {}).status_code == 409
+    assert next(e for e in api.get("endpoints").json()["endpoints"] if e["name"] == "scratch")["status"] == "stopped"
     assert _last_audit(ws)["action"] == "endpoint.stop" and _last_audit(ws)["target"] == "scratch"
 
 
