@@ -20,6 +20,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from .._core.html import esc
 from .actions import Actions, ConfirmBar, MessageLine
 from .context import Context, button, set_html
 from .refresher import DEFAULT_INTERVAL, Refresher
@@ -70,22 +71,23 @@ class Panel(w.VBox):
 
             raise InvalidInput(f"interval must be a number of seconds above 0 (or None: refresh by hand), "
                                f"got {interval!r}.")
+        part = part_name(part)
         if ws is None:
             from .._core.workspace import Workspace
 
             ws = Workspace()
         self.ws = ws
-        self.part = part_name(part)
+        self.part = part
         self.message = MessageLine()
         self.confirm = ConfirmBar()
-        self.actions = Actions(self.message, after=self._after_action)
+        self.actions = Actions(self.message, after=self._refresh_soon)
         self.context = Context(ws, self.message, self.confirm, self.actions, poke=self._poke)
         self.tabs = [_tab_class(p)(self.context) for p in ([self.part] if self.part else PARTS)]
         self.updated = w.HTML()
         self.updated.add_class("mlops-panel-header")
         self.refresh_button = button("Refresh", "", "refresh now", "refresh")
-        self.refresh_button.on_click(lambda _: self._poke())
-        header = w.HBox([w.HTML(f"<b>MLOps</b> · <span class='mlops-mono'>{ws.home}</span>"), self.updated,
+        self.refresh_button.on_click(lambda _: self._refresh_soon())
+        header = w.HBox([w.HTML(f"<b>MLOps</b> · <span class='mlops-mono'>{esc(ws.home)}</span>"), self.updated,
                          self.refresh_button])
         header.add_class("mlops-panel-row")
         header.add_class("mlops-panel-header")
@@ -157,7 +159,8 @@ class Panel(w.VBox):
         if refresher is not None and refresher.running:
             refresher.poke()
 
-    def _after_action(self) -> None:
+    def _refresh_soon(self) -> None:
+        """After an action, or on Refresh: the refresher ticks now; without one, refresh here."""
         if getattr(self, "refresher", None) is not None and self.refresher.running:
             self.refresher.poke()
         else:
