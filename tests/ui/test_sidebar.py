@@ -7,7 +7,8 @@ from __future__ import annotations
 from jupyter_mlops import Workspace
 
 from .conftest import ENDPOINT, SCHEDULE
-from .sidebar import SIDEBAR, accept_dialog, dismiss_dialog, open_lab, open_sidebar, set_left_width, set_theme
+from .sidebar import (SIDEBAR, accept_dialog, dismiss_dialog, open_lab, open_sidebar, run_command, set_left_width,
+                      set_theme)
 
 
 def _ws(lab) -> Workspace:
@@ -174,6 +175,35 @@ def test_the_sidebar_follows_the_dark_theme_and_fits_a_narrow_width(page, lab, a
         page.locator(SIDEBAR).screenshot(path=str(artifacts / "sidebar-dark-narrow.png"))
     finally:
         set_theme(page, "JupyterLab Light")
+
+
+def test_traffic_weights_typed_in_the_dialog_reach_the_endpoint(page, lab):
+    variants = _ws(lab).endpoints().set_index("name").loc[ENDPOINT, "variants"]   # "churn-v1=100"
+    variant = variants.split("=")[0].strip()
+    open_lab(page, lab)
+    open_sidebar(page)
+    endpoint = page.locator(f'{SIDEBAR} li.jp-MlopsEndpoint[data-endpoint="{ENDPOINT}"]')
+
+    endpoint.locator('button[data-command="mlops:set-traffic"]').click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill(f"{variant}=100")
+    dialog.locator("button.jp-mod-accept").click()
+
+    page.wait_for_function("() => !document.querySelector('.jp-Dialog')")
+    page.locator(".jp-Notification-Toast-success, .Toastify__toast--success").first.wait_for(timeout=30_000)
+    assert _audited(lab, "endpoint.traffic", ENDPOINT)
+
+
+def test_a_runs_output_notebook_opens_in_the_notebook_editor(page, lab):
+    """What a run's notebook button runs (a retraining run's output_notebook, relative to the root)."""
+    (lab.root / "runs").mkdir(exist_ok=True)
+    lab.put_notebook("runs/output.ipynb", ["print('trained')"])
+    open_lab(page, lab)
+
+    run_command(page, "mlops:open-run-notebook", {"path": "runs/output.ipynb"})
+
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="output.ipynb").wait_for()
+    page.locator(".jp-NotebookPanel .jp-Cell", has_text="trained").first.wait_for()
 
 
 def test_stop_asks_first_then_stops_the_endpoint(page, lab):
