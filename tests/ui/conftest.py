@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import REPO, built, build_labextension, launch_chromium, start_lab
-
-pytest.importorskip("playwright", reason="the browser tests need the dev extra (pip install playwright)")
+from .lab import CHROMIUM, REPO, built, build_labextension, launch_chromium, start_lab
 
 ARTIFACTS = REPO / "tests" / "ui" / "artifacts"
 ENDPOINT = "churn-api"
@@ -106,6 +104,9 @@ def lab(labext_built, lab_root):
 
 @pytest.fixture(scope="session")
 def browser():
+    pytest.importorskip("playwright", reason="the browser tests need the dev extra (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
