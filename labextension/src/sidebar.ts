@@ -42,6 +42,8 @@ export class MlopsSidebar extends Widget {
     this.node.dataset.state = 'idle';
     this.buildFrame();
     this.node.addEventListener('click', this);
+    this.node.addEventListener('pointerdown', this);
+    window.addEventListener('pointerup', this, true); // also a press released outside
     document.addEventListener('visibilitychange', this);
   }
 
@@ -65,7 +67,15 @@ export class MlopsSidebar extends Widget {
   }
 
   handleEvent(event: Event): void {
-    if (event.type === 'click') {
+    if (event.type === 'pointerdown') {
+      this.pressed = true;
+    } else if (event.type === 'pointerup' && this.pressed) {
+      // a refresh that came while a button was held down is drawn now, after the click
+      this.pressed = false;
+      if (this.stale) {
+        window.setTimeout(() => this.render(), 0);
+      }
+    } else if (event.type === 'click') {
       this.onClick(event as MouseEvent);
     } else if (event.type === 'visibilitychange') {
       this.schedule();
@@ -78,6 +88,7 @@ export class MlopsSidebar extends Widget {
     }
     this.stopTimer();
     document.removeEventListener('visibilitychange', this);
+    window.removeEventListener('pointerup', this, true);
     super.dispose();
   }
 
@@ -142,8 +153,13 @@ export class MlopsSidebar extends Widget {
       const opened = [...this.opened].filter(name => summary.models.some(m => m.name === name));
       await Promise.all(opened.map(name => this.loadVersions(name)));
       const fetched = performance.now();
-      this.data = summary;
-      this.render();
+      // an unchanged answer redraws nothing (no flicker, no lost hover or focus)
+      const key = JSON.stringify([summary, [...this.versions]]);
+      if (key !== this.lastKey) {
+        this.lastKey = key;
+        this.data = summary;
+        this.render();
+      }
       performance.measure('jupyter-mlops:fetch', { start: started, end: fetched });
       performance.measure('jupyter-mlops:render', { start: fetched, end: performance.now() });
       this.showError(null);
@@ -170,6 +186,12 @@ export class MlopsSidebar extends Widget {
     if (!data) {
       return;
     }
+    if (this.pressed) {
+      // never replace the button under a press: the click would land on a detached node
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
     // marks keep the path's slashes in place inside the right-to-left box that ellipsizes its start
     this.workspaceNode.textContent = `\u200e${data.workspace}\u200e`;
     this.workspaceNode.title = `Workspace: ${data.workspace}`;
@@ -246,6 +268,9 @@ export class MlopsSidebar extends Widget {
   private pending: Promise<void> | null = null;
   private timer: number | null = null;
   private renders = 0;
+  private lastKey = '';
+  private pressed = false;
+  private stale = false;
   private readonly opened = new Set<string>();
   private readonly versions = new Map<string, VersionRecord[] | Error>();
   private readonly bodies = new Map<SectionKey, HTMLElement>();
