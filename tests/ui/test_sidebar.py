@@ -98,6 +98,24 @@ def test_promote_from_the_palette_command_asks_for_the_alias(page, lab):
     assert _audited(lab, "promote", "fraud:1")
 
 
+def test_a_refused_action_shows_the_servers_one_line_and_changes_nothing(page, lab):
+    open_lab(page, lab)
+    open_sidebar(page)
+    _open_model(page, "fraud")
+    aliases_before = _ws(lab).get("fraud:1").aliases
+
+    _version(page, "fraud:1").locator('button[data-command="mlops:promote"]').click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill("not/an alias")
+    dialog.locator("button.jp-mod-accept").click()
+
+    error = page.locator(f"{SIDEBAR} .jp-MlopsSidebar-error")
+    error.wait_for()
+    text = error.inner_text()
+    assert "alias" in text.lower() and "Traceback" not in text and "\n" not in text.strip()
+    assert _ws(lab).get("fraud:1").aliases == aliases_before
+
+
 def test_a_versions_card_opens_in_a_main_area_tab(page, lab):
     open_lab(page, lab)
     open_sidebar(page)
