@@ -33,6 +33,7 @@ from ._core.errors import (
     PipelineError,
     PolicyViolation,
     RegistryError,
+    ReportNotFound,
     RunFailed,
     ScheduleNotFound,
     SchedulerError,
@@ -87,6 +88,7 @@ __all__ = [
     "PayloadError",
     "MonitorError",
     "BaselineNotFound",
+    "ReportNotFound",
     "InsufficientData",
     "PipelineError",
     "RunFailed",
@@ -105,6 +107,7 @@ __all__ = [
     "ConceptDriftReport",
     "Schedule",
     "SchedulerStatus",
+    "ScheduledRun",
     "Run",
     "Sweep",
     "context",
@@ -133,6 +136,7 @@ _LAZY = {
     "ConceptDriftReport": "._core.monitor.reports.concept",
     "Schedule": "._core.scheduler.results",
     "SchedulerStatus": "._core.scheduler.results",
+    "ScheduledRun": "._core.scheduler.results",
     "Run": "._core.pipelines.runs",
     "Sweep": "._core.pipelines.sweep_results",
     "AuditAnchor": "._core.audit",
@@ -170,6 +174,25 @@ def output(key: str, value):
     from ._core.pipelines.context import output as keep
 
     return keep(key, value)
+
+
+def _jupyter_server_extension_points():
+    """Jupyter's hook: this package is a server extension (the REST API of the "MLOps" sidebar)."""
+    return [{"module": "jupyter_mlops"}]
+
+
+def _load_jupyter_server_extension(server_app):
+    """Jupyter's hook: add the REST routes under ``/jupyter-mlops/api/`` (tornado and the routes
+    are imported here, never by ``import jupyter_mlops``)."""
+    from .server import load
+
+    load(server_app)
+
+
+def _jupyter_labextension_paths():
+    """Where the prebuilt JupyterLab "MLOps" sidebar is (``jupyter labextension develop``); a
+    wheel installs it into ``share/jupyter/labextensions/jupyter-mlops`` itself."""
+    return [{"src": "labextension", "dest": "jupyter-mlops"}]
 
 
 def load_ipython_extension(ipython):

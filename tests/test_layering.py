@@ -105,7 +105,7 @@ def test_no_part_is_handed_the_workspace(tmp_path):
     import jupyter_mlops as mlops
 
     ws = mlops.Workspace(tmp_path / ".mlops")
-    parts = [ws.registry, ws._datasets, ws._policies, ws._serving, ws._monitoring, ws._replayer, ws.scheduler,
+    parts = [ws.registry, ws._datasets, ws._policies, ws._serving, ws._monitoring, ws._replayer, ws.scheduler, ws._reports,
              ws.scheduler.daemon, ws._pipelines, ws.job_context()]
     seen, stack = set(), list(parts)
     while stack:

@@ -127,6 +127,8 @@ def world(tmp_path_factory, numeric_data, clf):
                 ws.get("churn:2"), ws.registry, replay=results["Replay"])
             results["Schedule"] = ws.monitor("churn", every="1h", since="1h")
             run_schedule(ws.scheduler, ws.job_context(), "monitor-churn")
+            # by hand, right after: no new traffic, so the run is recorded skipped (no report)
+            results["ScheduledRun"] = ws.run_now("monitor-churn")
             results["SchedulerStatus"] = ws.scheduler_status()
             results["Run"] = ws.retrain("churn", str(_retraining_notebook(root / "retrain.ipynb")),
                                         parameters={"rows": 2})
@@ -151,6 +153,8 @@ def world(tmp_path_factory, numeric_data, clf):
             frames["captured"] = ws.captured("churn")
             frames["schedules"] = ws.schedules()
             frames["runs"] = ws.runs()
+            frames["reports"] = ws.reports()
+            results["MonitoringReport (kept)"] = ws.report(int(frames["reports"].index[0]))
             yield results, frames
         finally:
             try:
@@ -278,7 +282,7 @@ def _frame_columns(name: str, frame: pd.DataFrame) -> list[str]:
 
 def test_every_listing_verb_is_documented():
     assert set(LISTINGS) == {"models", "versions", "datasets", "audit", "diff", "endpoints", "captured",
-                             "schedules", "runs"}
+                             "schedules", "runs", "reports"}
     for name, listing in LISTINGS.items():
         for column in (*listing.columns, *([listing.more] if listing.more else [])):
             assert column.type in JSON_TYPES and column.meaning, (name, column)

@@ -38,6 +38,8 @@ FORWARDS = {
     "concept_drift": ("_monitoring", "concept_drift"),
     "monitor": ("scheduler", "monitor"), "schedules": ("scheduler", "list"),
     "unschedule": ("scheduler", "remove"), "runs": ("scheduler", "runs"),
+    "run_now": ("scheduler", "run_now"),
+    "reports": ("_reports", "reports"), "report": ("_reports", "report"),
     "start_scheduler": ("scheduler", "start"), "stop_scheduler": ("scheduler", "stop"),
     "scheduler_status": ("scheduler", "status"), "scheduler_log": ("scheduler", "log"),
     "retrain": ("_pipelines", "retrain"), "pipeline": ("_pipelines", "pipeline"),
@@ -47,7 +49,7 @@ FORWARDS = {
 #: Workspace methods that are its own (composition and process entry), not forwards
 OWN = {"status", "environment", "job_context", "run_scheduler"}
 #: parameters a part takes that the composition root fills in itself
-FILLED_BY_THE_ROOT = {("registry", "register"): {"lineage", "dataset"}}
+FILLED_BY_THE_ROOT = {("registry", "register"): {"lineage", "dataset"}, ("scheduler", "run_now"): {"context"}}
 #: ``baseline`` without data shows the stored baseline (``get_baseline``): only there may a
 #: default differ
 DEFAULTS_MAY_DIFFER = {"baseline": {"data"}}
@@ -63,6 +65,7 @@ PART_CLASSES = {"registry": "jupyter_mlops._core.registry.registry:Registry",
                 "_monitoring": "jupyter_mlops._core.monitor.monitoring:Monitoring",
                 "_replayer": "jupyter_mlops._core.pipelines.replay:Replayer",
                 "scheduler": "jupyter_mlops._core.scheduler.scheduler:Scheduler",
+                "_reports": "jupyter_mlops._core.scheduler.reports:ReportHistory",
                 "_pipelines": "jupyter_mlops._core.pipelines.pipelines:Pipelines"}
 
 

@@ -42,6 +42,7 @@
     │   └── InternalFailure         the endpoint failed on its own account (not the model)
     ├── MonitorError
     │   ├── BaselineNotFound
+    │   ├── ReportNotFound          no stored monitoring report has that id, or its file is gone
     │   └── InsufficientData        a window too small to compute a statistic
     └── PipelineError
         ├── RunFailed               a retraining run failed (its notebook, promotion or deploy);
@@ -244,6 +245,10 @@ class BaselineNotFound(MonitorError):
     pass
 
 
+class ReportNotFound(MonitorError):
+    pass
+
+
 class InsufficientData(MonitorError):
     pass
 
@@ -304,6 +309,7 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     ModelTimeout: 504,
     InternalFailure: 500,
     BaselineNotFound: 404,
+    ReportNotFound: 404,
     InsufficientData: 400,
     ScheduleNotFound: 404,
     NotReproducible: 409,

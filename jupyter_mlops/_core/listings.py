@@ -1,12 +1,12 @@
 """The JSON form of the listing verbs: what each column of the DataFrame of ``models``,
-``versions``, ``datasets``, ``audit``, ``diff``, ``endpoints``, ``captured``, ``schedules`` and
-``runs`` holds, and ``records(name, frame)``, the frame as the JSON-safe records the REST API
+``versions``, ``datasets``, ``audit``, ``diff``, ``endpoints``, ``captured``, ``schedules``,
+``runs`` and ``reports`` holds, and ``records(name, frame)``, the frame as the JSON-safe records the REST API
 serves (one dict a row).
 
 ``LISTINGS`` is the table: for each verb its columns in order, each with its JSON type and what it
 means, written below as ``name  type[|null]  meaning`` lines so that it reads as the documentation
 it is. A frame's index becomes the first key of each record when it means something (``versions``
-is indexed by ``version``, ``diff`` by ``field``, ``schedules`` and ``runs`` by ``id``). Some
+is indexed by ``version``, ``diff`` by ``field``, ``schedules``, ``runs`` and ``reports`` by ``id``). Some
 listings also have columns the data decides (a ``versions`` column per metric, a ``captured``
 column per model input, a ``diff`` column per compared version): ``Listing.more`` describes them.
 
@@ -152,6 +152,20 @@ LISTINGS: dict[str, Listing] = {
     seconds          number|null     how long it took
     result           object|null     what the job returned (rows checked, violations, report paths; a retraining run's Run)
     error            string|null     the error, when it failed
+""", indexed=True),
+    "reports": _listing("Workspace.reports(endpoint=None, limit=20)", """
+    id               integer         the report's id, the id of the monitoring run that made it (Workspace.report(id)); newest first
+    endpoint         string          the endpoint whose captured traffic was checked
+    kind             string          what the report is: "check" (data quality violations and drift of one window)
+    schedule         string|null     the monitoring schedule whose run made it
+    created          date-time       when the check finished
+    status           string          ok, warn (some features drifted) or alert (violations or dataset drift)
+    ref              string|null     the model version whose baseline the window was checked against
+    rows             integer|null    how many captured rows the window held
+    violations       integer         how many data quality violations it found
+    drifted_features  array          the names of the features that drifted
+    summary          string          the report's one-line summary
+    trigger          string          what started the run: schedule, event or manual (Workspace.run_now)
 """, indexed=True),
 }
 

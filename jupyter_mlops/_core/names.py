@@ -79,9 +79,10 @@ def parse_ref(ref: object, kind: str = "model") -> Ref:
         return Ref(validate_name(name, f"{kind} name"), alias=validate_name(alias, "alias"))
     if ":" in ref:
         name, _, version = ref.partition(":")
-        if not version.isdigit() or int(version) < 1:
+        if not version.isdigit() or len(version) > 9 or int(version) < 1:
             raise InvalidName(
-                f"{ref!r}: the version after ':' must be a positive whole number, got {version!r}."
+                f"{ref[:140]!r}: the version after ':' must be a whole number from 1 to 999999999, "
+                f"got {version[:20]!r}."
             )
         return Ref(validate_name(name, f"{kind} name"), version=int(version))
     return Ref(validate_name(ref, f"{kind} name"))

@@ -126,6 +126,12 @@ class Workspace:
         return Scheduler(self.store, self.audit_log, self._serving.records, daemon)
 
     @cached_property
+    def _reports(self):
+        from .scheduler.reports import ReportHistory
+
+        return ReportHistory(self.store, self.home)
+
+    @cached_property
     def _pipelines(self):
         from .pipelines.pipelines import Pipelines
 
@@ -436,6 +442,21 @@ class Workspace:
         """Runs, newest first (monitoring and retraining): all, or those of one schedule id or
         target (an endpoint, a model)."""
         return self.scheduler.runs(name, limit=limit)
+
+    def run_now(self, schedule_id: str, wait: bool = True):
+        """Run schedule ``schedule_id``'s job once, now, recorded as a run like the daemon's with
+        the trigger "manual"; ``Conflict`` while a run of it is going. ``wait=False`` returns the
+        running run at once (it finishes on a thread of this process)."""
+        return self.scheduler.run_now(schedule_id, wait=wait, context=self.job_context())
+
+    def reports(self, endpoint: str | None = None, limit: int | None = 20):
+        """The latest monitoring reports (the checks of monitoring schedules' runs), newest first:
+        id, endpoint, status, violations, drifted features, summary; ``report(id)`` opens one."""
+        return self._reports.reports(endpoint, limit=limit)
+
+    def report(self, id: Any):
+        """The monitoring report ``id`` (see ``reports``) as its ``MonitoringReport``."""
+        return self._reports.report(id)
 
     def start_scheduler(self, timeout: float = 30):
         """Start this workspace's scheduler daemon (detached: it outlives the kernel)."""

@@ -1,4 +1,4 @@
-"""Scheduler commands: monitor, schedules, unschedule, runs, and the daemon
+"""Scheduler commands: monitor, schedules, unschedule, runs, run-now, reports, report, and the daemon
 (``mlops scheduler start|stop|status|log``)."""
 
 from __future__ import annotations
@@ -46,6 +46,33 @@ def unschedule_cmd(ctx, schedule_id):
 def runs_cmd(ctx, name, limit):
     """List scheduled runs (of one schedule id or target, if NAME is given), newest first."""
     emit(ctx, workspace(ctx).runs(name, limit=limit))
+
+
+@main.command("run-now")
+@click.argument("schedule_id")
+@click.option("--no-wait", "wait", flag_value=False, default=True,
+              help="return the running run at once instead of waiting for it to finish")
+@click.pass_context
+def run_now_cmd(ctx, schedule_id, wait):
+    """Run SCHEDULE_ID's job once, now (recorded as a run with the trigger "manual")."""
+    emit(ctx, workspace(ctx).run_now(schedule_id, wait=wait))
+
+
+@main.command("reports")
+@click.argument("endpoint", required=False)
+@click.option("--limit", type=int, default=20, show_default=True, help="newest reports to show")
+@click.pass_context
+def reports_cmd(ctx, endpoint, limit):
+    """List the latest monitoring reports (of ENDPOINT, if given), newest first."""
+    emit(ctx, workspace(ctx).reports(endpoint, limit=limit))
+
+
+@main.command("report")
+@click.argument("report_id")
+@click.pass_context
+def report_cmd(ctx, report_id):
+    """Show the kept monitoring report REPORT_ID."""
+    emit(ctx, workspace(ctx).report(report_id))
 
 
 @main.group("scheduler", invoke_without_command=True)

@@ -1,5 +1,5 @@
-"""Scheduler verbs: monitor, schedules, unschedule, runs, scheduler start|stop|status|log. Each body
-is one Workspace call."""
+"""Scheduler verbs: monitor, schedules, unschedule, runs, run-now, reports, report, scheduler
+start|stop|status|log. Each body is one Workspace call."""
 
 from __future__ import annotations
 
@@ -42,6 +42,30 @@ def unschedule(view, args):
 def runs(view, args):
     """List scheduled runs, newest first: status, start, finish, result, error."""
     return view.ws.runs(args.name, limit=args.limit)
+
+
+@verb("run-now")
+@argument("id", help="the schedule id (see %%mlops schedules)")
+@argument("--no-wait", dest="wait", action="store_false",
+          help="return the running run at once instead of waiting for it to finish")
+def run_now(view, args):
+    """Run one schedule's job once, now (recorded as a run with the trigger "manual")."""
+    return view.ws.run_now(args.id, wait=args.wait)
+
+
+@verb("reports")
+@argument("endpoint", nargs="?", help="only the reports of this endpoint")
+@argument("--limit", type=int, default=20, help="newest reports to show (default 20)")
+def reports(view, args):
+    """List the latest monitoring reports: status, violations, drifted features, summary."""
+    return view.ws.reports(args.endpoint, limit=args.limit)
+
+
+@verb("report")
+@argument("id", help="the report id (see %%mlops reports)")
+def report(view, args):
+    """Show a kept monitoring report (data quality violations and drift, with charts)."""
+    return view.ws.report(args.id)
 
 
 @verb("scheduler")

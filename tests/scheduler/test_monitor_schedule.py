@@ -93,7 +93,9 @@ def test_a_monitor_schedule_alerts_on_drifted_traffic(ws, endpoint, numeric_data
     first = _finished(ws).iloc[0]
     assert first["status"] == "succeeded", first["error"]
     assert first["result"]["rows"] == 200 and first["result"]["violations"] == 0
-    assert "report" not in first["result"] and webhook.bodies == []
+    # every completed check keeps its report (ws.reports / ws.report), an alert only on a violation
+    assert "alert" not in first["result"] and webhook.bodies == []
+    assert Path(first["result"]["report"]["json"]).exists()
 
     # no new traffic: the next window is empty, so the run is skipped rather than failed
     assert wait_for(lambda: len(_finished(ws, "skipped")) >= 1, 30)

@@ -369,18 +369,26 @@ class Registry:
 
         from ..store import orm
 
-        rows = []
+        # three queries whatever the number of models (the sidebar lists them every few seconds)
         with self.store.read() as s:
-            for m in s.execute(select(orm.Model).order_by(orm.Model.name)).scalars():
-                versions = s.execute(select(orm.ModelVersion).where(orm.ModelVersion.model_id == m.id)
-                                     .order_by(orm.ModelVersion.version)).scalars().all()
-                by_id = {v.id: v.version for v in versions}
-                aliases = s.execute(select(orm.Alias).where(orm.Alias.model_id == m.id)).scalars().all()
-                latest = versions[-1] if versions else None
+            models = s.execute(select(orm.Model).order_by(orm.Model.name)).scalars().all()
+            versions: dict[int, list] = {}
+            for row in s.execute(select(orm.ModelVersion.model_id, orm.ModelVersion.id, orm.ModelVersion.version,
+                                        orm.ModelVersion.approval).order_by(orm.ModelVersion.version)):
+                versions.setdefault(row.model_id, []).append(row)
+            aliases: dict[int, list] = {}
+            for a in s.execute(select(orm.Alias.model_id, orm.Alias.alias, orm.Alias.version_id)):
+                aliases.setdefault(a.model_id, []).append(a)
+            rows = []
+            for m in models:
+                mine = versions.get(m.id, [])
+                by_id = {v.id: v.version for v in mine}
+                latest = mine[-1] if mine else None
                 rows.append({
-                    "name": m.name, "versions": len(versions),
+                    "name": m.name, "versions": len(mine),
                     "latest": latest.version if latest else None,
-                    "aliases": ", ".join(f"{a.alias}={by_id.get(a.version_id)}" for a in sorted(aliases, key=lambda a: a.alias)),
+                    "aliases": ", ".join(f"{a.alias}={by_id.get(a.version_id)}"
+                                         for a in sorted(aliases.get(m.id, []), key=lambda a: a.alias)),
                     "latest_approval": latest.approval if latest else None,
                     "updated_at": as_utc(m.updated_at), "description": m.description,
                 })

@@ -9,8 +9,10 @@ request captured while a run reads the files is counted in that window and the n
 in the last moment before a run but still in the endpoint's capture buffer (flushed every 0.5 s)
 is counted in neither. Exact edges need an ``until=`` in ``check``.
 
-On a violation: the report goes to ``<home>/reports/<schedule>/<time>.html`` (+ ``.json``), an
-``alert`` entry to the audit log, and, when the schedule has a webhook, a JSON POST to it.
+Every completed check saves its report to ``<home>/reports/<schedule>/<time>.html`` (+ ``.json``,
+which ``Workspace.report(run id)`` reads back; the run's result names both under ``report``). On
+a violation, also an ``alert`` entry to the audit log and, when the schedule has a webhook, a JSON
+POST to it.
 ``on_violation="retrain"`` does all that, records ``retrain_requested`` in the run's result and
 emits the event ``drift:<endpoint>``: the daemon then runs every schedule made with
 ``on_event="drift:<endpoint>"`` (retraining's ``ws.schedule(name, notebook, on_drift=endpoint)``).
@@ -55,26 +57,27 @@ def run_monitor(context, schedule) -> dict[str, Any]:
         report = context.monitoring.check(schedule.target, since=since)
     except InsufficientData as exc:
         return {"status": "skipped", "window": window, "reason": str(exc)}
+    files = alerts.save_report(report, alerts.report_path(context.home, schedule.id, until))
     result: dict[str, Any] = {
         "status": "violation" if report.has_violations else "ok",
         "window": window, "rows": report.n_rows, "ref": report.ref, "summary": report.summary(),
         "violations": len(report.violations), "drifted_features": report.drift.drifted_columns,
+        "report": files,
     }
     if report.has_violations:
-        result.update(_alert(context, schedule, report, until))
+        result.update(_alert(context, schedule, report, until, files))
     return result
 
 
-def _alert(context, schedule, report, when: dt.datetime) -> dict[str, Any]:
+def _alert(context, schedule, report, when: dt.datetime, files: dict[str, str]) -> dict[str, Any]:
     on_violation = schedule.spec.get("on_violation", "alert")
-    files = alerts.save_report(report, alerts.report_path(context.home, schedule.id, when))
     violations = [{"feature": v.get("feature_name"), "check": v.get("constraint_check_type"),
                    "description": v.get("description")} for v in report.violations[:MAX_VIOLATIONS_IN_ALERT]]
     details = {"schedule": schedule.id, "ref": report.ref, "summary": report.summary(), "report": files["html"],
                "violations": violations, "drifted_features": report.drift.drifted_columns,
                "on_violation": on_violation}
     context.audit.record("alert", schedule.target, details, actor=f"scheduler:{actor()}")
-    out: dict[str, Any] = {"report": files, "alert": True}
+    out: dict[str, Any] = {"alert": True}
     if on_violation == "retrain":
         out["retrain_requested"] = True
         out["events"] = [drift_event(schedule.target)]

@@ -92,6 +92,39 @@ class SchedulerStatus(Result):
         return text + (f"\n  {self.note}" if self.note else "")
 
 
+@dataclass(frozen=True)
+class ScheduledRun(Result):
+    """One run of a schedule (a row of ``runs``), with what started it: ``schedule`` (its time or
+    event trigger, run by the daemon) or ``manual`` (``Workspace.run_now``)."""
+
+    id: int
+    schedule: str | None
+    kind: str
+    target: str
+    status: str                       # running, succeeded, violation, skipped, gate_failed, failed
+    trigger: str
+    started: datetime
+    finished: datetime | None = None
+    seconds: float | None = None
+    result: dict = field(default_factory=dict)
+    error: str | None = None
+
+    def _repr_html_(self) -> str:
+        tone = {"succeeded": "ok", "running": "info", "skipped": "muted", "failed": "bad"}.get(self.status, "warn")
+        rows = [("schedule", self.schedule), ("kind", self.kind), ("target", self.target),
+                ("trigger", self.trigger), ("started", _when(self.started)), ("finished", _when(self.finished)),
+                ("seconds", self.seconds), *((k, v) for k, v in self.result.items() if k != "trigger")]
+        if self.error:
+            rows.append(("error", self.error.splitlines()[0] if self.error else ""))
+        return html.card(f"Run {self.id}", html.badge(self.status, tone), [("", html.kv_table(rows))])
+
+    def __repr__(self) -> str:
+        text = f"Run {self.id} of {self.schedule} ({self.trigger}): {self.status}"
+        if self.finished is None:
+            text += f", started {_when(self.started)}"
+        return text + (f"\n  {self.error.splitlines()[0]}" if self.error else "")
+
+
 def _when(value: Any) -> str:
     if value is None:
         return "—"

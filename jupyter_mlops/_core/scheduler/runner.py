@@ -48,32 +48,67 @@ def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: s
                  cause: str | None = None, source_run: int | None = None) -> Outcome | None:
     """Run schedule ``schedule_id`` once (``cause``: why, when not its time trigger, kept in the
     result; ``source_run``: the run whose event started it). Returns the outcome, or None if the
-    schedule was removed in the meantime. Never raises for a failing job: the failure is the run's
-    record."""
-    from dataclasses import replace
-
-    from ..errors import ScheduleNotFound
-    from ..store import orm
+    schedule was removed in the meantime or a run of it (a manual one) is still going. Never
+    raises for a failing job: the failure is the run's record."""
+    from ..errors import Conflict, ScheduleNotFound
 
     try:
-        schedule = scheduler.get(schedule_id)
+        started = begin_run(scheduler, schedule_id)
     except ScheduleNotFound:
         log.info("schedule %s was removed before its run; skipping", schedule_id)
         return None
+    except Conflict as exc:
+        log.info("not running %s: %s", schedule_id, exc)
+        return None
+    if started is None:
+        return None
+    schedule, run_id = started
+    return finish_run(scheduler, context, schedule, run_id, next_run_at, cause=cause, source_run=source_run)
+
+
+def begin_run(scheduler: Scheduler, schedule_id: str, trigger: str | None = None):
+    """Write the ``running`` row of a run of ``schedule_id``; returns ``(schedule, run_id)``, or
+    None for a disabled schedule. Raises ``Conflict`` when a run of it is still going: the check
+    and the insert are one transaction, so two starters (the daemon, a manual ``run_now``) never
+    overlap. ``trigger`` ("manual") is kept in the run's result from the start."""
+    from sqlalchemy import select
+
+    from ..errors import Conflict
+    from ..store import orm
+
+    schedule = scheduler.get(schedule_id)
     if not schedule.enabled:
         return None
     started = dt.datetime.now(dt.timezone.utc)
     with scheduler.store.write() as s:
+        running = s.execute(select(orm.JobRun.id).where(orm.JobRun.schedule_id == schedule.id,
+                                                        orm.JobRun.status == "running").limit(1)).scalar()
+        if running is not None:
+            raise Conflict(f"Schedule {schedule.id!r} is already running (run {running}); runs of one "
+                           "schedule never overlap.", hint="Wait for it to finish (see runs).")
         run = orm.JobRun(schedule_id=schedule.id, kind=schedule.kind, target=schedule.target, status="running",
-                         started_at=started, result={})
+                         started_at=started, result={"trigger": trigger} if trigger else {})
         s.add(run)
         row = s.get(orm.Schedule, schedule.id)
         if row is not None:
             row.last_run_at = started
         s.flush()
         run_id = run.id
-    log.info("run %s of %s (%s %s) started", run_id, schedule.id, schedule.kind, schedule.target)
+    log.info("run %s of %s (%s %s) started%s", run_id, schedule.id, schedule.kind, schedule.target,
+             f" ({trigger})" if trigger else "")
+    return schedule, run_id
 
+
+def finish_run(scheduler: Scheduler, context: kinds.JobContext, schedule, run_id: int,
+               next_run_at: Callable[[], dt.datetime | None] | None = None, cause: str | None = None,
+               source_run: int | None = None, trigger: str | None = None) -> Outcome:
+    """Run the job of the run ``begin_run`` wrote and record how it ended."""
+    from dataclasses import replace
+
+    from ..store import orm
+
+    with scheduler.store.read() as s:
+        started = utc(s.get(orm.JobRun, run_id).started_at)
     status, result, error = "succeeded", {}, None
     try:
         job_context = replace(context, run=kinds.RunInfo(run_id, cause, source_run))
@@ -89,6 +124,8 @@ def run_schedule(scheduler: Scheduler, context: kinds.JobContext, schedule_id: s
 
     if cause:
         result = {**result, "cause": cause}
+    if trigger:
+        result = {**result, "trigger": trigger}
     finished = dt.datetime.now(dt.timezone.utc)
     upcoming = next_run_at() if next_run_at else None
     with scheduler.store.write() as s:

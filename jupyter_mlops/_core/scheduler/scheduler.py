@@ -19,7 +19,7 @@ from ..errors import Conflict, EndpointNotFound, InvalidInput, ScheduleNotFound
 from ..names import validate_name, validate_text
 from . import kinds, triggers
 from .control import DaemonControl
-from .results import Schedule, SchedulerStatus
+from .results import Schedule, ScheduledRun, SchedulerStatus
 
 ON_VIOLATION = ("alert", "retrain")
 RUN_STATUSES = ("running", "succeeded", "violation", "skipped", "gate_failed", "failed")
@@ -32,6 +32,11 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def run_trigger(result: dict) -> str:
+    """What started a run: "manual" (``run_now``), "event" (another run's event) or "schedule"."""
+    return str(result.get("trigger") or ("event" if result.get("cause") else "schedule"))
 
 
 def schedule_id(kind: str, target: str) -> str:
@@ -196,6 +201,53 @@ class Scheduler:
         for col in ("started", "finished"):
             frame[col] = pd.to_datetime(frame[col], utc=True)
         return frame.set_index("id")
+
+    def run_now(self, schedule_id: str, wait: bool = True, context: Any = None) -> ScheduledRun:
+        """Run schedule ``schedule_id``'s job once, now, recorded like the daemon's runs with the
+        trigger "manual" (``context``: the ``JobContext`` the composition root builds). Raises
+        ``Conflict`` while a run of it is going. ``wait=False`` returns the ``running`` run at
+        once and finishes it on a thread of this process (a server stays responsive); events the
+        run emits (``drift:<endpoint>``) are recorded in its result, not fired: only the daemon
+        fires them."""
+        import threading
+
+        from . import runner
+
+        started = runner.begin_run(self, schedule_id, trigger="manual")
+        if started is None:
+            raise Conflict(f"Schedule {schedule_id!r} is disabled.")
+        schedule, run_id = started
+        with self.store.write() as s:
+            self.audit.append(s, "run_now", schedule.target, {"schedule": schedule.id, "run": run_id})
+
+        def finish() -> None:
+            try:
+                runner.finish_run(self, context, schedule, run_id, trigger="manual")
+            except Exception:  # noqa: BLE001 - on a thread there is no caller to raise to
+                runner.log.exception("manual run %s of %s could not be recorded", run_id, schedule.id)
+
+        if wait:
+            finish()
+        else:
+            threading.Thread(target=finish, name=f"mlops run {run_id} of {schedule.id}", daemon=False).start()
+        return self.run(run_id)
+
+    def run(self, run_id: int) -> ScheduledRun:
+        """The run ``run_id`` as a result object."""
+        from ..errors import InvalidInput
+        from ..store import orm
+
+        with self.store.read() as s:
+            r = s.get(orm.JobRun, run_id)
+            if r is None:
+                raise InvalidInput(f"There is no run {run_id!r}.")
+            started, finished = utc(r.started_at), utc(r.finished_at)
+            result = dict(r.result or {})
+            return ScheduledRun(id=r.id, schedule=r.schedule_id, kind=r.kind, target=r.target, status=r.status,
+                                trigger=run_trigger(result), started=started,
+                                finished=finished,
+                                seconds=(finished - started).total_seconds() if finished else None,
+                                result=result, error=r.error)
 
     # -- the daemon --------------------------------------------------------------------------
     def start(self, timeout: float = 30) -> SchedulerStatus:

@@ -37,6 +37,16 @@ class Report(Result):
         d["summary"] = self.summary()
         return d
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        """The report back from its ``to_dict()`` (a saved ``.json``): the fields this class has,
+        the computed keys (``report``, ``status``, ``summary``) left out. Reports with nested
+        results override it to rebuild those."""
+        import dataclasses
+
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
     def _repr_html_(self) -> str:
         inner = html.report_header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()
         return html.styled(inner, "report")

@@ -50,6 +50,14 @@ class DriftReport(Report):
 
     title = "Data drift"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DriftReport":
+        from dataclasses import fields
+
+        names = {f.name for f in fields(ColumnDrift)}
+        columns = [ColumnDrift(**{k: v for k, v in c.items() if k in names}) for c in data.get("columns") or []]
+        return super().from_dict({**data, "columns": columns})
+
     def __getitem__(self, column: str) -> ColumnDrift:
         for c in self.columns:
             if c.column == column:

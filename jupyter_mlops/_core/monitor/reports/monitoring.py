@@ -30,6 +30,10 @@ class MonitoringReport(Report):
         where = f"endpoint {self.endpoint} ({self.ref})" if self.endpoint else self.ref
         return f"Monitoring check · {where}"
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "MonitoringReport":
+        return super().from_dict({**data, "drift": DriftReport.from_dict(data["drift"])})
+
     @property
     def has_violations(self) -> bool:
         return bool(self.violations) or self.drift.dataset_drift

@@ -49,13 +49,17 @@ def last_minute(paths: EndpointPaths) -> dict[str, Any]:
     return summarize(combine(window), seconds)
 
 
-def listing(serving, names: list[str]):
+def listing(serving, records: list[EndpointRecord]):
     import pandas as pd
 
     rows = []
-    for name in names:
+    for record in records:
+        name = record.name
         try:
-            ep = serving.describe(name)
+            paths = serving.paths(name)
+            if not paths.config.exists():
+                continue
+            ep = serving._describe(paths, record)
         except Exception:  # a half-deleted endpoint folder: leave it out of the listing
             continue
         stats: dict[str, Any] = {}

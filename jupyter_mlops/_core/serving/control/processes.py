@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -257,28 +258,52 @@ def _alive(pid: int) -> bool:
         return False
 
 
+#: psutil measures CPU between two calls on the same ``Process`` object: kept per pid, a caller
+#: that lists endpoints again and again (the REST API, a panel refreshing) pays no sampling pause
+#: after the first call; entries of processes that ended are dropped
+_sampled: dict[int, Any] = {}
+_sampled_lock = threading.Lock()
+#: the shortest interval a CPU figure is measured over (the first sample of a process waits this)
+CPU_SAMPLE_SECONDS = 0.05
+
+
 def process_usage(pids: list[int]) -> dict[str, float]:
-    """CPU percent (sampled briefly) and RSS summed over the endpoint's processes."""
+    """CPU percent (since the previous call for these processes, at least ``CPU_SAMPLE_SECONDS``)
+    and RSS summed over the endpoint's processes."""
     try:
         import psutil
     except ImportError:  # pragma: no cover
         return {}
-    procs = []
-    for pid in pids:
-        try:
-            p = psutil.Process(pid)
-            p.cpu_percent(None)
-            procs.append(p)
-        except Exception:
-            continue
-    if not procs:
-        return {}
-    time.sleep(0.05)
-    cpu = rss = 0.0
-    for p in procs:
-        try:
-            cpu += p.cpu_percent(None)
-            rss += p.memory_info().rss
-        except Exception:
-            continue
+    with _sampled_lock:
+        procs, first = [], False
+        for pid in pids:
+            entry = _sampled.get(pid)
+            try:
+                if entry is None or not entry["process"].is_running():
+                    p = psutil.Process(pid)
+                    p.cpu_percent(None)
+                    entry = _sampled[pid] = {"process": p, "at": time.monotonic(), "cpu": 0.0}
+                    first = True
+                procs.append(entry)
+            except Exception:
+                _sampled.pop(pid, None)
+                continue
+        if not procs:
+            return {}
+        if first:
+            time.sleep(CPU_SAMPLE_SECONDS)
+        cpu = rss = 0.0
+        now = time.monotonic()
+        for entry in procs:
+            p = entry["process"]
+            try:
+                if now - entry["at"] >= CPU_SAMPLE_SECONDS:
+                    entry["cpu"], entry["at"] = p.cpu_percent(None), now
+                cpu += entry["cpu"]
+                rss += p.memory_info().rss
+            except Exception:
+                _sampled.pop(p.pid, None)
+                continue
+        for pid in [pid for pid, e in _sampled.items() if not e["process"].is_running()]:
+            _sampled.pop(pid, None)
     return {"cpu_percent": cpu, "rss_mb": rss / 1024 / 1024}

@@ -50,6 +50,17 @@ class EndpointRecords:
             return EndpointRecord(row.name, row.status, row.pid, row.port, row.url,
                                   dict(row.spec or {}), dict(row.state or {}))
 
+    def all(self) -> list[EndpointRecord]:
+        """Every endpoint's row, by name, in one query (a listing reads them all)."""
+        from sqlalchemy import select
+
+        from ...store import orm
+
+        with self.store.read() as s:
+            return [EndpointRecord(row.name, row.status, row.pid, row.port, row.url, dict(row.spec or {}),
+                                   dict(row.state or {}))
+                    for row in s.execute(select(orm.Endpoint).order_by(orm.Endpoint.name)).scalars()]
+
     def names(self) -> list[str]:
         from sqlalchemy import select
 

@@ -48,6 +48,14 @@ class Serving:
             raise self.records.not_found(endpoint)
         return paths, record
 
+    def _running(self, endpoint: str, to: str) -> tuple[EndpointPaths, EndpointRecord]:
+        """The endpoint's files and row if its server runs; ``Conflict`` before anything is
+        written if not (a stopped endpoint's config is left as it stopped)."""
+        paths, record = self._existing(endpoint)
+        if not self._alive(paths, record):
+            raise Conflict(f"Endpoint {endpoint!r} is not running: deploy a version to it before you {to}.")
+        return paths, record
+
     def exists(self, endpoint: str) -> bool:
         try:
             self._existing(endpoint)
@@ -180,7 +188,7 @@ class Serving:
 
     # -- traffic and rollback ------------------------------------------------------------------
     def traffic(self, endpoint: str, weights: dict[str, float], timeout: float = 30.0) -> Endpoint:
-        paths, record = self._existing(endpoint)
+        paths, record = self._running(endpoint, "change its traffic")
         with ConfigFile(paths.config).updating() as config:
             rollouts.plan_traffic(config, weights)
         self._await(paths, record, config.generation, timeout)
@@ -188,7 +196,7 @@ class Serving:
         return self._describe(paths, record)
 
     def rollback(self, endpoint: str, timeout: float = 30.0) -> Endpoint:
-        paths, record = self._existing(endpoint)
+        paths, record = self._running(endpoint, "roll it back")
         with ConfigFile(paths.config).updating() as config:
             details = rollouts.plan_rollback(config)
         self._await(paths, record, config.generation, timeout)
@@ -219,7 +227,7 @@ class Serving:
         return figures.describe(record, ConfigFile(paths.config).read(), self._alive(paths, record))
 
     def endpoints(self):
-        return figures.listing(self, self.records.names())
+        return figures.listing(self, self.records.all())
 
     def metrics(self, endpoint: str) -> dict[str, Any]:
         """Per-variant totals and last-minute figures, merged over the workers."""
