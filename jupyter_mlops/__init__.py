@@ -112,6 +112,7 @@ __all__ = [
     "Sweep",
     "context",
     "output",
+    "panel",
     "AuditAnchor",
     "TrustedKey",
     "GroundTruthUpload",
@@ -174,6 +175,15 @@ def output(key: str, value):
     from ._core.pipelines.context import output as keep
 
     return keep(key, value)
+
+
+def panel(ws=None, part=None, interval=3.0):
+    """The control panel (ipywidgets) over ``ws`` (default: ``Workspace()``): registry, endpoints,
+    drift and jobs, or one ``part`` of them; it refreshes every ``interval`` seconds in the
+    background until ``close()``. The same as ``%mlops panel [part]``."""
+    from .widgets import panel as make
+
+    return make(ws, part=part, interval=interval)
 
 
 def _jupyter_server_extension_points():

@@ -10,7 +10,7 @@ def test_all_names_are_exported_and_importable():
 
 def test_public_names_are_the_documented_ones():
     public = {n for n in dir(jupyter_mlops) if not n.startswith("_")}
-    assert public <= set(jupyter_mlops.__all__) | {"magics", "cli", "server"}
+    assert public <= set(jupyter_mlops.__all__) | {"magics", "cli", "server", "widgets"}
     assert {"Endpoint", "DriftReport", "MonitoringReport", "Schedule", "BatchJob"} <= set(jupyter_mlops.__all__)
     assert {"Workspace", "ModelVersion", "MlopsError", "ModelNotFound", "load_ipython_extension"} <= set(jupyter_mlops.__all__)
 

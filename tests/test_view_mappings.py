@@ -235,6 +235,14 @@ MAGICS = [
 ]
 
 
+# %mlops panel builds the control panel over the view's Workspace (the panel's own calls are
+# tests/widgets' business): the widgets' entry is patched, and no Workspace call is made here.
+PANELS = [
+    ("panel", dict(part=None, interval=3.0)),
+    ("panel endpoints --interval 10", dict(part="endpoints", interval=10.0)),
+]
+
+
 @pytest.fixture
 def ip(shell, monkeypatch):
     for name, value in NS.items():
@@ -248,11 +256,19 @@ def test_magic_verb_maps_to_one_workspace_call(ip, ws, line, expected):
     assert_workspace_calls(ws, expected)
 
 
+@pytest.mark.parametrize("line, kwargs", PANELS, ids=[line for line, _ in PANELS])
+def test_panel_verb_builds_the_panel_over_the_workspace(ip, ws, line, kwargs):
+    with patch("jupyter_mlops.widgets.panel", autospec=True) as panel:
+        returned = ip.run_line_magic("mlops", line)
+    panel.assert_called_once_with(ws, **kwargs)
+    assert returned is panel.return_value and ws.method_calls == []
+
+
 def test_every_magic_verb_has_a_mapping_row():
     from jupyter_mlops.magics import _import_verbs
 
     _import_verbs()  # VERBS fills as %load_ext imports the verb modules
-    mapped = {line.split()[0] for line, _ in MAGICS if line}
+    mapped = {line.split()[0] for line, _ in MAGICS + PANELS if line}
     assert set(VERBS) - mapped == set(), "add a row to MAGICS for each new verb"
     assert mapped - set(VERBS) == set(), "a row names a verb that no longer exists"
 
