@@ -177,12 +177,6 @@ def output(key: str, value):
     return keep(key, value)
 
 
-def _jupyter_labextension_paths():
-    """Where the prebuilt JupyterLab "MLOps" sidebar is (``jupyter labextension develop``); a
-    wheel installs it into ``share/jupyter/labextensions/jupyter-mlops`` itself."""
-    return [{"src": "labextension", "dest": "jupyter-mlops"}]
-
-
 def panel(ws=None, part=None, interval=3.0):
     """The control panel (ipywidgets) over ``ws`` (default: ``Workspace()``): registry, endpoints,
     drift and jobs, or one ``part`` of them; it refreshes every ``interval`` seconds in the
@@ -203,6 +197,12 @@ def _load_jupyter_server_extension(server_app):
     from .server import load
 
     load(server_app)
+
+
+def _jupyter_labextension_paths():
+    """Where the prebuilt JupyterLab "MLOps" sidebar is (``jupyter labextension develop``); a
+    wheel installs it into ``share/jupyter/labextensions/jupyter-mlops`` itself."""
+    return [{"src": "labextension", "dest": "jupyter-mlops"}]
 
 
 def load_ipython_extension(ipython):
