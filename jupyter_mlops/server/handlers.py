@@ -100,7 +100,9 @@ class MlopsHandler(JsonErrors):
 
     def _query(self, route: Route) -> dict[str, Any]:
         known = {q.name for q in route.query}
-        unknown = sorted(set(self.request.query_arguments) - known)
+        # JupyterLab's ServerConnection appends a bare timestamp (`?1795879658515`) to defeat
+        # caches: a key of digits alone carries no meaning here and is ignored, not refused.
+        unknown = sorted(k for k in set(self.request.query_arguments) - known if not k.isdigit())
         if unknown:
             raise InvalidInput(f"Unknown query parameter(s): {', '.join(unknown)[:200]}.",
                                hint=f"This route takes: {', '.join(sorted(known)) or 'none'}.")

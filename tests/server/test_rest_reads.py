@@ -88,3 +88,10 @@ def test_the_openapi_document_is_served_and_names_every_route(world):
     assert served == document() and served["openapi"].startswith("3.1")
     for route in ROUTES:
         assert route.method.lower() in served["paths"]["/" + route.path], route.path
+
+
+def test_jupyterlabs_cache_busting_timestamp_is_ignored_not_refused(world):
+    api, _, _ = world
+    busted = api.get("runs?limit=5&1795879658515")
+    assert busted.status_code == 200, busted.text
+    assert len(busted.json()["runs"]) <= 5
