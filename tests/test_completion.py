@@ -180,3 +180,27 @@ def test_unloading_the_extension_removes_the_matcher(shell):
         shell.run_line_magic("load_ext", "jupyter_mlops")
     assert len([m for m in shell.Completer.custom_matchers
                 if getattr(m, "matcher_identifier", None) == completion.IDENTIFIER]) == 1
+
+
+def test_an_option_already_given_is_not_offered_again_unless_it_collects(ip):
+    assert tab(ip, "%mlops promote churn:1 --to production -") == ["-"]  # nothing left: the typed word
+    assert tab(ip, "%mlops register cmp_model --name x --metric auc=0.9 --m") == ["--metric"]
+
+
+def test_dollar_completes_the_variables_holding_a_version(ip, workspace):
+    ws, _ = workspace
+    ip.user_ns["cmp_version"] = ws.get("churn:2")
+    try:
+        assert tab(ip, "%mlops approve $cmp_") == ["$cmp_version"]
+    finally:
+        ip.user_ns.pop("cmp_version")
+
+
+def test_without_the_percent_when_automagic_is_on(ip):
+    automagic = ip.automagic
+    ip.automagic = True
+    try:
+        assert tab(ip, "mlops sh") == ["shadow-report", "show"]
+    finally:
+        ip.automagic = automagic
+    assert "shadow-report" not in tab(ip, "mlops = sh") and "shadow-report" not in tab(ip, "mlops  = sh")

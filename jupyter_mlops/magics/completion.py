@@ -29,7 +29,7 @@ IDENTIFIER = "jupyter_mlops.magics.completion"
 
 # ``x = %mlops show churn`` and ``%%mlops register ...`` are %mlops lines too
 _MLOPS_LINE = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*=\s*)?%{1,2}mlops(?=\s)")
-_AUTOMAGIC_LINE = re.compile(r"^\s*mlops\s+(?![=(.\[])")
+_AUTOMAGIC_LINE = re.compile(r"^\s*mlops(?=\s)(?!\s*[=(.\[])")  # not ``mlops = ...``
 
 #: what each option's value is, by option string (options of every verb that mean the same)
 _DATA_OPTIONS = {"--data", "--labels", "--reference", "--current", "--ground-truth", "--stream", "--target"}
@@ -49,17 +49,25 @@ class Names:
     """The workspace's names, looked up on demand. Each lookup is one Workspace listing and never
     raises: a missing or broken workspace completes to nothing (verbs and options still do)."""
 
-    def __init__(self, workspace_factory: Callable | None = None):
-        self._workspace_factory = workspace_factory
+    def __init__(self):
+        self._workspace = None  # kept while the home stays the same: one database engine, not one per Tab
 
     def _ws(self):
         from .._core.workspace import Workspace
 
-        ws = (self._workspace_factory or Workspace)()
+        ws = Workspace()
         # a completion must not create a workspace: no home (and no database elsewhere), no names
         if not ws.home.exists() and not os.environ.get("MLOPS_DB_URL"):
             return None
-        return ws
+        if self._workspace is None or repr(self._workspace.environment()) != repr(ws.environment()):
+            self._close()
+            self._workspace = ws
+        return self._workspace
+
+    def _close(self) -> None:
+        if self._workspace is not None and "store" in self._workspace.__dict__:
+            self._workspace.store.dispose()
+        self._workspace = None
 
     def _safely(self, lookup: Callable) -> list[str]:
         try:
@@ -112,6 +120,12 @@ def data_variables(user_ns: dict) -> list[str]:
     return sorted(k for k, v in user_ns.items() if not k.startswith("_") and isinstance(v, tuple(kinds)))
 
 
+def version_variables(user_ns: dict) -> list[str]:
+    from .._core.registry.results import ModelVersion
+
+    return sorted(k for k, v in user_ns.items() if not k.startswith("_") and isinstance(v, ModelVersion))
+
+
 def user_variables(user_ns: dict, hidden: Iterable[str] = ()) -> list[str]:
     """The user's own variables (not modules, functions or classes, nor IPython's In/Out)."""
     import types
@@ -161,11 +175,14 @@ class LineCompleter:
             return Completions(current, [])
         parser = verb.parser
         if current.startswith("-"):
-            options = [o for a in parser._actions for o in a.option_strings]
+            given = set(words[1:-1])
+            # an option already given is not offered again, unless it collects (--metric a=1 --metric b=2)
+            options = [o for a in parser._actions for o in a.option_strings
+                       if _repeatable(a) or not given & set(a.option_strings)]
             return self._starting(current, options)
         option_action, positional_index = _where(parser, words[1:-1])
         if option_action is not None:
-            return self._option_value(verb.name, option_action, current, words)
+            return self._option_value(verb.name, option_action, current)
         positionals = [a for a in parser._actions if not a.option_strings]
         if not positionals:
             return Completions(current, [])
@@ -176,7 +193,7 @@ class LineCompleter:
         return self._positional(verb.name, action, current, words)
 
     # -- what a slot holds -----------------------------------------------------------------------
-    def _option_value(self, verb: str, action, current: str, words: list[str]) -> Completions:
+    def _option_value(self, verb: str, action, current: str) -> Completions:
         option = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
         if action.choices:
             return self._starting(current, [str(c) for c in action.choices])
@@ -218,7 +235,10 @@ class LineCompleter:
         return Completions(current, [])
 
     def _reference(self, current: str, also: Iterable[str] = ()) -> Completions:
-        """``churn`` -> model names; ``churn@`` -> its aliases; ``churn:`` -> its versions."""
+        """``churn`` -> model names; ``churn@`` -> its aliases; ``churn:`` -> its versions;
+        ``$`` -> the notebook's variables holding a version (``v = %mlops register ...``)."""
+        if current.startswith("$"):
+            return self._starting(current, ["$" + name for name in version_variables(self.user_ns)])
         for sep, listing in (("@", self.names.aliases), (":", self.names.versions)):
             if sep in current:
                 model, _, rest = current.partition(sep)
@@ -254,6 +274,12 @@ def _where(parser, done: list[str]):
     return None, positional_index
 
 
+def _repeatable(action) -> bool:
+    import argparse
+
+    return isinstance(action, (argparse._AppendAction, argparse._AppendConstAction, argparse._CountAction))
+
+
 def _is_number(word: str) -> bool:
     try:
         float(word)
@@ -266,14 +292,12 @@ def mlops_words(line: str, shell=None) -> list[str] | None:
     """The words after ``mlops`` on an ``%mlops`` line up to the cursor (the last one being typed,
     maybe empty), or None when the line is not one."""
     match = _MLOPS_LINE.match(line)
-    if match is None and shell is not None and getattr(shell, "automagic", False) and "mlops" not in shell.user_ns:
+    if match is None and getattr(shell, "automagic", False) and "mlops" not in shell.user_ns:
         match = _AUTOMAGIC_LINE.match(line)
-        rest = line[match.end():] if match else None
-        if match:
-            rest = " " + rest
-    else:
-        rest = line[match.end():] if match else None
-    if rest is None or not rest[:1].isspace():
+    if match is None:
+        return None
+    rest = line[match.end():]
+    if not rest[:1].isspace():
         return None
     # the word being typed stays as typed (IPython replaces exactly that suffix of the line);
     # the words before it are split like the verb's parser will split them
@@ -285,9 +309,9 @@ def mlops_words(line: str, shell=None) -> list[str] | None:
     return [*words, current]
 
 
-def make_matcher(shell, names: Names | None = None):
+def make_matcher(shell):
     """The matcher to append to ``shell.Completer.custom_matchers``."""
-    names = names or Names()
+    names = Names()
 
     @context_matcher(identifier=IDENTIFIER, priority=100)
     def mlops_matcher(context: CompletionContext) -> SimpleMatcherResult:
@@ -302,6 +326,7 @@ def make_matcher(shell, names: Names | None = None):
         return {"completions": [SimpleCompletion(t, type="mlops") for t in texts],
                 "matched_fragment": found.fragment, "suppress": True, "ordered": True}
 
+    mlops_matcher.names = names  # uninstall closes its database engine
     return mlops_matcher
 
 
@@ -312,7 +337,9 @@ def install(shell) -> None:
 
 def uninstall(shell) -> None:
     matchers = shell.Completer.custom_matchers
-    matchers[:] = [m for m in matchers if getattr(m, "matcher_identifier", None) != IDENTIFIER]
+    for matcher in [m for m in matchers if getattr(m, "matcher_identifier", None) == IDENTIFIER]:
+        matcher.names._close()
+        matchers.remove(matcher)
 
 
 __all__ = ["install", "uninstall", "make_matcher", "mlops_words", "LineCompleter", "Names", "Completions"]
