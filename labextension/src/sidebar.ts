@@ -162,10 +162,14 @@ export class MlopsSidebar extends Widget {
       }
       performance.measure('jupyter-mlops:fetch', { start: started, end: fetched });
       performance.measure('jupyter-mlops:render', { start: fetched, end: performance.now() });
-      this.showError(null);
+      // a refresh clears only its own failure: an action's error stays until the next action,
+      // or the 5 s timer would wipe it before it is read
+      if (this.errorFrom === 'refresh') {
+        this.showError(null, 'refresh');
+      }
       this.node.dataset.state = 'loaded';
     } catch (error) {
-      this.showError(error);
+      this.showError(error, 'refresh');
       if (!this.data) {
         this.node.dataset.state = 'error';
       }
@@ -220,7 +224,8 @@ export class MlopsSidebar extends Widget {
     const button = target.closest<HTMLElement>('[data-command]');
     if (button && this.node.contains(button)) {
       const args = JSON.parse(button.dataset.args ?? '{}');
-      this.commands.execute(button.dataset.command!, args).catch(error => this.showError(error));
+      this.showError(null, 'action');
+      this.commands.execute(button.dataset.command!, args).catch(error => this.showError(error, 'action'));
     }
   }
 
@@ -236,12 +241,14 @@ export class MlopsSidebar extends Widget {
     this.render();
   }
 
-  private showError(error: unknown): void {
+  private showError(error: unknown, from: 'refresh' | 'action'): void {
     if (error === null) {
       this.errorNode.hidden = true;
       this.errorNode.textContent = '';
+      this.errorFrom = null;
       return;
     }
+    this.errorFrom = from;
     this.errorNode.hidden = false;
     this.errorNode.textContent = error instanceof Error ? error.message : String(error);
   }
@@ -277,4 +284,5 @@ export class MlopsSidebar extends Widget {
   private readonly counts = new Map<SectionKey, HTMLElement>();
   private workspaceNode!: HTMLElement;
   private errorNode!: HTMLElement;
+  private errorFrom: 'refresh' | 'action' | null = null;
 }

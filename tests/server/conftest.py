@@ -78,7 +78,10 @@ def start_server(root: Path, folder: Path, extra_path: list[str] = (), env: dict
     config = folder / "config"
     config.mkdir(exist_ok=True)
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}, **(server_config or {})}}))
+        # JupyterLab too, named here rather than found in the environment's config: its /lab page
+        # is what sets a browser's _xsrf cookie in the XSRF test, in a venv as in the base Python
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_mlops": True, "jupyterlab": True},
+                                  **(server_config or {})}}))
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_") or k == "MLOPS_KEY_DIR"}
     child_env.update({
