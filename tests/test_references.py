@@ -116,3 +116,24 @@ def test_a_model_name_that_is_not_such_a_variable_stays_a_reference(ip, ws, clf)
     ws.register(clf, "churn")
     ip.user_ns["churn"] = "not a version"
     assert ip.run_line_magic("mlops", "show churn").version == 1
+
+
+# -- view defaults (issue 11, point 7) ---------------------------------------------------------
+
+def test_deploy_without_an_endpoint_names_it_after_the_model(ws, two_versions):
+    first, _ = two_versions
+    # a shadow needs a running endpoint: the refusal names the endpoint the default chose, and
+    # nothing was started
+    with pytest.raises(mlops.Conflict, match="Endpoint 'churn' is not running"):
+        ws.deploy(first, strategy="shadow", percent=5)
+    ws.promote(first, "production")
+    with pytest.raises(mlops.Conflict, match="Endpoint 'churn' is not running"):
+        ws.deploy("churn@production", strategy="shadow", percent=5)
+
+
+def test_versions_without_a_name_lists_every_models_versions(ws, clf, two_versions):
+    ws.register(clf, "fraud", metrics={"auc": 0.8})
+    every = ws.versions()
+    assert list(zip(every["model"], every.index)) == [("churn", 1), ("churn", 2), ("fraud", 1)]
+    assert list(every["auc"]) == [0.90, 0.92, 0.8]
+    assert "model" not in ws.versions("churn").columns

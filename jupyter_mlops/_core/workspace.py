@@ -184,8 +184,9 @@ class Workspace:
         """All models: name, number of versions, latest version, aliases, latest approval."""
         return self.registry.models()
 
-    def versions(self, name: str):
-        """The versions of ``name``: created, approval, aliases, status, data hash, metrics."""
+    def versions(self, name: str | None = None):
+        """The versions of ``name``: created, approval, aliases, status, data hash, metrics; with no
+        name, every model's versions with a ``model`` column."""
         return self.registry.versions(name)
 
     def get(self, ref: Any) -> ModelVersion:
@@ -267,13 +268,14 @@ class Workspace:
         return self._datasets.load(ref)
 
     # -- serving -------------------------------------------------------------------------------
-    def deploy(self, ref: Any, endpoint: str, port: int | None = None, workers: int = 1, capture: float = 0,
+    def deploy(self, ref: Any, endpoint: str | None = None, port: int | None = None, workers: int = 1, capture: float = 0,
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
-        ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves."""
+        ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
+        ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``)."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
