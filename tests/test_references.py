@@ -3,6 +3,8 @@ and it means exactly that version, never "the latest" (issue 11, point 2)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -137,3 +139,11 @@ def test_versions_without_a_name_lists_every_models_versions(ws, clf, two_versio
     assert list(zip(every["model"], every.index)) == [("churn", 1), ("churn", 2), ("fraud", 1)]
     assert list(every["auc"]) == [0.90, 0.92, 0.8]
     assert "model" not in ws.versions("churn").columns
+
+
+def test_a_version_given_as_a_notebook_parameter_is_passed_as_its_exact_reference(ws, two_versions):
+    from jupyter_mlops._core.pipelines.parameters import check_parameters, read_notebook
+
+    first, _ = two_versions
+    step = read_notebook(Path(__file__).resolve().parents[1] / "notebooks" / "retrain_incremental.ipynb")
+    assert check_parameters({"start_from": first}, [step]) == {"start_from": "churn:1"}
