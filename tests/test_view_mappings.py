@@ -78,6 +78,7 @@ MAGICS = [
                     alias="staging")]),
     ("models", [call.models()]),
     ("versions churn", [call.versions("churn")]),
+    ("versions", [call.versions(None)]),
     ("show churn@production", [call.get("churn@production")]),
     ("load churn:3", [call.load("churn:3")]),
     ("promote churn:3 --to production", [call.promote("churn:3", "production")]),
@@ -107,6 +108,7 @@ MAGICS = [
     ("datasets", [call.datasets()]),
     # serving
     ("deploy churn:1 --endpoint churn", [call.deploy("churn:1", "churn", **DEPLOY_DEFAULTS)]),
+    ("deploy churn:1", [call.deploy("churn:1", None, **DEPLOY_DEFAULTS)]),  # the core names it after the model
     ("deploy churn:2 -e churn --port 8080 --workers 2 --capture 10 --token s3cret --variant v2 --canary 10 "
      "--bake 600 --max-error-rate 0.02 --max-p99-ms 50",
      [call.deploy("churn:2", "churn", port=8080, workers=2, capture=10.0, token="s3cret", strategy="canary",
@@ -357,6 +359,7 @@ CLI = [
                     description="from CI", alias="staging")]),
     (["models"], [call.models()]),
     (["versions", "churn"], [call.versions("churn")]),
+    (["versions"], [call.versions(None)]),
     (["show", "churn@production"], [call.get("churn@production")]),
     (["load", "churn@production", "-o", "back.skops"], [call.load("churn@production")]),
     (["promote", "churn:1", "--to", "production"], [call.promote("churn:1", "production")]),
@@ -384,6 +387,7 @@ CLI = [
     (["dataset", "load", "train:1", "-o", "back.parquet"], [call.dataset("train:1")]),
     # serving
     (["deploy", "churn:1", "--endpoint", "churn"], [call.deploy("churn:1", "churn", **DEPLOY_DEFAULTS)]),
+    (["deploy", "churn:1"], [call.deploy("churn:1", None, **DEPLOY_DEFAULTS)]),
     (["deploy", "churn:2", "-e", "churn", "--port", "8080", "--workers", "2", "--capture", "10", "--token", "s3cret",
       "--variant", "v2", "--canary", "10", "--bake", "600", "--max-error-rate", "0.02", "--max-p99-ms", "50"],
      [call.deploy("churn:2", "churn", port=8080, workers=2, capture=10.0, token="s3cret", strategy="canary",

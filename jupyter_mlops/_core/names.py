@@ -3,12 +3,17 @@
 A name is 1-128 characters of letters, digits, ``.``, ``_`` and ``-``, starting with a letter or
 digit, never ``..``: it is safe as a path segment, a URL segment and a metric label.
 References: ``churn`` (latest), ``churn:3`` (version 3), ``churn@production`` (alias).
+
+A reference may also be the result that names a version (``ModelVersion``, ``DatasetVersion``:
+both are :class:`Versioned`): ``ws.approve(ws.register(...))`` means exactly the version just
+made. It is resolved here, in :func:`parse_ref`, so every verb that takes a reference takes one.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from .errors import InvalidName
 
@@ -64,14 +69,50 @@ class Ref:
         return self.name
 
 
+class Versioned:
+    """A result that names one exact version of something (``name``, ``version``): a reference.
+
+    Its ``str`` is its exact reference (``churn:5``), so text built from it (IPython's ``$v``
+    in a magic line, an f-string) names that version and not whatever is latest."""
+
+    #: what it is a version of, as reference errors name it ("model", "dataset")
+    ref_kind: ClassVar[str] = "model"
+    name: str
+    version: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def __str__(self) -> str:
+        return self.ref
+
+
+def is_reference(value: Any) -> bool:
+    """Whether ``value`` is a reference (text, or a :class:`Versioned` result) rather than data
+    such as a DataFrame: the arguments that take either (``data=``, ``reference=``) ask this."""
+    return isinstance(value, (str, Versioned))
+
+
+def as_reference(value: Any) -> Any:
+    """A :class:`Versioned` result as its exact reference text; anything else unchanged."""
+    return value.ref if isinstance(value, Versioned) else value
+
+
 def parse_ref(ref: object, kind: str = "model") -> Ref:
-    """Parse ``name``, ``name:3`` or ``name@alias``."""
+    """Parse ``name``, ``name:3`` or ``name@alias``, or take the exact version a
+    :class:`Versioned` result names."""
     if isinstance(ref, Ref):
         return ref
+    if isinstance(ref, Versioned):
+        if ref.ref_kind != kind:
+            raise InvalidName(f"{ref.ref} is a {ref.ref_kind} version; a {kind} reference is wanted here.",
+                              hint=f"Pass a {kind} such as 'churn:3', or the {kind} version itself.")
+        return Ref(validate_name(ref.name, f"{kind} name"), version=ref.version)
     if not isinstance(ref, str) or not ref.strip():
         raise InvalidName(
-            f"A {kind} reference must be a non-empty string such as 'churn', 'churn:3' or "
-            f"'churn@production', got {ref!r}."
+            f"A {kind} reference must be a {kind} version or a non-empty string such as 'churn', "
+            f"'churn:3' or 'churn@production', got {ref!r}."
         )
     ref = ref.strip()
     if "@" in ref:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .audit import AuditCheck
+from .names import as_reference, is_reference
 from .policy import Policy
 from .registry.results import DatasetVersion, ModelVersion
 from .home import resolve_home
@@ -33,6 +34,10 @@ class Workspace:
     tree, else ``./.mlops``). ``Workspace(path)`` uses ``path`` as the home. ``db`` takes any
     SQLAlchemy URL (default ``$MLOPS_DB_URL``, else SQLite in the home) and ``artifacts`` any
     fsspec URL (default ``$MLOPS_ARTIFACTS``, else ``<home>/artifacts``).
+
+    Every verb that takes a reference (``"churn"``, ``"churn:3"``, ``"churn@production"``) also
+    takes the ``ModelVersion`` (or, for data, the ``DatasetVersion``) a verb returned, meaning
+    exactly that version: ``v = ws.register(...); ws.approve(v)`` stays right on a re-run.
     """
 
     def __init__(self, path: str | os.PathLike | None = None, db: str | None = None,
@@ -162,8 +167,8 @@ class Workspace:
         """Register ``model`` as the next version of ``name``, with lineage recorded automatically.
         ``data`` (a DataFrame, or a dataset reference such as ``"churn-train:2"``) is hashed for
         lineage and, once the version is committed, baselined for monitoring."""
-        dataset = data if isinstance(data, str) else None
-        frame = self._datasets.load(dataset) if dataset is not None else data
+        dataset = as_reference(data) if is_reference(data) else None
+        frame = self._datasets.load(data) if dataset is not None else data
         version = self.registry.register(model, name, data=frame, target=target, metrics=metrics,
                                          params=params, tags=tags, description=description, alias=alias,
                                          dataset=dataset)
@@ -179,8 +184,9 @@ class Workspace:
         """All models: name, number of versions, latest version, aliases, latest approval."""
         return self.registry.models()
 
-    def versions(self, name: str):
-        """The versions of ``name``: created, approval, aliases, status, data hash, metrics."""
+    def versions(self, name: str | None = None):
+        """The versions of ``name``: created, approval, aliases, status, data hash, metrics; with no
+        name, every model's versions with a ``model`` column."""
         return self.registry.versions(name)
 
     def get(self, ref: Any) -> ModelVersion:
@@ -262,13 +268,14 @@ class Workspace:
         return self._datasets.load(ref)
 
     # -- serving -------------------------------------------------------------------------------
-    def deploy(self, ref: Any, endpoint: str, port: int | None = None, workers: int = 1, capture: float = 0,
+    def deploy(self, ref: Any, endpoint: str | None = None, port: int | None = None, workers: int = 1, capture: float = 0,
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
-        ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves."""
+        ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
+        ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``)."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,

@@ -36,10 +36,10 @@ def models(ctx):
 
 
 @main.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.pass_context
 def versions(ctx, name):
-    """List the versions of NAME."""
+    """List the versions of NAME (no NAME: of every model)."""
     emit(ctx, workspace(ctx).versions(name))
 
 

@@ -10,7 +10,7 @@ from . import emit, inputs, main, workspace
 
 @main.command("deploy")
 @click.argument("ref")
-@click.option("--endpoint", "-e", required=True, help="endpoint name")
+@click.option("--endpoint", "-e", help="endpoint name (default: the model's name)")
 @click.option("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
 @click.option("--workers", type=int, default=1, show_default=True, help="worker processes")
 @click.option("--capture", type=float, default=0, help="percent of requests to capture")

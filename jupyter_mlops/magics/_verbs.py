@@ -10,6 +10,7 @@ from IPython.core.magic_arguments import MagicArgumentParser, construct_parser
 from IPython.utils.text import dedent
 
 from .._core import inputs as _core_inputs
+from .._core.names import Versioned
 
 # Verbs read their options through this: a bad option is a one-line UsageError, like argparse's.
 inputs = _core_inputs.raising(UsageError)
@@ -144,6 +145,7 @@ class View:
                 print(spec.parser.format_help())
                 return None
             args = spec.parser.parse_argstring(rest)
+            self._versions_by_variable(args)
             if cell is not None:
                 if spec.body is None:
                     raise UsageError(f"%%mlops {name} takes no cell body; use %mlops {name} on one line.")
@@ -152,6 +154,19 @@ class View:
         if out_name is not None:
             self.shell.user_ns[out_name] = result
         return result
+
+
+    # the positional arguments that take a model reference, in every verb that has one
+    _REFERENCE_ARGUMENTS = ("ref", "a", "b", "target")
+
+    def _versions_by_variable(self, args) -> None:
+        """A reference argument that names a notebook variable holding a version (``v`` after
+        ``v = ws.register(...)``) means that exact version, as the data options read variables.
+        Only such a variable wins over a model of the same name; any other text stays a reference."""
+        for dest in self._REFERENCE_ARGUMENTS:
+            text = getattr(args, dest, None)
+            if isinstance(text, str) and isinstance(self.shell.user_ns.get(text), Versioned):
+                setattr(args, dest, self.shell.user_ns[text])
 
 
 class _Variables:

@@ -35,9 +35,9 @@ def models(view, args):
 
 
 @verb("versions")
-@argument("name", help="model name")
+@argument("name", nargs="?", help="model name (default: every model's versions)")
 def versions(view, args):
-    """List the versions of a model: created, approval, aliases, data hash, metrics."""
+    """List the versions of a model (or of every model): created, approval, aliases, data hash, metrics."""
     return view.ws.versions(args.name)
 
 

@@ -10,7 +10,7 @@ from ._verbs import inputs, verb
 
 @verb("deploy")
 @argument("ref", help="the model version to serve, e.g. churn@production or churn:4")
-@argument("--endpoint", "-e", required=True, help="endpoint name (created if it does not run yet)")
+@argument("--endpoint", "-e", help="endpoint name (created if it does not run yet; default: the model's name)")
 @argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
 @argument("--workers", type=int, default=1, help="worker processes (SO_REUSEPORT, one socket each)")
 @argument("--capture", type=float, default=0, help="percent of requests to capture (0-100)")

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..collaborators import ArtifactSource, AuditAppender, DatasetSource, TrafficSource, VersionSource
 from ..errors import BaselineNotFound, InsufficientData, InvalidInput, ModelNotFound, MonitorError
+from ..names import as_reference, is_reference
 from .baseline import make_baseline, profile_from_statistics
 from .columns import as_frame
 from .constraints_form import current_form
@@ -74,7 +75,7 @@ class Monitoring:
     def _features_and_labels(self, data: Any, target: Any, what: str):
         """(features, labels or None): ``data`` is a DataFrame or a dataset reference; ``target``
         is labels, or the name of one of its columns, which then leaves the features."""
-        if isinstance(data, str):
+        if is_reference(data):
             data = self.datasets.load(data)
         df = as_frame(data, what)
         if isinstance(target, str) and target in df.columns:
@@ -162,8 +163,9 @@ class Monitoring:
     def resolve(self, target: str, data: Any = None, since: Any = None,
                 variant: str | None = None) -> tuple[str, str | None, Any]:
         """(model ref, endpoint or None, window DataFrame)."""
+        target = as_reference(target)
         if data is not None:
-            if isinstance(data, str):
+            if is_reference(data):
                 data = self.datasets.load(data)
             try:
                 return self.versions.get(target).ref, None, as_frame(data, "data")
@@ -212,6 +214,7 @@ class Monitoring:
         from .dataquality import check_constraints
         from .drift import compute_drift
 
+        target = as_reference(target)  # an endpoint name, a model reference, or a model version
         ref, endpoint, window = self.resolve(target, data, since, variant)
         baseline = self.get_baseline(ref)
         profile = self.profile(baseline)
@@ -239,13 +242,14 @@ class Monitoring:
         from .drift import compute_drift
 
         ref = self._reference(reference)
-        cur = self.datasets.load(current) if isinstance(current, str) else current
+        cur = self.datasets.load(current) if is_reference(current) else current
         return compute_drift(ref, cur, method=method, threshold=threshold, columns=columns,
                              drift_share=drift_share, client=client)
 
     def _reference(self, reference: Any):
-        if not isinstance(reference, str):
+        if not is_reference(reference):
             return reference
+        reference = as_reference(reference)  # a model version's baseline, or a dataset version
         try:
             return self.profile(self.get_baseline(reference))
         except ModelNotFound:
@@ -350,7 +354,7 @@ class Monitoring:
         """Mean |SHAP| per feature on the baseline's sample and on ``data``; NDCG of the ranking."""
         from .attribution import attribution_drift
 
-        if isinstance(data, str):
+        if is_reference(data):
             data = self.datasets.load(data)
         mv = self.versions.get(ref)
         model = self.versions.load(mv.ref)
@@ -371,6 +375,7 @@ class Monitoring:
 
         from .concept import detect_concept_drift
 
+        target = as_reference(target)  # an endpoint name, a model reference, or a model version
         if stream is not None:
             return detect_concept_drift(stream, detectors=detectors, target=target)
         if ground_truth is None:

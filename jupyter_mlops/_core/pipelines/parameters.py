@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput
+from ..names import Versioned
 
 #: declared type -> the Python types a value may have (bool is never an int or a float here)
 _ACCEPTS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,),
@@ -101,9 +102,12 @@ def _literal_type(default: str) -> str | None:
 
 def plain(name: str, value: Any) -> Any:
     """``value`` as the literal papermill writes into the notebook: numbers, strings, booleans,
-    None, lists and dicts of them (numpy scalars and arrays become Python ones)."""
+    None, lists and dicts of them (numpy scalars and arrays become Python ones; a ``ModelVersion``
+    or ``DatasetVersion`` its exact reference, ``"churn:3"``)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, Versioned):  # a version passed on is its exact reference, as a verb takes it
+        return value.ref
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidInput(f"Parameter {name!r} is {value!r}; give a finite number.")

@@ -395,22 +395,29 @@ class Registry:
         return pd.DataFrame(rows, columns=["name", "versions", "latest", "aliases", "latest_approval",
                                            "updated_at", "description"])
 
-    def versions(self, name: str):
+    def versions(self, name: str | None = None):
+        """The versions of ``name``, indexed by version; with no name, every model's versions, a
+        ``model`` column first (by model name, then version)."""
         import pandas as pd
         from sqlalchemy import select
 
         from ..store import orm
 
-        validate_name(name, "model name")
+        if name is not None:
+            validate_name(name, "model name")
         with self.store.read() as s:
-            model_row, _ = self._resolve(s, name)
+            if name is not None:
+                model_ids = {self._resolve(s, name)[0].id: None}
+            else:
+                model_ids = dict(s.execute(select(orm.Model.id, orm.Model.name).order_by(orm.Model.name)).all())
             aliases: dict[int, list[str]] = {}
-            for a in s.execute(select(orm.Alias).where(orm.Alias.model_id == model_row.id)).scalars():
+            for a in s.execute(select(orm.Alias).where(orm.Alias.model_id.in_(model_ids))).scalars():
                 aliases.setdefault(a.version_id, []).append(a.alias)
             rows, metric_names = [], []
-            for v in s.execute(select(orm.ModelVersion).where(orm.ModelVersion.model_id == model_row.id)
-                               .order_by(orm.ModelVersion.version)).scalars():
-                row = {"version": v.version, "created_at": as_utc(v.created_at), "created_by": v.created_by,
+            versions = s.execute(select(orm.ModelVersion).where(orm.ModelVersion.model_id.in_(model_ids))).scalars()
+            for v in sorted(versions, key=lambda v: (model_ids[v.model_id] or "", v.version)):
+                row = {} if name is not None else {"model": model_ids[v.model_id]}
+                row |= {"version": v.version, "created_at": as_utc(v.created_at), "created_by": v.created_by,
                        "approval": v.approval, "aliases": ", ".join(sorted(aliases.get(v.id, []))),
                        "status": v.status, "reproduction": (v.reproduction or {}).get("status"),
                        "data_sha256": ((v.lineage or {}).get("data") or {}).get("sha256", "")[:12] or None}
@@ -421,7 +428,7 @@ class Registry:
                 rows.append(row)
         cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "reproduction", "data_sha256",
                 *metric_names]
-        return pd.DataFrame(rows, columns=cols).set_index("version")
+        return pd.DataFrame(rows, columns=cols if name is not None else ["model", *cols]).set_index("version")
 
     def diff(self, a: Any, b: Any, changed_only: bool = False):
         """Params, metrics, hashes and lineage of two versions side by side (only the fields that

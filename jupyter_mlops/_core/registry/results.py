@@ -8,17 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from .. import html
+from ..names import Versioned
 from ..results import Result
 
 APPROVAL_STATES = ("PendingManualApproval", "Approved", "Rejected")
 
 
-class _Versioned(Result):
-    """A numbered version of something named: its ``ref`` is part of its JSON."""
-
-    @property
-    def ref(self) -> str:
-        return f"{self.name}:{self.version}"
+class _Versioned(Versioned, Result):
+    """A numbered version of something named: a reference wherever one is taken (``names.Versioned``),
+    and its ``ref`` is part of its JSON."""
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "ref": self.ref}
@@ -151,6 +149,7 @@ class ModelVersion(_Versioned):
 
 @dataclass(frozen=True)
 class DatasetVersion(_Versioned):
+    ref_kind = "dataset"
     name: str
     version: int
     content_sha256: str

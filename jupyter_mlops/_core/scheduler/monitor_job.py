@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..durations import since_time
 from ..lineage import actor
 from . import alerts, triggers
 
@@ -39,11 +40,7 @@ def window_start(schedule, now: dt.datetime) -> dt.datetime:
         return schedule.window_start
     since = schedule.spec.get("since")
     if since:
-        try:
-            return now - dt.timedelta(seconds=triggers.interval_seconds(since))
-        except Exception:
-            parsed = dt.datetime.fromisoformat(since)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return since_time(since, now)
     return now - dt.timedelta(seconds=triggers.period_seconds(schedule.spec["trigger"], schedule.created_at))
 
 

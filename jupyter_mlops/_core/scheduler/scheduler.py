@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ..collaborators import AuditAppender, EndpointDirectory
+from ..durations import duration_seconds, since_time
 from ..errors import Conflict, EndpointNotFound, InvalidInput, ScheduleNotFound
 from ..names import validate_name, validate_text
 from . import kinds, triggers
@@ -49,25 +50,16 @@ def schedule_id(kind: str, target: str) -> str:
 
 
 def _since_option(since: Any) -> str | None:
-    """``since`` (how far back the first run looks) as stored: a duration or an ISO time."""
+    """``since`` (how far back the first run looks) as stored: a duration or an ISO time, checked
+    now with the one grammar of ``durations.py``."""
     if since is None:
         return None
     if isinstance(since, dt.datetime):
         return utc(since).isoformat()
     if isinstance(since, (dt.timedelta, int, float)) and not isinstance(since, bool):
-        return f"{triggers.interval_seconds(since):g}s"
-    if isinstance(since, str):
-        try:
-            triggers.interval_seconds(since)
-            return since.strip()
-        except InvalidInput:
-            pass
-        try:
-            return utc(dt.datetime.fromisoformat(since.strip())).isoformat()
-        except ValueError:
-            pass
-    raise InvalidInput(f"since={since!r} is neither a duration like '30m', '1h', '7d' nor a time "
-                       "like '2026-11-26T08:00:00'.")
+        return f"{duration_seconds(since, 'since'):g}s"
+    since_time(since)  # raises InvalidInput naming the text, with examples
+    return since.strip()
 
 
 def _webhook_option(webhook: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""When a schedule runs: an interval (``every="30s" | "5m" | "1h" | "1d"``), a standard
+"""When a schedule runs: an interval (``every="30s" | "5m" | "1h30m" | "2 days"``, any duration), a standard
 five-field cron string (``cron="0 3 * * *"``), or an event another run emits (``on_event=
 "drift:churn"``: a monitoring run that finds a violation with ``on_violation="retrain"``), validated
 here and turned into APScheduler triggers.
@@ -18,38 +18,23 @@ import datetime as dt
 import re
 from typing import Any
 
+from ..durations import duration_seconds
 from ..errors import InvalidInput
 
-_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-          "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-          "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
-          "d": 86400, "day": 86400, "days": 86400,
-          "w": 604800, "week": 604800, "weeks": 604800}
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
 _NICKNAMES = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
               "@weekly": "0 0 * * 0", "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *",
               "@annually": "0 0 1 1 *"}
 _CRON_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # cron numbering: 0 = Sunday
 _EVENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
-_INTERVAL_HELP = ("Use a number and a unit: s, m, h, d or w (e.g. '30s', '5m', '1h', '1d'), "
-                  "or give a cron string instead (cron='0 3 * * *').")
 
 
 def interval_seconds(every: Any) -> float:
-    """``"30s"`` -> 30.0, ``"1h"`` -> 3600.0; a number is seconds; a ``timedelta`` as is."""
-    if isinstance(every, dt.timedelta):
-        seconds = every.total_seconds()
-    elif isinstance(every, (int, float)) and not isinstance(every, bool):
-        seconds = float(every)
-    elif isinstance(every, str):
-        m = _INTERVAL.match(every)
-        if not m or m.group(2).lower() not in _UNITS:
-            looks_like_cron = len(every.split()) == 5 or every.strip().startswith("@")
-            hint = f" It looks like a cron string: pass it as cron={every!r}." if looks_like_cron else ""
-            raise InvalidInput(f"every={every!r} is not an interval.{hint}", hint=_INTERVAL_HELP)
-        seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
-    else:
-        raise InvalidInput(f"every={every!r} is not an interval.", hint=_INTERVAL_HELP)
+    """``"30s"`` -> 30.0, ``"1h30m"`` -> 5400.0; a number is seconds; a ``timedelta`` as is (the
+    grammar of every duration: ``durations.py``)."""
+    if isinstance(every, str) and (len(every.split()) == 5 or every.strip().startswith("@")):
+        raise InvalidInput(f"every={every!r} is not an interval. It looks like a cron string: pass it as "
+                           f"cron={every!r}.")
+    seconds = duration_seconds(every, "every", "an interval")
     if not seconds >= 1:
         raise InvalidInput(f"every={every!r} is shorter than one second; the shortest interval is '1s'.")
     return seconds

@@ -13,32 +13,9 @@ from typing import Any
 
 import orjson
 
-from ...errors import InvalidInput, PayloadError
+from ...durations import since_time
+from ...errors import PayloadError
 from ..inference.capture_format import decode_part, iter_records
-
-
-def parse_since(since: Any) -> dt.datetime | None:
-    if since is None:
-        return None
-    now = dt.datetime.now(dt.timezone.utc)
-    if isinstance(since, dt.timedelta):
-        return now - since
-    if isinstance(since, dt.datetime):
-        return since if since.tzinfo else since.replace(tzinfo=dt.timezone.utc)
-    if isinstance(since, (int, float)):
-        return dt.datetime.fromtimestamp(since, dt.timezone.utc)
-    text = str(since).strip()
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    if text[:-1].replace(".", "", 1).isdigit() and text[-1:] in units:
-        return now - dt.timedelta(seconds=float(text[:-1]) * units[text[-1]])
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"since={since!r} is neither a duration like '30m', '1h', '7d' nor an "
-                           "ISO timestamp.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
 
 
 def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any = None):
@@ -51,7 +28,7 @@ def read_captured(directory: Path | str, signatures: dict[str, dict], since: Any
     from ..inference.codec import media_type, parse
     from ..inference.schema import Schema
 
-    since_dt = parse_since(since)
+    since_dt = since_time(since)
     schemas = {name: Schema(sig) for name, sig in signatures.items()}
     groups: dict[tuple, _Rows] = {}
     for variant, record in iter_records(directory, since_dt):

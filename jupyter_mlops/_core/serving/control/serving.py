@@ -17,7 +17,7 @@ from typing import Any
 
 from ...collaborators import ArtifactSource, AuditRecorder, VersionSource
 from ...errors import Conflict, DeployError, InvalidInput
-from ...names import validate_name
+from ...names import parse_ref, validate_name
 from ...trust import write_private
 from ..contract import (DEFAULT_MAX_PAYLOAD, DEFAULT_REQUEST_TIMEOUT, ConfigFile, EndpointConfig,
                         EndpointPaths, Variant, read_events, read_json)
@@ -93,12 +93,14 @@ class Serving:
         return Path(path)
 
     # -- deploy ------------------------------------------------------------------------------
-    def deploy(self, ref: Any, endpoint: str, port: int | None = None, workers: int = 1,
+    def deploy(self, ref: Any, endpoint: str | None = None, port: int | None = None, workers: int = 1,
                capture: float = 0, token: str | None = None, strategy: str | None = None,
                percent: float | None = None, bake: float | None = None,
                guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0) -> Endpoint:
+        if endpoint is None:  # one endpoint per model is the common case: it takes the model's name
+            endpoint = parse_ref(ref).name
         validate_name(endpoint, "endpoint name")
         strategy = rollouts.strategy_of(strategy)
         if not 0 <= float(capture) <= 100:
