@@ -528,8 +528,9 @@ CLI = [
 ]
 
 # `mlops demo` runs the quickstart notebook with papermill on a fresh workspace and makes no
-# Workspace call of its own: tests/test_demo.py runs it.
-NOT_MAPPED = {("demo",)}
+# Workspace call of its own: tests/test_demo.py runs it. `mlops notebooks DIR` copies the example
+# notebooks and opens no workspace: tests/test_cli_notebooks.py.
+NOT_MAPPED = {("demo",), ("notebooks",)}
 
 
 def cli(*args):
