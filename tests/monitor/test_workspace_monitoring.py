@@ -143,6 +143,26 @@ def test_bias_and_attribution_keep_their_baseline_values_with_the_baseline(mws):
     assert mws.baseline("churn:1").extra["attributions"] == attr.baseline
 
 
+def test_every_report_reads_as_text_in_a_terminal(mws):
+    X, y = mws._train
+    baseline = mws.baseline("churn:1", X, target=y)
+    new_X, new_y = churn_frame(1000, 4, shift=1.0)
+    reports = {
+        "Features": baseline,
+        "Metrics per group": mws.bias("churn:1", new_X, new_y, facet="senior", facet_value=1.0),
+        "Features (by current rank)": mws.attribution_drift("churn:1", new_X),
+        "Features (drifted first)": mws.drift(X, new_X),
+        "Metrics": mws.quality("churn:1", ground_truth=new_y, data=new_X),
+    }
+    for heading, report in reports.items():
+        lines = report.to_text().splitlines()
+        assert lines[0] == f"{report.title} [{report.status().upper()}]" and lines[1] == report.summary()
+        table = lines[lines.index(heading) + 1:]
+        assert set(table[1]) == {"-", " "}  # the rule under the header
+        assert "nan" not in report.to_text() and "None" not in report.to_text()
+    assert any(line.startswith("tenure ") for line in baseline.to_text().splitlines())
+
+
 def test_an_endpoints_captured_traffic_is_checked_and_joined_to_ground_truth(mws):
     X, y = mws._train
     mws.baseline("churn:1", X, target=y)

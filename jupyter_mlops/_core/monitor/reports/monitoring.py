@@ -129,6 +129,9 @@ class Baseline(Report):
             })
         return pd.DataFrame(rows).set_index("feature")
 
+    def _text_tables(self):
+        return [("Features", self.to_frame())]
+
     def save(self, path) -> Path:
         """Write statistics.json and constraints.json into the folder ``path``."""
         folder = Path(path)
