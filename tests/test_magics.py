@@ -13,7 +13,6 @@ import pytest
 from IPython.core.error import UsageError
 
 import jupyter_mlops as mlops
-from jupyter_mlops.magics import completions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -178,17 +177,6 @@ def test_errors_stay_catchable_in_python(ip):
     ip.user_ns["mlops_error"] = mlops.ModelNotFound
     ip.run_cell("try:\n    get_ipython().run_line_magic('mlops', 'show nope')\nexcept mlops_error:\n    caught = True")
     assert ip.user_ns.get("caught") is True
-
-
-def test_tab_completion_of_verbs_models_variables_and_options(ip):
-    mlops_(ip, "register clf --name churn")
-    mlops_(ip, "register clf --name chess")
-    ns = ip.user_ns
-    assert completions("%mlops ver", ns) == ["verify-audit", "versions"]
-    assert completions("%mlops show ch", ns) == ["chess", "churn"]
-    assert "X_train" in completions("%mlops register clf --name a --data X_", ns)
-    assert "--metric" in completions("%mlops register clf --me", ns)
-    assert completions("%mlops promote churn:1 --to prod", ns) == ["production"]
 
 
 def test_verb_question_mark_is_the_verbs_help(ip, capsys):

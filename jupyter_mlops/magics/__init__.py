@@ -2,8 +2,8 @@
 
 Each verb lives in a small module here (``registry_verbs``, and one per part) as a function with
 IPython ``magic_arguments`` decorators. ``%mlops VERB -h`` and ``%mlops help VERB`` print the real
-argparse help; bad arguments raise ``UsageError`` (one line, no traceback); our own errors show as one line too
-(``ModelNotFound: No model named 'chrun'. Did you mean: churn?``) through
+argparse help; bad arguments raise ``UsageError`` (one line, no traceback); our own errors show as
+one line too (``ModelNotFound: No model named 'chrun'. Did you mean: churn?``) through
 ``MlopsError._render_traceback_``, which IPython uses with or without this extension, while
 staying catchable with ``except``.
 """
@@ -11,11 +11,11 @@ staying catchable with ``except``.
 from __future__ import annotations
 
 import re
-import shlex
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
+from . import completion
 from ._verbs import VERBS, View, help_text, split_verb
 
 _VERB_MODULES = ("registry_verbs",)
@@ -46,44 +46,6 @@ class MlopsMagics(Magics):
         return self.view.run(line, cell)
 
 
-def _complete(ipython, event):
-    return completions(event.line, ipython.user_ns)
-
-
-def completions(line: str, user_ns: dict) -> list[str]:
-    """What Tab offers after ``%mlops``: verbs, then model references, variable names, aliases."""
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        words = line.split()
-    if line.endswith(" "):
-        words.append("")
-    words = words[1:] if words and words[0].lstrip("%") == "mlops" else words
-    if len(words) <= 1:
-        prefix = words[0] if words else ""
-        return sorted(v for v in VERBS if v.startswith(prefix))
-    current, previous = words[-1], words[-2]
-    if previous in ("--data", "--target", "--reference", "--current", "--ground-truth", "-d"):
-        return sorted(k for k in user_ns if k.startswith(current) and not k.startswith("_"))
-    if previous == "--to":
-        return [a for a in ("production", "staging") if a.startswith(current)]
-    if current.startswith("-"):
-        spec = VERBS.get(words[0])
-        if spec is None:
-            return []
-        options = [o for action in spec.parser._actions for o in action.option_strings]
-        return sorted(o for o in options if o.startswith(current))
-    try:
-        from .._core.workspace import Workspace
-
-        names = Workspace().registry.names()
-    except Exception:
-        return []
-    if words[0] == "register":
-        return sorted(k for k in user_ns if k.startswith(current) and not k.startswith("_"))
-    return sorted(n for n in names if n.startswith(current))
-
-
 _VERB_HELP = re.compile(r"^(\s*)%mlops\s+([\w-]+)\s*\?{1,2}\s*$")
 
 
@@ -101,13 +63,13 @@ def load(ipython) -> None:
         ipython.input_transformers_cleanup.append(verb_help_transformer)
     ipython.register_magics(MlopsMagics)
     # Our errors need no handler here: MlopsError._render_traceback_ makes them one line.
-    ipython.set_hook("complete_command", _complete, str_key="%mlops")
-    ipython.set_hook("complete_command", _complete, str_key="mlops")
+    completion.install(ipython)
 
 
 def unload(ipython) -> None:
+    completion.uninstall(ipython)
     if verb_help_transformer in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(verb_help_transformer)
 
 
-__all__ = ["MlopsMagics", "load", "unload", "completions", "help_text", "split_verb", "UsageError"]
+__all__ = ["MlopsMagics", "load", "unload", "help_text", "split_verb", "UsageError"]
