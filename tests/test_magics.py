@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
 import jupyter_mlops as mlops
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shown(capsys) -> str:
+    """What the cell printed, without the ANSI colours."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", "".join(capsys.readouterr()))
 
 
 @pytest.fixture
@@ -62,9 +75,14 @@ def test_dataset_verbs(ip):
     assert list(mlops_(ip, "datasets")["name"]) == ["train"]
 
 
-def test_out_stores_the_result(ip):
-    mlops_(ip, "register clf --name churn -o mv")
+def test_assignment_keeps_the_result_and_o_name_says_so(ip):
+    ip.run_cell("mv = %mlops register clf --name churn")
     assert ip.user_ns["mv"].ref == "churn:1"
+    # -o NAME is gone (IPython's -o means "return the result", which %mlops always does)
+    with pytest.raises(UsageError, match=r"^%mlops show has no -o: it returns its result, so keep it with "
+                                         r"`shown = %mlops show …`\.$"):
+        mlops_(ip, "show churn:1 -o shown")
+    assert "shown" not in ip.user_ns
 
 
 def test_policy_verb(ip):
@@ -80,6 +98,7 @@ def test_bare_mlops_shows_the_status(ip, home):
 def test_help_is_the_real_argparse_help(ip, capsys):
     mlops_(ip, "register -h")
     out = capsys.readouterr().out
+    assert out.startswith("usage: %mlops register --name NAME")  # not IPython's reST "::"
     assert "--metric" in out and "--data" in out and "%mlops register" in out
     mlops_(ip, "help")
     assert "promote" in capsys.readouterr().out
@@ -91,7 +110,8 @@ def test_help_is_the_real_argparse_help(ip, capsys):
     ("register nothing_here --name churn", "no variable named 'nothing_here'"),
     ("register clf --name churn --metric auc", "KEY=VALUE"),
     ("promote churn:1", "--to"),
-    ("models -o 1x", "not a valid Python variable name"),
+    ("models -o 1x", "keep it with `v = %mlops models"),
+    ("models --out", "has no --out"),
 ])
 def test_bad_arguments_are_usage_errors(ip, line, message):
     with pytest.raises(UsageError, match=message):
@@ -105,6 +125,52 @@ def test_our_errors_show_as_one_line_without_traceback(ip, capsys):
     text = captured.out + captured.err
     assert "ModelNotFound" in text and "No model named 'chrun'" in text
     assert "Traceback" not in text and "File " not in text
+
+
+def test_errors_raised_from_python_code_in_a_cell_are_one_line_too(ip, capsys):
+    ip.run_cell("import jupyter_mlops\njupyter_mlops.Workspace().get('chrun')")
+    text = shown(capsys)
+    assert "ModelNotFound: No model named 'chrun'" in text and "Traceback" not in text
+
+
+def test_one_line_errors_apply_without_load_ext(home):
+    # A fresh IPython that never loaded the extension, as in a kernel where the user only imports
+    # the package: the cell's error is still the one line with its hint.
+    cell = ("import jupyter_mlops\n"
+            "from sklearn.dummy import DummyClassifier\n"
+            "ws = jupyter_mlops.Workspace()\n"
+            "ws.register(DummyClassifier().fit([[0], [1]], [0, 1]), 'churn')\n"
+            "ws.get('chrun')\n")
+    out = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "--colors=NoColor", "-c", cell],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 1
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr).strip().splitlines()[-1] == \
+        "ModelNotFound: No model named 'chrun'. Did you mean: churn?"
+    assert "Traceback" not in out.stdout + out.stderr
+
+
+def test_loading_the_extension_keeps_another_extensions_exception_handler(ip, capsys):
+    seen = []
+
+    def other_handler(shell, etype, value, tb, tb_offset=None):
+        seen.append(etype)
+
+    ip.set_custom_exc((ZeroDivisionError,), other_handler)
+    try:
+        ip.run_line_magic("reload_ext", "jupyter_mlops")
+        assert ip.custom_exceptions == (ZeroDivisionError,)
+        ip.run_cell("1 / 0")
+        assert seen == [ZeroDivisionError]
+        ip.run_cell("%mlops show chrun")
+        text = shown(capsys)
+        assert "ModelNotFound: No model named 'chrun'" in text and "Traceback" not in text
+    finally:
+        ip.set_custom_exc((), None)
+
+
+def test_our_errors_render_as_one_line_without_ipython():
+    error = mlops.ModelNotFound("No model named 'chrun'.", wanted="chrun", candidates=["churn"])
+    assert error._render_traceback_() == ["\x1b[0;31mModelNotFound\x1b[0m: No model named 'chrun'. Did you mean: churn?"]
 
 
 def test_errors_stay_catchable_in_python(ip):

@@ -21,13 +21,19 @@ from jupyter_mlops.cli import main
 from jupyter_mlops.magics._verbs import VERBS
 
 
+#: the report commands and the Workspace call each makes; each exits 3 on an "alert" report
+REPORT_COMMANDS = {"check": "check", "drift": "drift", "quality": "quality", "bias": "bias",
+                   "attribution": "attribution_drift", "concept-drift": "concept_drift"}
+
+
 @pytest.fixture
 def ws():
     """The Workspace every view constructs, patched; the one instance they all get."""
     with patch("jupyter_mlops._core.workspace.Workspace", autospec=True) as cls:
         instance = cls.return_value
         instance.home = object()  # the magics keep their Workspace while its home stays the same
-        instance.check.return_value.has_violations = False  # else mlops check exits 3
+        for report in REPORT_COMMANDS.values():  # else the report command exits 3
+            getattr(instance, report).return_value.status.return_value = "ok"
         instance.verify_audit.return_value.ok = True  # else mlops verify-audit exits 1
         instance.reproduce.return_value.status = "PASS"  # else mlops reproduce exits 3
         yield instance
@@ -134,7 +140,8 @@ MAGICS = [
     ("captured churn --since 1h --with-ground-truth", [call.captured("churn", since="1h", with_ground_truth=True)]),
     ("batch churn:1 --input in.csv --output out.parquet",
      [call.batch("churn:1", "in.csv", "out.parquet", chunk_rows=10_000, workers=1, dask=None)]),
-    # (-o is %mlops's own "keep the result as": batch's -o short form cannot be typed here)
+    ("batch churn:1 -i s3://b/in.csv -o out.csv",
+     [call.batch("churn:1", "s3://b/in.csv", "out.csv", chunk_rows=10_000, workers=1, dask=None)]),
     ("batch churn:1 -i s3://b/in.csv --output out.csv --chunk-rows 100 --workers 2 --dask tcp://127.0.0.1:8786",
      [call.batch("churn:1", "s3://b/in.csv", "out.csv", chunk_rows=100, workers=2, dask="tcp://127.0.0.1:8786")]),
     # replay and ground truth
@@ -281,10 +288,10 @@ def test_the_cell_body_of_register_is_its_description(ip, ws):
         **REGISTER_DEFAULTS, "description": "Trained on Q3 data.\nOwner: growth."})])
 
 
-def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
+def test_assignment_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     monkeypatch.delitem(ip.user_ns, "shown", raising=False)
-    returned = ip.run_line_magic("mlops", "show churn:1 -o shown")
-    assert returned is ws.get.return_value and ip.user_ns.pop("shown") is returned
+    ip.run_cell("shown = %mlops show churn:1")
+    assert ip.user_ns.pop("shown") is ws.get.return_value
 
 
 @pytest.mark.parametrize("line, message", [
@@ -304,6 +311,8 @@ def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     ("""sweep churn --notebook t.ipynb --trials '{"C": [1, 2]}'""", r"^--trials expects a JSON array, e\.g\."),
     ("reproduce churn:4 --tolerance tight", r"^--tolerance 'tight' is not a number: give 0.001 \(absolute\)"),
     ("reproduce churn:4 --tolerance rel=much", r"^--tolerance 'rel=much': the value must be a number\.$"),
+    ("show churn:1 -o shown", r"^%mlops show has no -o: it returns its result, so keep it with `shown = %mlops show"),
+    ("models --out m", r"^%mlops models has no --out: .* `m = %mlops models …`\.$"),
 ])
 def test_bad_options_are_usage_errors_before_any_workspace_call(ip, ws, line, message):
     with pytest.raises(UsageError, match=message):
@@ -523,8 +532,9 @@ CLI = [
 ]
 
 # `mlops demo` runs the quickstart notebook with papermill on a fresh workspace and makes no
-# Workspace call of its own: tests/test_demo.py runs it.
-NOT_MAPPED = {("demo",)}
+# Workspace call of its own: tests/test_demo.py runs it. `mlops notebooks DIR` copies the example
+# notebooks and opens no workspace: tests/test_cli_notebooks.py.
+NOT_MAPPED = {("demo",), ("notebooks",)}
 
 
 def cli(*args):
@@ -587,7 +597,7 @@ def test_files_written_by_load_and_dataset_load_are_what_the_workspace_returned(
 def test_result_methods_the_cli_calls_after_the_workspace_call(files, ws):
     assert cli("baseline", "churn:1", "-d", "X.csv", "--save", "files").exit_code == 0
     ws.baseline.return_value.save.assert_called_once_with("files")
-    ws.check.return_value.has_violations = True
+    ws.check.return_value.status.return_value = "alert"
     assert cli("check", "churn", "--save", "r.html").exit_code == 3  # violations: status 3 for cron and CI
     ws.check.return_value.save.assert_called_once_with("r.html")
     ws.verify_audit.return_value.ok = False
@@ -601,6 +611,31 @@ def test_result_methods_the_cli_calls_after_the_workspace_call(files, ws):
         assert cli("sweep", "churn", "--notebook", "t.ipynb", "--grid", '{"C": [1]}').exit_code == exit_code
     ws.reproduce.return_value.status = "FAIL"
     assert cli("reproduce", "churn:4").exit_code == 3  # it did not reproduce: 3 for CI
+
+
+REPORT_ARGV = {
+    "check": ["check", "churn"],
+    "drift": ["drift", "-r", "X.csv", "-c", "new.csv"],
+    "quality": ["quality", "churn"],
+    "bias": ["bias", "churn:1", "-d", "X.csv", "-t", "churned", "-f", "plan"],
+    "attribution": ["attribution", "churn:1", "-d", "new.csv"],
+    "concept-drift": ["concept-drift", "churn", "-g", "y.csv"],
+}
+
+
+@pytest.mark.parametrize("command", REPORT_COMMANDS)
+@pytest.mark.parametrize("status, exit_code", [("alert", 3), ("warn", 0), ("ok", 0)])
+def test_report_commands_print_the_reports_table_and_exit_3_on_an_alert(files, ws, command, status, exit_code):
+    report = getattr(ws, REPORT_COMMANDS[command]).return_value
+    report.status.return_value = status
+    report.to_text.return_value = "Data drift [ALERT]\n(the table)"
+    result = cli(*REPORT_ARGV[command])
+    assert (result.exit_code, result.output) == (exit_code, "Data drift [ALERT]\n(the table)\n")
+
+
+def test_report_commands_document_their_exit_status():
+    for command in REPORT_COMMANDS:
+        assert "Exits 3 when" in cli(command, "--help").output
 
 
 def assert_usage_error_before_any_workspace_call(ws, argv, message):

@@ -84,6 +84,17 @@ class MlopsError(Exception):
     def http_status(self) -> int:
         return http_status(self)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows when this error ends a cell: one line, ``ModelNotFound: No model
+        named 'chrun'. Did you mean: churn?``, instead of a traceback through our internals.
+
+        IPython asks any exception for this method before formatting a traceback, so the line
+        applies in every kernel with or without ``%load_ext jupyter_mlops`` and leaves other
+        extensions' ``set_custom_exc`` handlers alone. The error is still raised (``except``
+        catches it, ``%debug`` walks its traceback). Plain strings: ``_core`` never imports
+        IPython."""
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 class InvalidName(MlopsError):
     pass

@@ -11,14 +11,14 @@ from pathlib import Path
 import click
 
 from . import main
+from ._notebooks import example
 
 
 def quickstart_notebook() -> Path:
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here.parent / "notebooks" / "quickstart.ipynb", here / "_demo" / "quickstart.ipynb"):
-        if candidate.exists():
-            return candidate
-    raise click.ClickException("The quickstart notebook is not installed with this copy of jupyter_mlops.")
+    notebook = example("quickstart.ipynb")
+    if notebook is None:
+        raise click.ClickException("The quickstart notebook is not installed with this copy of jupyter_mlops.")
+    return notebook
 
 
 def _text_of(output) -> str:
@@ -50,6 +50,11 @@ def summarise(nb, echo=click.echo, max_lines: int = 12) -> None:
                 echo(f"      {line}")
             if len(shown) > max_lines:
                 echo(f"      … ({len(shown) - max_lines} more lines)")
+
+
+#: what the demo ends with: where a new user goes from here
+NEXT_STEP = ("\nNext: mlops notebooks mlops-examples && jupyter lab mlops-examples/quickstart.ipynb\n"
+             "      (in any notebook: %load_ext jupyter_mlops, then %mlops panel for the control panel)")
 
 
 @main.command()
@@ -87,6 +92,7 @@ def demo(keep, notebook):
         raise click.ClickException(f"The demo failed at cell {failed.cell_index}: {failed.ename}: {failed.evalue}")
     click.echo(f"\nDone in {elapsed:.1f} s. " + (f"Workspace and executed notebook kept in {scratch}" if keep
                                                 else "Run with --keep to keep the workspace."))
+    click.echo(NEXT_STEP)
     if not keep:
         import shutil
 

@@ -1,11 +1,24 @@
 """Monitoring commands: baseline, import-baseline, check, drift, quality, bias, attribution,
-concept-drift. Data options take .csv or .parquet files."""
+concept-drift. Data options take .csv or .parquet files.
+
+The report commands print the report's table (``to_text()``) and, for cron and CI, exit 3 when the
+report is an alert (drift, violations, a degraded metric), like the gate and reproduction
+commands; 1 is an error, 2 a usage error."""
 
 from __future__ import annotations
 
 import click
 
 from . import emit, inputs, main, workspace
+
+#: exit status of a report command whose report is an alert (its status "alert")
+ALERT_EXIT = 3
+
+
+def emit_report(ctx: click.Context, report) -> None:
+    emit(ctx, report)
+    if report.status() == "alert":
+        ctx.exit(ALERT_EXIT)
 
 
 @main.command("baseline")
@@ -43,13 +56,13 @@ def import_baseline_cmd(ctx, ref, statistics, constraints):
 @click.option("--save", "save_path", help="write the report (.html + .json + constraint_violations.json)")
 @click.pass_context
 def check_cmd(ctx, target, data, since, variant, save_path):
-    """Data quality violations and drift of an endpoint's captured traffic (or --data)."""
+    """Data quality violations and drift of an endpoint's captured traffic (or --data).
+
+    Exits 3 when there are violations or dataset drift."""
     result = workspace(ctx).check(target, data=inputs.read_frame(data), since=since, variant=variant)
     if save_path:
         result.save(save_path)
-    emit(ctx, result)
-    if result.has_violations:
-        ctx.exit(3)  # for cron and CI: 3 means the check found violations
+    emit_report(ctx, result)
 
 
 @main.command("drift")
@@ -61,13 +74,15 @@ def check_cmd(ctx, target, data, since, variant, save_path):
 @click.option("--save", "save_path", help="write the report (.html + .json)")
 @click.pass_context
 def drift_cmd(ctx, reference, current, method, threshold, drift_share, save_path):
-    """Per-feature drift between two data files."""
+    """Per-feature drift between two data files.
+
+    Exits 3 when the dataset drifts (at least --drift-share of the features drifted)."""
     ref = inputs.read_frame(reference) if inputs.is_data_file(reference) else reference  # else its baseline
     result = workspace(ctx).drift(ref, inputs.read_frame(current), method=method, threshold=threshold,
                                   drift_share=drift_share)
     if save_path:
         result.save(save_path)
-    emit(ctx, result)
+    emit_report(ctx, result)
 
 
 @main.command("quality")
@@ -78,8 +93,10 @@ def drift_cmd(ctx, reference, current, method, threshold, drift_share, save_path
 @click.option("--threshold", multiple=True, metavar="METRIC=LIMIT", help="absolute limits, e.g. accuracy=0.8")
 @click.pass_context
 def quality_cmd(ctx, target, ground_truth, data, since, threshold):
-    """Model quality of an endpoint or model against its baseline metrics."""
-    emit(ctx, workspace(ctx).quality(target, inputs.read_labels(ground_truth), data=inputs.read_frame(data),
+    """Model quality of an endpoint or model against its baseline metrics.
+
+    Exits 3 when a metric degraded past its limit."""
+    emit_report(ctx, workspace(ctx).quality(target, inputs.read_labels(ground_truth), data=inputs.read_frame(data),
                                      since=since, thresholds=inputs.parse_pairs(threshold, "--threshold") or None))
 
 
@@ -92,9 +109,11 @@ def quality_cmd(ctx, target, ground_truth, data, since, threshold):
 @click.option("--label-value")
 @click.pass_context
 def bias_cmd(ctx, ref, data, target, facet, facet_value, label_value):
-    """SageMaker Clarify bias metrics for a facet, with bias drift against the baseline."""
+    """SageMaker Clarify bias metrics for a facet, with bias drift against the baseline.
+
+    Exits 3 when the bias drifted against the baseline."""
     df = inputs.read_frame(data)
-    emit(ctx, workspace(ctx).bias(ref, df, inputs.target_reference(target, df, inputs.read_labels), facet,
+    emit_report(ctx, workspace(ctx).bias(ref, df, inputs.target_reference(target, df, inputs.read_labels), facet,
                                   facet_value=inputs.number_or_text(facet_value),
                                   label_value=inputs.number_or_text(label_value)))
 
@@ -104,8 +123,10 @@ def bias_cmd(ctx, ref, data, target, facet, facet_value, label_value):
 @click.option("--data", "-d", required=True, help="current data file")
 @click.pass_context
 def attribution_cmd(ctx, ref, data):
-    """SHAP feature attribution drift (NDCG of the ranking) against the baseline."""
-    emit(ctx, workspace(ctx).attribution_drift(ref, inputs.read_frame(data)))
+    """SHAP feature attribution drift (NDCG of the ranking) against the baseline.
+
+    Exits 3 when the attribution drifted (NDCG under its threshold)."""
+    emit_report(ctx, workspace(ctx).attribution_drift(ref, inputs.read_frame(data)))
 
 
 @main.command("concept-drift")
@@ -115,6 +136,8 @@ def attribution_cmd(ctx, ref, data):
 @click.option("--since", help="captured window")
 @click.pass_context
 def concept_drift_cmd(ctx, target, ground_truth, data, since):
-    """DDM / Page-Hinkley / ADWIN over the per-request error stream."""
-    emit(ctx, workspace(ctx).concept_drift(target, inputs.read_labels(ground_truth), data=inputs.read_frame(data),
+    """DDM / Page-Hinkley / ADWIN over the per-request error stream.
+
+    Exits 3 when a detector found a change."""
+    emit_report(ctx, workspace(ctx).concept_drift(target, inputs.read_labels(ground_truth), data=inputs.read_frame(data),
                                            since=since))

@@ -2,8 +2,9 @@
 
 Each verb lives in a small module here (``registry_verbs``, and one per part) as a function with
 IPython ``magic_arguments`` decorators. ``%mlops VERB -h`` and ``%mlops help VERB`` print the real
-argparse help; bad arguments raise ``UsageError`` (one line, no traceback); our own errors are
-shown as one line too (``ModelNotFound: No model named 'chrun'. Did you mean: churn?``) while
+argparse help; bad arguments raise ``UsageError`` (one line, no traceback); our own errors show as
+one line too (``ModelNotFound: No model named 'chrun'. Did you mean: churn?``) through
+``MlopsError._render_traceback_``, which IPython uses with or without this extension, while
 staying catchable with ``except``.
 """
 
@@ -45,12 +46,6 @@ class MlopsMagics(Magics):
         return self.view.run(line, cell)
 
 
-def _show_error_in_one_line(shell, etype, value, tb, tb_offset=None):
-    # run_code ignores what a custom handler returns, so show it here; the cell still fails.
-    shell._showtraceback(etype, value, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"])
-    return None
-
-
 _VERB_HELP = re.compile(r"^(\s*)%mlops\s+([\w-]+)\s*\?{1,2}\s*$")
 
 
@@ -67,19 +62,12 @@ def load(ipython) -> None:
     if verb_help_transformer not in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.append(verb_help_transformer)
     ipython.register_magics(MlopsMagics)
-    from .._core.errors import MlopsError
-
-    ipython.set_custom_exc((MlopsError,), _show_error_in_one_line)
-    # trio (imported by httpx clients when installed) warns that someone else's handler, ours, is set
-    import warnings
-
-    warnings.filterwarnings("ignore", message="IPython detected, but you already have a custom exception handler")
+    # Our errors need no handler here: MlopsError._render_traceback_ makes them one line.
     completion.install(ipython)
 
 
 def unload(ipython) -> None:
     completion.uninstall(ipython)
-    ipython.set_custom_exc((), None)
     if verb_help_transformer in ipython.input_transformers_cleanup:
         ipython.input_transformers_cleanup.remove(verb_help_transformer)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import MagicArgumentParser, construct_parser
+from IPython.core.magic_arguments import MagicArgumentParser, MagicHelpFormatter, construct_parser
 from IPython.utils.text import dedent
 
 from .._core import inputs as _core_inputs
@@ -39,10 +39,19 @@ def verb(name: str, body: str | None = None):
         if not hasattr(func, "decorators"):
             func.decorators = []
         parser = construct_parser(func)
+        parser.formatter_class = _HelpFormatter
         VERBS[name] = Verb(name, func, parser, body, _first_line(parser.description))
         return func
 
     return wrap
+
+
+class _HelpFormatter(MagicHelpFormatter):
+    """IPython's magic help formatter writes the usage as a reST literal block (``::`` then the
+    usage) for docstrings; what ``-h`` prints to a person starts with ``usage:``."""
+
+    def add_usage(self, usage, actions, groups, prefix="usage: %"):
+        super().add_usage(usage, actions, groups, prefix)
 
 
 def _first_line(text: str | None) -> str:
@@ -74,9 +83,24 @@ def help_text(name: str | None = None) -> str:
             raise UsageError(_unknown_verb(name))
         return VERBS[name].parser.format_help()
     width = max(len(v) for v in VERBS)
-    lines = ["%mlops VERB [options]   (%mlops VERB -h for a verb's options; -o NAME keeps the result)", ""]
+    lines = ["%mlops VERB [options]   (%mlops VERB -h for a verb's options; v = %mlops VERB … keeps the result)",
+             ""]
     lines += [f"  {v.ljust(width)}  {VERBS[v].summary}" for v in sorted(VERBS)]
     return "\n".join(lines)
+
+
+def _refuse_out_option(spec: Verb, rest: str) -> None:
+    """``-o NAME`` once meant "keep the result as NAME", which is not what IPython's own ``-o``
+    means (``%timeit -o`` returns the result, as every ``%mlops`` verb already does) and took
+    ``batch -o FILE`` away. Say how to keep a result instead of argparse's "unrecognized
+    arguments"; a verb with an ``-o``/``--out`` of its own (batch's output file) keeps it."""
+    tokens = rest.split()
+    for flag in ("-o", "--out"):
+        if flag in tokens and flag not in spec.parser._option_string_actions:
+            name = tokens[tokens.index(flag) + 1] if tokens.index(flag) + 1 < len(tokens) else "v"
+            name = name if name.isidentifier() else "v"
+            raise UsageError(f"%mlops {spec.name} has no {flag}: it returns its result, so keep it with "
+                             f"`{name} = %mlops {spec.name} …`.")
 
 
 def _unknown_verb(name: str) -> str:
@@ -119,42 +143,26 @@ class View:
         return _Variables(self, option)
 
     def run(self, line: str, cell: str | None):
-        tokens = line.split()
-        out_name = None
-        for flag in ("-o", "--out"):
-            if flag in tokens:
-                i = tokens.index(flag)
-                if i + 1 >= len(tokens):
-                    raise UsageError(f"{flag} needs the name of a variable to store the result in.")
-                out_name = tokens[i + 1]
-                if not out_name.isidentifier():
-                    raise UsageError(f"{flag} {out_name}: not a valid Python variable name.")
-                line = " ".join(tokens[:i] + tokens[i + 2:])
-                break
         name, rest = split_verb(line)
         if not name:
-            result = self.ws.status()
-        elif name == "help":
+            return self.ws.status()
+        if name == "help":
             print(help_text(rest.split()[0] if rest.split() else None))
             return None
-        else:
-            spec = VERBS.get(name)
-            if spec is None:
-                raise UsageError(_unknown_verb(name))
-            if {"-h", "--help"} & set(rest.split()):
-                print(spec.parser.format_help())
-                return None
-            args = spec.parser.parse_argstring(rest)
-            self._versions_by_variable(args)
-            if cell is not None:
-                if spec.body is None:
-                    raise UsageError(f"%%mlops {name} takes no cell body; use %mlops {name} on one line.")
-                setattr(args, spec.body, cell)
-            result = spec.func(self, args)
-        if out_name is not None:
-            self.shell.user_ns[out_name] = result
-        return result
-
+        spec = VERBS.get(name)
+        if spec is None:
+            raise UsageError(_unknown_verb(name))
+        if {"-h", "--help"} & set(rest.split()):
+            print(spec.parser.format_help())
+            return None
+        _refuse_out_option(spec, rest)
+        args = spec.parser.parse_argstring(rest)
+        self._versions_by_variable(args)
+        if cell is not None:
+            if spec.body is None:
+                raise UsageError(f"%%mlops {name} takes no cell body; use %mlops {name} on one line.")
+            setattr(args, spec.body, cell)
+        return spec.func(self, args)
 
     # the positional arguments that take a model reference, in every verb that has one
     _REFERENCE_ARGUMENTS = ("ref", "a", "b", "target")

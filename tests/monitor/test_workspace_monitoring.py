@@ -143,6 +143,26 @@ def test_bias_and_attribution_keep_their_baseline_values_with_the_baseline(mws):
     assert mws.baseline("churn:1").extra["attributions"] == attr.baseline
 
 
+def test_every_report_reads_as_text_in_a_terminal(mws):
+    X, y = mws._train
+    baseline = mws.baseline("churn:1", X, target=y)
+    new_X, new_y = churn_frame(1000, 4, shift=1.0)
+    reports = {
+        "Features": baseline,
+        "Metrics per group": mws.bias("churn:1", new_X, new_y, facet="senior", facet_value=1.0),
+        "Features (by current rank)": mws.attribution_drift("churn:1", new_X),
+        "Features (drifted first)": mws.drift(X, new_X),
+        "Metrics": mws.quality("churn:1", ground_truth=new_y, data=new_X),
+    }
+    for heading, report in reports.items():
+        lines = report.to_text().splitlines()
+        assert lines[0] == f"{report.title} [{report.status().upper()}]" and lines[1] == report.summary()
+        table = lines[lines.index(heading) + 1:]
+        assert set(table[1]) == {"-", " "}  # the rule under the header
+        assert "nan" not in report.to_text() and "None" not in report.to_text()
+    assert any(line.startswith("tenure ") for line in baseline.to_text().splitlines())
+
+
 def test_an_endpoints_captured_traffic_is_checked_and_joined_to_ground_truth(mws):
     X, y = mws._train
     mws.baseline("churn:1", X, target=y)
@@ -200,7 +220,48 @@ def test_the_cli_maps_options_onto_the_same_calls(mws, tmp_path):
     assert (tmp_path / "report.constraint_violations.json").exists() and (tmp_path / "report.json").exists()
     r = runner.invoke(main, ["drift", "-r", str(tmp_path / "train.csv"), "-c", str(tmp_path / "new.csv"), "-m", "psi"],
                       catch_exceptions=False)
-    assert r.exit_code == 0 and "Dataset drift detected" in r.output
+    assert r.exit_code == 3 and "Dataset drift detected" in r.output
+
+
+def test_the_report_commands_print_their_table_and_exit_3_on_an_alert(mws, tmp_path):
+    from jupyter_mlops.cli import main
+
+    X, y = mws._train
+    mws.baseline("churn:1", X, target=y)
+    X.to_csv(tmp_path / "train.csv", index=False)
+    new_X, new_y = churn_frame(500, 6, shift=1.0)
+    new_X.to_csv(tmp_path / "new.csv", index=False)
+    new_y.rename("label").to_frame().to_csv(tmp_path / "labels.csv", index=False)
+
+    def cli(*argv):
+        return CliRunner().invoke(main, list(argv), catch_exceptions=False)
+
+    same = cli("drift", "-r", str(tmp_path / "train.csv"), "-c", str(tmp_path / "train.csv"))
+    assert same.exit_code == 0, same.output
+    lines = same.output.splitlines()
+    assert lines[0] == "Data drift [OK]" and lines[1].startswith(f"No dataset drift: 0 of {X.shape[1]} features drifted")
+    header = lines[lines.index("Features (drifted first)") + 1]
+    assert header.split()[:4] == ["column", "kind", "method", "statistic"] and "drifted" in header.split()
+    assert len(lines) == lines.index(header) + 2 + X.shape[1]  # the header, a rule, a row per feature
+
+    drifted = cli("drift", "-r", str(tmp_path / "train.csv"), "-c", str(tmp_path / "new.csv"))
+    assert drifted.exit_code == 3  # for cron and CI, like a failed gate
+    rows = drifted.output.splitlines()
+    first_row = rows[rows.index("Features (drifted first)") + 3]
+    assert " yes " in first_row
+
+    quality = cli("quality", "churn:1", "-g", str(tmp_path / "labels.csv"), "-d", str(tmp_path / "new.csv"),
+                  "--threshold", "accuracy=0.999")
+    assert quality.exit_code == 3, quality.output
+    assert quality.output.startswith("Model quality · churn:1 [ALERT]")
+    assert "Metrics\nmetric" in quality.output and "Confusion matrix" in quality.output
+    table = quality.output.split("Metrics\n", 1)[1].splitlines()
+    assert table[0].split() == ["metric", "value", "baseline", "limit", "violated"]
+    accuracy = next(line for line in table if line.startswith("accuracy "))
+    assert accuracy.split()[-2:] == ["0.999", "yes"]  # its limit, violated
+
+    checked = cli("check", "churn:1", "--data", str(tmp_path / "train.csv"))
+    assert checked.exit_code == 0 and checked.output.startswith("Monitoring check · churn:1 [OK]")
 
 
 def test_the_magic_verbs_map_onto_the_same_calls(mws, shell):
@@ -212,6 +273,7 @@ def test_the_magic_verbs_map_onto_the_same_calls(mws, shell):
     assert isinstance(b, type(mws.baseline("churn:1"))) and b.id == mws.baseline("churn:1").id
     rep = ip.run_line_magic("mlops", "drift --reference X_train --current X_new --method wasserstein --threshold 0.2")
     assert rep["tenure"].method == "wasserstein" and rep["tenure"].threshold == 0.2
-    rep = ip.run_line_magic("mlops", "check churn:1 --data X_new -o checked")
-    assert ip.user_ns["checked"] is rep and rep.drift.dataset_drift
+    ip.run_cell("checked = %mlops check churn:1 --data X_new")
+    rep = ip.user_ns["checked"]
+    assert rep.drift.dataset_drift
     assert mlops.Workspace().home == mws.home

@@ -52,6 +52,9 @@ class AttributionReport(Report):
                 for f in self.baseline]
         return pd.DataFrame(rows).set_index("feature").sort_values("rank_current")
 
+    def _text_tables(self):
+        return [("Features (by current rank)", self.to_frame())]
+
     def _body_html(self) -> str:
         from .charts import paired_bars
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ... import html
+from ... import html, text
 from ...results import Result
 
 
@@ -46,6 +46,20 @@ class Report(Result):
 
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_text(self) -> str:
+        """The report for a terminal (``mlops drift`` and the other report commands print it):
+        title and status, the summary, then its tables as plain text."""
+        lines = [f"{self.title} [{self.status().upper()}]", self.summary()]
+        if self.meta():
+            lines.append(self.meta())
+        for heading, frame in self._text_tables():
+            lines += ["", heading, text.table(frame)]
+        return "\n".join(lines)
+
+    def _text_tables(self) -> list[tuple[str, Any]]:
+        """(heading, DataFrame) pairs ``to_text`` prints; by default the report's ``to_frame()``."""
+        return [("Details", self.to_frame())]
 
     def _repr_html_(self) -> str:
         inner = html.report_header(self.title, self.status(), self.summary(), self.meta()) + self._body_html()

@@ -64,6 +64,14 @@ class BiasReport(Report):
 
         return pd.DataFrame(self.groups).T.rename_axis(f"{self.facet} (d)")
 
+    def _text_tables(self):
+        import pandas as pd
+
+        tables = [("Metrics per group", self.to_frame())]
+        if self.drift:
+            tables.append(("Bias drift against the baseline", pd.DataFrame(self.drift)))
+        return tables
+
     def _body_html(self) -> str:
         metrics = [k for k in NAMES if any(k in m for m in self.groups.values())]
         flagged = {(g, k) for g, k, _ in self.flagged()}

@@ -50,6 +50,9 @@ class ConceptDriftReport(Report):
         return pd.DataFrame([d.__dict__ for d in self.detections],
                             columns=["detector", "index", "start_index", "kind", "time", "start_time", "mean_before", "mean_after"])
 
+    def _text_tables(self):
+        return [("Detections", self.to_frame())] if self.detections else []
+
     def _body_html(self) -> str:
         from .charts import series
 

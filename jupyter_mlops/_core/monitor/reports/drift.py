@@ -100,6 +100,11 @@ class DriftReport(Report):
         ]
         return pd.DataFrame(rows).set_index("column")
 
+    def _text_tables(self):
+        order = [c.column for c in sorted(self.columns, key=lambda c: (not c.drifted, c.column))]
+        frame = self.to_frame().loc[order].drop(columns=["n_current", "missing_current"])
+        return [("Features (drifted first)", frame)]
+
     def _body_html(self) -> str:
         order = sorted(self.columns, key=lambda c: (not c.drifted, c.column))
         rows, bad = [], set()

@@ -62,6 +62,10 @@ class MonitoringReport(Report):
 
         return pd.DataFrame(self.violations, columns=["feature_name", "constraint_check_type", "description"])
 
+    def _text_tables(self):
+        tables = [("Data quality violations", self.to_frame())] if self.violations else []
+        return tables + self.drift._text_tables()
+
     def save(self, path):
         html_path = super().save(path)
         Path(html_path).with_name(Path(html_path).stem + ".constraint_violations.json").write_text(
@@ -124,6 +128,9 @@ class Baseline(Report):
                 "domain": ", ".join(c.get("string_constraints", {}).get("domains", [])[:8]) or None,
             })
         return pd.DataFrame(rows).set_index("feature")
+
+    def _text_tables(self):
+        return [("Features", self.to_frame())]
 
     def save(self, path) -> Path:
         """Write statistics.json and constraints.json into the folder ``path``."""

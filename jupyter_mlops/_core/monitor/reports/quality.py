@@ -44,6 +44,17 @@ class QualityReport(Report):
                  "violated": k in bad} for k, v in self.metrics.items()]
         return pd.DataFrame(rows).set_index("metric")
 
+    def _text_tables(self):
+        tables = [("Metrics", self.to_frame())]
+        if self.confusion:
+            import pandas as pd
+
+            labels = [str(label) for label in self.confusion["labels"]]
+            matrix = pd.DataFrame(self.confusion["matrix"], index=pd.Index(labels, name="actual"), columns=labels)
+            tables.append(("Confusion matrix" + (" (expected counts)" if self.estimated else "")
+                           + ": rows actual, columns predicted", matrix))
+        return tables
+
     def _body_html(self) -> str:
         bad = {v["metric"]: v for v in self.violations}
         rows, bad_rows = [], set()
