@@ -75,14 +75,11 @@ def test_dataset_verbs(ip):
     assert list(mlops_(ip, "datasets")["name"]) == ["train"]
 
 
-def test_assignment_keeps_the_result_and_o_name_says_so(ip):
-    ip.run_cell("mv = %mlops register clf --name churn")
+def test_out_stores_the_result_as_assignment_does(ip):
+    mlops_(ip, "register clf --name churn -o mv")
     assert ip.user_ns["mv"].ref == "churn:1"
-    # -o NAME is gone (IPython's -o means "return the result", which %mlops always does)
-    with pytest.raises(UsageError, match=r"^%mlops show has no -o: it returns its result, so keep it with "
-                                         r"`shown = %mlops show …`\.$"):
-        mlops_(ip, "show churn:1 -o shown")
-    assert "shown" not in ip.user_ns
+    ip.run_cell("shown = %mlops show churn:1")
+    assert ip.user_ns["shown"].ref == "churn:1"
 
 
 def test_policy_verb(ip):
@@ -110,8 +107,8 @@ def test_help_is_the_real_argparse_help(ip, capsys):
     ("register nothing_here --name churn", "no variable named 'nothing_here'"),
     ("register clf --name churn --metric auc", "KEY=VALUE"),
     ("promote churn:1", "--to"),
-    ("models -o 1x", "keep it with `v = %mlops models"),
-    ("models --out", "has no --out"),
+    ("models -o 1x", "not a valid Python variable name"),
+    ("models --out", "needs the name of a variable"),
 ])
 def test_bad_arguments_are_usage_errors(ip, line, message):
     with pytest.raises(UsageError, match=message):

@@ -83,24 +83,27 @@ def help_text(name: str | None = None) -> str:
             raise UsageError(_unknown_verb(name))
         return VERBS[name].parser.format_help()
     width = max(len(v) for v in VERBS)
-    lines = ["%mlops VERB [options]   (%mlops VERB -h for a verb's options; v = %mlops VERB … keeps the result)",
+    lines = ["%mlops VERB [options]   (%mlops VERB -h for a verb's options; -o NAME or v = %mlops VERB … keeps the result)",
              ""]
     lines += [f"  {v.ljust(width)}  {VERBS[v].summary}" for v in sorted(VERBS)]
     return "\n".join(lines)
 
 
-def _refuse_out_option(spec: Verb, rest: str) -> None:
-    """``-o NAME`` once meant "keep the result as NAME", which is not what IPython's own ``-o``
-    means (``%timeit -o`` returns the result, as every ``%mlops`` verb already does) and took
-    ``batch -o FILE`` away. Say how to keep a result instead of argparse's "unrecognized
-    arguments"; a verb with an ``-o``/``--out`` of its own (batch's output file) keeps it."""
-    tokens = rest.split()
+def _take_out_option(line: str) -> tuple[str, str | None]:
+    """``-o NAME`` / ``--out NAME`` (shared/SURFACE.md): keep the result in the notebook's variable
+    NAME as well as returning it. It is %mlops's own, read before the verb's parser, so a verb's
+    short ``-o`` (batch's output file) is typed ``--output`` in a notebook."""
+    tokens = line.split()
     for flag in ("-o", "--out"):
-        if flag in tokens and flag not in spec.parser._option_string_actions:
-            name = tokens[tokens.index(flag) + 1] if tokens.index(flag) + 1 < len(tokens) else "v"
-            name = name if name.isidentifier() else "v"
-            raise UsageError(f"%mlops {spec.name} has no {flag}: it returns its result, so keep it with "
-                             f"`{name} = %mlops {spec.name} …`.")
+        if flag in tokens:
+            i = tokens.index(flag)
+            if i + 1 >= len(tokens):
+                raise UsageError(f"{flag} needs the name of a variable to store the result in.")
+            name = tokens[i + 1]
+            if not name.isidentifier():
+                raise UsageError(f"{flag} {name}: not a valid Python variable name.")
+            return " ".join(tokens[:i] + tokens[i + 2:]), name
+    return line, None
 
 
 def _unknown_verb(name: str) -> str:
@@ -143,6 +146,13 @@ class View:
         return _Variables(self, option)
 
     def run(self, line: str, cell: str | None):
+        line, out_name = _take_out_option(line)
+        result = self._run(line, cell)
+        if out_name is not None:
+            self.shell.user_ns[out_name] = result
+        return result
+
+    def _run(self, line: str, cell: str | None):
         name, rest = split_verb(line)
         if not name:
             return self.ws.status()
@@ -155,7 +165,6 @@ class View:
         if {"-h", "--help"} & set(rest.split()):
             print(spec.parser.format_help())
             return None
-        _refuse_out_option(spec, rest)
         args = spec.parser.parse_argstring(rest)
         self._versions_by_variable(args)
         if cell is not None:

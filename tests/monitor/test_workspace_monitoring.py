@@ -273,7 +273,6 @@ def test_the_magic_verbs_map_onto_the_same_calls(mws, shell):
     assert isinstance(b, type(mws.baseline("churn:1"))) and b.id == mws.baseline("churn:1").id
     rep = ip.run_line_magic("mlops", "drift --reference X_train --current X_new --method wasserstein --threshold 0.2")
     assert rep["tenure"].method == "wasserstein" and rep["tenure"].threshold == 0.2
-    ip.run_cell("checked = %mlops check churn:1 --data X_new")
-    rep = ip.user_ns["checked"]
-    assert rep.drift.dataset_drift
+    rep = ip.run_line_magic("mlops", "check churn:1 --data X_new -o checked")
+    assert ip.user_ns["checked"] is rep and rep.drift.dataset_drift
     assert mlops.Workspace().home == mws.home

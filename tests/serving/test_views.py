@@ -80,9 +80,8 @@ def test_batch_from_the_magic_and_the_cli(shell, sws, tmp_path):
 
     X, _ = sws._test_data
     X.to_csv(tmp_path / "in.csv", index=False)
-    # -o is batch's output file, as in the CLI (%mlops has no -o NAME of its own to clash with)
     job = shell.run_line_magic("mlops", f"batch churn:1 --input {tmp_path / 'in.csv'} "
-                                        f"-o {tmp_path / 'a.csv'} --chunk-rows 100")
+                                        f"--output {tmp_path / 'a.csv'} --chunk-rows 100")
     assert (job.rows, job.chunks) == (len(X), 3)
     result = CliRunner().invoke(main, ["-w", str(sws.home), "batch", "churn:1", "-i",
                                        str(tmp_path / "in.csv"), "-o", str(tmp_path / "b.parquet")],
