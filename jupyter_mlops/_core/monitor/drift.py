@@ -10,8 +10,9 @@
 
 A single ``method`` applies to every column it can take (``"ks"`` leaves categorical columns to the
 automatic choice); a ``{column: method}`` dict is taken as given. Low-cardinality numeric columns
-are compared as categories (their values), where Evidently bins
-them. The dataset drifts when the share of drifted features is at least ``drift_share`` (0.5).
+are compared as categories (their values), where Evidently bins them, and the report gives them
+the kind ``categorical`` (``columns.compared_kind`` decides both); read by a numeric-only test
+chosen by name they are ``numeric``. The dataset drifts when the share of drifted features is at least ``drift_share`` (0.5).
 
 Each column is one task: the current column is sorted (numeric) or counted (categorical) once,
 the reference side comes from a :class:`ReferenceProfile` (stored with the baseline, or built
