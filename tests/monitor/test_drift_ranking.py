@@ -144,3 +144,17 @@ def test_a_0_1_column_read_by_a_numeric_only_test_says_numeric():
     rep = compute_drift(ref, cur, method="ks")
     assert (rep["flag"].kind, rep["flag"].method) == ("numeric", "ks")
     assert (rep["yes"].kind, rep["yes"].method) == ("categorical", "chi2")  # ks cannot read it: auto
+
+
+def test_past_max_folded_charts_the_least_severe_features_keep_their_row_and_sparkline_only():
+    from jupyter_mlops._core.monitor.reports.drift import MAX_FOLDED_CHARTS
+
+    ref, cur = thirty_features()
+    rep = compute_drift(ref, cur)
+    rep.top_n = 2
+    assert 30 - 2 > MAX_FOLDED_CHARTS == 24
+    html = rep._repr_html_()
+    folded = html.split("<details", 1)[1].split("</details>", 1)[0]
+    assert "28 more features (charts for the next 24 by severity; the others in the table)</summary>" in folded
+    ranked = [c.column for c in rep.ranked()]
+    assert chart_titles(folded) == ranked[2:26] and html.count('class="mlops-sparkline"') == 30

@@ -19,8 +19,8 @@ from ...html import Raw, charts, esc, table
 
 TOP_N = 8  # charts shown open; the rest are folded (DriftReport.top_n)
 # a matplotlib chart costs ~80 ms to draw: past this many folded ones (a wide table) the other
-# features have their table row and sparkline only, so displaying 500 features stays seconds
-MAX_FOLDED_CHARTS = 40
+# features have their table row and sparkline only: 500 features draw no more charts than 32 do
+MAX_FOLDED_CHARTS = 24
 
 
 @dataclass
