@@ -175,7 +175,7 @@ def confusion_matrix_chart(labels: list, matrix: list[list[float]], title: str =
     rows = m.sum(axis=1, keepdims=True)
     rates = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
     k = len(labels)
-    side = min(1.2 + 0.55 * k, 6.0)
+    side = max(2.6, min(1.2 + 0.35 * k, 6.0))  # the size of the curves next to it, larger for many classes
     fig, ax = _figure(side + 0.4, side)
     shade = LinearSegmentedColormap.from_list("rate", [(*to_rgb(CURRENT_COLOUR), 0.0), (*to_rgb(CURRENT_COLOUR), 1.0)])
     ax.imshow(rates, cmap=shade, vmin=0, vmax=1)
