@@ -779,7 +779,10 @@ export interface operations {
     };
     listEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description also the stopped endpoints */
+                all?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
