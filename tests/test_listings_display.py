@@ -94,7 +94,8 @@ def test_a_stopped_endpoint_is_hidden_unless_all_and_a_running_one_shows_units_a
         assert "listed" not in list(ws.endpoints()["name"])
         everything = ws.endpoints(all=True)
         assert everything.set_index("name").loc["listed", "status"] == "stopped"
-        assert 'class="mlops-badge mlops-muted">stopped<' in everything._repr_html_()
+        shown = everything._repr_html_()
+        assert 'class="mlops-badge mlops-muted">stopped<' in shown and f'<a href="{ep.url}"' not in shown
     finally:
         if is_endpoint_process(ep.pid):
             os.kill(ep.pid, signal.SIGKILL)

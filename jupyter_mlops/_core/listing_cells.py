@@ -107,7 +107,8 @@ def cell(column: Column | None, name: str, value: Any, row: dict, now: dt.dateti
                         f"{html.esc(relative(when, now))}</time>")
     if name in BADGES:
         return html.Raw(html.badge(value, TONES.get(str(value))))
-    if name in LINKS and isinstance(value, str) and value.startswith(("http://", "https://")):
+    if (name in LINKS and isinstance(value, str) and value.startswith(("http://", "https://"))
+            and row.get("status") not in ("stopped", "failed")):  # a dead endpoint's address is no link
         return html.Raw(f'<a href="{html.esc(value)}" target="_blank" rel="noopener">{html.esc(value)}</a>')
     shown = _plain(column, name, value)
     if name.endswith("sha256") or name == "hash":
