@@ -107,6 +107,8 @@ def cell(column: Column | None, name: str, value: Any, row: dict, now: dt.dateti
                         f"{html.esc(relative(when, now))}</time>")
     if name in BADGES:
         return html.Raw(html.badge(value, TONES.get(str(value))))
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return html.Raw(html.format_cell(bool(value)))  # the kit's coloured yes / no
     if (name in LINKS and isinstance(value, str) and value.startswith(("http://", "https://"))
             and row.get("status") not in ("stopped", "failed")):  # a dead endpoint's address is no link
         return html.Raw(f'<a href="{html.esc(value)}" target="_blank" rel="noopener">{html.esc(value)}</a>')
