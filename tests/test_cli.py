@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -87,3 +88,18 @@ def test_usage_errors_exit_2(home):
 def test_the_installed_command_runs(home):
     out = subprocess.run([sys.executable, "-m", "jupyter_mlops", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "versions" in out.stdout
+
+
+def test_listings_print_the_formatted_table_and_json_keeps_the_raw_values(home, files):
+    run("register", str(files / "model.skops"), "--name", "churn", "--metric", "auc=0.912345678")
+    out = run("versions", "churn").output
+    assert "0.9123" in out and "0.912345678" not in out
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?![.\d])", out)   # to the second
+    assert json.loads(run("--json", "versions", "churn").output)[0]["auc"] == 0.912345678
+
+
+def test_no_color_turns_the_colours_off(home, files):
+    coloured = CliRunner().invoke(main, ["show", "chrun"], color=True)
+    assert "\x1b[" in coloured.output
+    plain = CliRunner().invoke(main, ["show", "chrun"], color=True, env={"NO_COLOR": "1"})
+    assert plain.exit_code == 1 and "\x1b[" not in plain.output and "ModelNotFound" in plain.output

@@ -148,6 +148,7 @@ class AuditLog:
         import pandas as pd
         from sqlalchemy import or_, select
 
+        from .listing_frame import listing
         from .store.orm import AuditEntry
 
         with self.store.read() as session:
@@ -161,7 +162,8 @@ class AuditLog:
                  "target": e.target, "details": e.details, "hash": e.hash[:12]}
                 for e in session.execute(q).scalars()
             ]
-        return pd.DataFrame(rows, columns=["seq", "time", "actor", "action", "target", "details", "hash"])
+        return listing("audit", pd.DataFrame(rows, columns=["seq", "time", "actor", "action", "target", "details",
+                                                            "hash"]))
 
     # -- verifying ------------------------------------------------------------------------------
     def verify(self) -> AuditCheck:

@@ -107,9 +107,9 @@ LISTINGS: dict[str, Listing] = {
     field            string          what is compared: "metric.auc", "param.C", "data.sha256", "git.commit", …
     changed          boolean         whether the two versions' values differ
 """, indexed=True, more="<ref>  any|null  two columns, named by the refs compared (a's first): that version's value"),
-    "endpoints": _listing("Workspace.endpoints()", """
+    "endpoints": _listing("Workspace.endpoints(all=False)", """
     name             string          the endpoint's name
-    status           string          starting, running, updating, stopped or failed
+    status           string          starting, running, updating, stopped (listed only with all=True) or failed
     url              string|null     where it serves
     variants         string          its variants and traffic weights: "name=weight, …", shadows marked "(shadow)"
     req_per_s        number|null     requests per second over about the last minute (null unless running)

@@ -54,3 +54,15 @@ def _missing(value: Any) -> bool:
         return bool(value != value)  # NaN, NaT and pandas' NA are not equal to themselves
     except (TypeError, ValueError):
         return False
+
+
+def aligned(names: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    """Cells already formatted (``listing_cells.text``) as aligned columns under a header line;
+    the columns at the indexes in ``right`` are right-aligned."""
+    widths = [max(len(names[i]), *(len(r[i]) for r in rows)) for i in range(len(names))]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(widths[i]) if i in right else v.ljust(widths[i])
+                         for i, v in enumerate(values)).rstrip()
+
+    return "\n".join([line(names), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -281,9 +281,10 @@ class Workspace:
                                     variant=variant, max_payload_mb=max_payload_mb,
                                     request_timeout=request_timeout, timeout=timeout)
 
-    def endpoints(self):
-        """All endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""
-        return self._serving.endpoints()
+    def endpoints(self, all: bool = False):  # noqa: A002 - reads as the question it answers
+        """The endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS;
+        stopped ones are left out unless ``all=True``."""
+        return self._serving.endpoints(all=all)
 
     def endpoint(self, endpoint: str):
         """A handle on a running endpoint: ``.predict(X, variant=None)``, ``.logs()``, ``.url``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import sys
 
@@ -28,6 +29,8 @@ class _Group(click.Group):
     def invoke(self, ctx):
         from .._core.errors import MlopsError
 
+        if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty, no ANSI colour
+            ctx.color = False
         try:
             return super().invoke(ctx)
         except MlopsError as exc:

@@ -22,11 +22,11 @@ def echo_result(result, as_json: bool = False) -> None:
         else:
             click.echo(json.dumps(result, default=str))
         return
+    if hasattr(result, "to_text"):  # results, and listings (their formatted table)
+        click.echo(result.to_text())
+        return
     if pd is not None and isinstance(result, pd.DataFrame):
         with pd.option_context("display.max_columns", 30, "display.width", 160, "display.max_colwidth", 60):
             click.echo(result.to_string() if len(result) else "(none)")
-        return
-    if hasattr(result, "to_text"):
-        click.echo(result.to_text())
         return
     click.echo(repr(result) if not isinstance(result, str) else result)

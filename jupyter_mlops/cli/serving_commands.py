@@ -35,10 +35,11 @@ def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canar
 
 
 @main.command("endpoints")
+@click.option("--all", "-a", "all_", is_flag=True, help="also the stopped endpoints")
 @click.pass_context
-def endpoints_cmd(ctx):
-    """All endpoints with live status and metrics."""
-    emit(ctx, workspace(ctx).endpoints())
+def endpoints_cmd(ctx, all_):
+    """The endpoints with live status and metrics (stopped ones with --all)."""
+    emit(ctx, workspace(ctx).endpoints(all=all_))
 
 
 @main.command("traffic")

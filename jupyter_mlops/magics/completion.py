@@ -101,7 +101,7 @@ class Names:
         return self._safely(lookup)
 
     def endpoints(self) -> list[str]:
-        return self._safely(lambda ws: ws.endpoints()["name"])
+        return self._safely(lambda ws: ws.endpoints(all=True)["name"])  # logs, check: a stopped one too
 
     def schedules(self) -> list[str]:
         return self._safely(lambda ws: ws.schedules().index)

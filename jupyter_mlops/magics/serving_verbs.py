@@ -34,9 +34,10 @@ def deploy(view, args):
 
 
 @verb("endpoints")
+@argument("--all", "-a", dest="all", action="store_true", help="also the stopped endpoints")
 def endpoints(view, args):
-    """All endpoints: status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""
-    return view.ws.endpoints()
+    """The endpoints: status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""
+    return view.ws.endpoints(all=args.all)
 
 
 @verb("traffic")

@@ -115,6 +115,10 @@ class MlopsHandler(JsonErrors):
                 if not re.fullmatch(r"\d{1,9}", raw) or not q.minimum <= int(raw) <= q.maximum:
                     raise InvalidInput(f"{q.name}={raw[:40]!r}: give a whole number from {q.minimum} to {q.maximum}.")
                 out[q.name] = int(raw)
+            elif q.type == "boolean":
+                if raw not in ("true", "false"):
+                    raise InvalidInput(f"{q.name}={raw[:40]!r}: give true or false.")
+                out[q.name] = raw == "true"
             else:
                 out[q.name] = _segment(raw, q.name)
         return out

@@ -18,7 +18,7 @@ from typing import Any, Callable
 @dataclass(frozen=True)
 class Query:
     name: str
-    type: str                 # "string" or "integer"
+    type: str                 # "string", "integer" or "boolean" (true/false)
     description: str
     default: Any = None
     minimum: int | None = None
@@ -106,7 +106,8 @@ def _page(result) -> Html:
 def _summary(c: Call) -> dict:
     ws = c.ws
     return {"workspace": str(ws.home), "models": _records("models", ws.models()),
-            "endpoints": endpoint_records(ws.endpoints()), "schedules": _records("schedules", ws.schedules()),
+            # the sidebar shows stopped endpoints too (greyed, with why), so the summary lists all
+            "endpoints": endpoint_records(ws.endpoints(all=True)), "schedules": _records("schedules", ws.schedules()),
             "runs": run_records(ws.runs(None, limit=c.query["limit"]), c.relative),
             "reports": _records("reports", ws.reports(None, limit=c.query["limit"]))}
 
@@ -159,8 +160,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "versions/{ref}/archive", "archiveVersion", "Archive a version (Workspace.archive)",
           lambda c: c.ws.archive(c.path["ref"]).to_dict(), "ModelVersion", tag="registry", path_params=REF),
     Route("GET", "endpoints", "listEndpoints", "The endpoints with their last-minute metrics (Workspace.endpoints)",
-          lambda c: {"endpoints": endpoint_records(c.ws.endpoints())}, {"endpoints": "EndpointRecord"},
-          tag="serving"),
+          lambda c: {"endpoints": endpoint_records(c.ws.endpoints(all=c.query["all"]))}, {"endpoints": "EndpointRecord"},
+          tag="serving", query=(Query("all", "boolean", "also the stopped endpoints", False),)),
     Route("GET", "endpoints/{name}", "getEndpoint", "One endpoint with its variants and per-variant metrics",
           _endpoint, "EndpointDetail", tag="serving", path_params=ENDPOINT),
     Route("POST", "endpoints/{name}/traffic", "setTraffic", "Set the variants' weights (Workspace.traffic)",

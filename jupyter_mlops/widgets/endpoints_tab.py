@@ -73,7 +73,7 @@ class EndpointsTab:
 
     # -- reading --------------------------------------------------------------------------------
     def refresh(self) -> None:
-        listing = records("endpoints", self.ctx.ws.endpoints())
+        listing = records("endpoints", self.ctx.ws.endpoints(all=True))  # a stopped one stays selectable
         now = time.time()
         for row in listing:
             if row["status"] in ("running", "updating"):

@@ -457,7 +457,7 @@ export interface components {
                 total?: Record<string, never>;
             };
         };
-        /** @description A row of Workspace.endpoints(). */
+        /** @description A row of Workspace.endpoints(all=False). */
         EndpointListingRecord: {
             /** @description CPU use of the server and its workers */
             cpu_percent: number | null;
@@ -477,7 +477,7 @@ export interface components {
             req_per_s: number | null;
             /** @description resident memory of the server and its workers, in MB */
             rss_mb: number | null;
-            /** @description starting, running, updating, stopped or failed */
+            /** @description starting, running, updating, stopped (listed only with all=True) or failed */
             status: string;
             /** @description where it serves */
             url: string | null;
@@ -779,7 +779,10 @@ export interface operations {
     };
     listEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description also the stopped endpoints */
+                all?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -62,7 +62,13 @@ def test_stop_stops_the_endpoint(world):
     # acting on a stopped endpoint conflicts with its state
     assert api.post("endpoints/scratch/traffic", {"weights": {"spare-v1": 1}}).status_code == 409
     assert api.post("endpoints/scratch/rollback", {}).status_code == 409
-    assert next(e for e in api.get("endpoints").json()["endpoints"] if e["name"] == "scratch")["status"] == "stopped"
+    # a stopped endpoint is listed only when asked for; the sidebar's summary still shows it
+    assert "scratch" not in [e["name"] for e in api.get("endpoints").json()["endpoints"]]
+    assert "scratch" not in [e["name"] for e in api.get("endpoints?all=false").json()["endpoints"]]
+    listed = api.get("endpoints?all=true").json()["endpoints"]
+    assert next(e for e in listed if e["name"] == "scratch")["status"] == "stopped"
+    assert next(e for e in api.get("summary").json()["endpoints"] if e["name"] == "scratch")["status"] == "stopped"
+    assert api.get("endpoints?all=yes").status_code == 400
     assert _last_audit(ws)["action"] == "endpoint.stop" and _last_audit(ws)["target"] == "scratch"
 
 

@@ -69,7 +69,7 @@ def test_stop_drains_the_request_in_flight(sws):
     sws.stop("slow")
     t.join()
     assert answers[0].status_code == 200
-    assert sws.endpoints().set_index("name").loc["slow", "status"] == "stopped"
+    assert sws.endpoints(all=True).set_index("name").loc["slow", "status"] == "stopped"
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{ep.url}/ping")
     assert "serving on" in sws.endpoint("slow").logs()
@@ -173,7 +173,7 @@ def test_an_endpoint_outlives_the_kernel_that_deployed_it(sws):
         assert psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         pass
-    assert sws.endpoints().set_index("name").loc["orphan", "status"] == "stopped"
+    assert sws.endpoints(all=True).set_index("name").loc["orphan", "status"] == "stopped"
 
 
 def test_a_port_in_use_is_refused_with_a_clear_error(sws):

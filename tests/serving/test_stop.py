@@ -121,7 +121,7 @@ def test_stop_after_the_supervisor_was_killed_ends_every_process_of_the_endpoint
     reason = sws.endpoint("helped").info().status_reason
     assert reason.startswith(f"stop ended pid {ep.pid} (supervisor, already gone), ")
     assert all(f"pid {p} (process, SIGKILL)" in reason for p in helpers)
-    assert sws.endpoints().set_index("name").loc["helped", "reason"] == reason
+    assert sws.endpoints(all=True).set_index("name").loc["helped", "reason"] == reason
 
 
 def test_a_stop_lists_each_process_it_ended(sws, leftovers):
@@ -130,7 +130,7 @@ def test_a_stop_lists_each_process_it_ended(sws, leftovers):
     w1, w2 = sorted(server["worker_pids"])
     expected = (f"stop ended pid {ep.pid} (supervisor, SIGTERM), pid {w1} (worker, SIGTERM), "
                 f"pid {w2} (worker, SIGTERM)")
-    row = sws.endpoints().set_index("name").loc["listed"]
+    row = sws.endpoints(all=True).set_index("name").loc["listed"]
     assert row["status"] == "stopped" and row["reason"] == expected
     state = sws._serving.records.get("listed").state
     assert state["ended"] == [{"pid": ep.pid, "role": "supervisor", "how": "SIGTERM"},

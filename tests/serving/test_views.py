@@ -31,7 +31,8 @@ def test_magic_verbs_deploy_canary_traffic_rollback_stop(shell, sws):
     with pytest.raises(UsageError, match="one of"):
         m("deploy churn:2 --endpoint churn --canary 10 --ab 5")
     m("stop churn")
-    assert m("endpoints").loc[0, "status"] == "stopped"
+    assert m("endpoints").empty                               # stopped: only with --all
+    assert m("endpoints --all").loc[0, "status"] == "stopped"
 
 
 def test_cli_deploy_endpoints_stop(sws):
@@ -48,7 +49,8 @@ def test_cli_deploy_endpoints_stop(sws):
     run("deploy", "churn:2", "--endpoint", "cli", "--ab", "25")
     assert "churn-v2=25" in run("endpoints")
     run("stop", "cli")
-    assert "stopped" in run("endpoints")
+    assert "cli" not in run("endpoints")                      # stopped: only with --all
+    assert "stopped" in run("endpoints", "--all")
 
 
 def test_workspace_offers_the_serving_verbs_of_surface_md():

@@ -234,6 +234,6 @@ def test_stop_asks_first_then_stops_the_endpoint(page, lab):
     assert f"Stop {ENDPOINT}" in accept_dialog(page)
 
     endpoint.locator(".jp-MlopsBadge.jp-mod-stopped").wait_for(timeout=60_000)
-    status = _ws(lab).endpoints().set_index("name").loc[ENDPOINT, "status"]
+    status = _ws(lab).endpoints(all=True).set_index("name").loc[ENDPOINT, "status"]
     assert status == "stopped"
     assert _audited(lab, "endpoint.stop", ENDPOINT)

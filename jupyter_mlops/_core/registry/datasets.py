@@ -136,6 +136,7 @@ class Datasets:
         import pandas as pd
         from sqlalchemy import select
 
+        from ..listing_frame import listing
         from ..store import orm
 
         with self.store.read() as s:
@@ -145,5 +146,5 @@ class Datasets:
                     for n, v in s.execute(select(orm.Dataset.name, orm.DatasetVersion)
                                           .join(orm.Dataset, orm.Dataset.id == orm.DatasetVersion.dataset_id)
                                           .order_by(orm.Dataset.name, orm.DatasetVersion.version))]
-        return pd.DataFrame(rows, columns=["name", "version", "rows", "columns", "content_sha256",
-                                           "created_at", "created_by"])
+        return listing("datasets", pd.DataFrame(rows, columns=["name", "version", "rows", "columns", "content_sha256",
+                                                               "created_at", "created_by"]))

@@ -367,6 +367,7 @@ class Registry:
         import pandas as pd
         from sqlalchemy import select
 
+        from ..listing_frame import listing
         from ..store import orm
 
         # three queries whatever the number of models (the sidebar lists them every few seconds)
@@ -392,8 +393,8 @@ class Registry:
                     "latest_approval": latest.approval if latest else None,
                     "updated_at": as_utc(m.updated_at), "description": m.description,
                 })
-        return pd.DataFrame(rows, columns=["name", "versions", "latest", "aliases", "latest_approval",
-                                           "updated_at", "description"])
+        return listing("models", pd.DataFrame(rows, columns=["name", "versions", "latest", "aliases",
+                                                             "latest_approval", "updated_at", "description"]))
 
     def versions(self, name: str | None = None):
         """The versions of ``name``, indexed by version; with no name, every model's versions, a
@@ -401,7 +402,9 @@ class Registry:
         import pandas as pd
         from sqlalchemy import select
 
+        from ..listing_frame import listing
         from ..store import orm
+        from .charts import metrics_across_versions
 
         if name is not None:
             validate_name(name, "model name")
@@ -428,19 +431,22 @@ class Registry:
                 rows.append(row)
         cols = ["version", "created_at", "created_by", "approval", "aliases", "status", "reproduction", "data_sha256",
                 *metric_names]
-        return pd.DataFrame(rows, columns=cols if name is not None else ["model", *cols]).set_index("version")
+        frame = pd.DataFrame(rows, columns=cols if name is not None else ["model", *cols]).set_index("version")
+        return listing("versions", frame, charts=metrics_across_versions)
 
     def diff(self, a: Any, b: Any, changed_only: bool = False):
         """Params, metrics, hashes and lineage of two versions side by side (only the fields that
         differ with ``changed_only``)."""
         import pandas as pd
 
+        from ..listing_frame import listing
+
         va, vb = self.get(a), self.get(b)
         fa, fb = _flatten_for_diff(va), _flatten_for_diff(vb)
         keys = list(dict.fromkeys([*fa, *fb]))
         rows = [{"field": k, va.ref: fa.get(k), vb.ref: fb.get(k), "changed": fa.get(k) != fb.get(k)} for k in keys]
         frame = pd.DataFrame(rows).set_index("field")
-        return frame[frame["changed"]] if changed_only else frame
+        return listing("diff", frame[frame["changed"]] if changed_only else frame)
 
 
 def _check_reproduced(ref: str, reproduction: dict | None) -> None:

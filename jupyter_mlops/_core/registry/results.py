@@ -4,7 +4,7 @@ They are detached from the database: holding one never holds a session."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from .. import html
@@ -12,6 +12,25 @@ from ..names import Versioned
 from ..results import Result
 
 APPROVAL_STATES = ("PendingManualApproval", "Approved", "Rejected")
+
+
+def lineage_gaps(lineage: dict, dataset: str | None = None) -> list[tuple[str, str]]:
+    """What a version's lineage could not capture, each with how to capture it next time, so
+    that a card says so instead of leaving the row out."""
+    gaps = []
+    if not lineage.get("git"):
+        gaps.append(("git", "not a git repository (or no git): register from inside a git checkout to record "
+                            "the commit"))
+    if not lineage.get("notebook"):
+        gaps.append(("notebook", "unknown: set MLOPS_NOTEBOOK=path/to/notebook.ipynb or register from Jupyter"))
+    if not lineage.get("data") and not dataset:
+        gaps.append(("data hash", "no data passed: register(..., data=X) (or data=\"dataset:N\")"))
+    if lineage.get("data") and not lineage.get("target"):
+        gaps.append(("target hash", "no target passed: register(..., data=X, target=y)"))
+    if (lineage.get("kernel") or {}).get("basis") == "no kernel history" and not lineage.get("run"):
+        gaps.append(("kernel", "no kernel history: register from a notebook kernel to check that its cells ran "
+                               "in order"))
+    return gaps
 
 
 class _Versioned(Versioned, Result):
@@ -92,19 +111,43 @@ class ModelVersion(_Versioned):
             rows.append(("by", f"{lin.get('user')}@{lin.get('host')}"))
         return rows
 
+    def _approval_table(self) -> str:
+        """Each approval and rejection: the decision, who, when (relative, exact on hover), why."""
+        from ..listing_cells import TONES, absolute, relative, utc
+
+        now = datetime.now(timezone.utc)
+        rows = []
+        for h in self.approval_history:
+            when = utc(_parse_time(h.get("at")))
+            at = (html.Raw(f'<time datetime="{html.esc(h.get("at"))}" title="{absolute(when)} UTC">'
+                           f"{html.esc(relative(when, now))}</time>") if when else h.get("at"))
+            rows.append([html.Raw(html.badge(h.get("state"), TONES.get(str(h.get("state"))))), h.get("by"), at,
+                         h.get("comment")])
+        return html.table(["decision", "by", "when", "comment"], rows)
+
     def _repr_html_(self) -> str:
         badges = html.badge(self.approval) + "".join(html.badge("@" + a) for a in self.aliases)
         if self.status != "active":
             badges += html.badge(self.status)
         if self.reproduction:
             badges += html.badge(f"reproduction {self.reproduction.get('status')}", "ok" if self.reproduced else "bad")
-        sections = [
+        sections = []
+        if self.description:
+            sections.append(("Description", f'<div class="mlops-note" style="white-space:pre-wrap">'
+                                            f"{html.esc(self.description)}</div>"))
+        sections += [
             ("Metrics", html.kv_table(self.metrics.items())),
             ("Params", html.kv_table(self.params.items())),
         ]
         if self.tags:
             sections.append(("Tags", html.kv_table(self.tags.items())))
+        if self.approval_history:
+            sections.append(("Approvals", self._approval_table()))
         sections.append(("Lineage", html.kv_table(self._lineage_rows())))
+        gaps = lineage_gaps(self.lineage, self.dataset)
+        if gaps:
+            sections.append(("Lineage not captured", html.kv_table(
+                (name, html.Raw(f'<span class="mlops-muted">{html.esc(why)}</span>')) for name, why in gaps)))
         if self.reproduction:
             sections.append(("Reproduction", html.kv_table(self._reproduction_rows(html_badge=True))))
         if self.signature and self.signature.get("inputs"):
@@ -133,10 +176,19 @@ class ModelVersion(_Versioned):
 
     def to_text(self) -> str:
         lines = [repr(self)]
+        if self.description:
+            lines.append(f"  description: {self.description}")
         for label, values in (("metrics", self.metrics), ("params", self.params), ("tags", self.tags)):
             if values:
                 lines.append(f"  {label}: " + ", ".join(f"{k}={html.format_text(v)}" for k, v in values.items()))
         lines += [f"  {k}: {html.format_text(v)}" for k, v in self._lineage_rows()]
+        lines += [f"  {k}: not captured: {why}" for k, why in lineage_gaps(self.lineage, self.dataset)]
+        for h in self.approval_history:
+            from ..listing_cells import absolute, utc
+
+            when = utc(_parse_time(h.get("at")))
+            comment = f": {h['comment']}" if h.get("comment") else ""
+            lines.append(f"  {h.get('state')} by {h.get('by')} at {absolute(when) if when else h.get('at')}{comment}")
         if self.reproduction:
             lines.append("  reproduction: " + ", ".join(f"{k} {html.format_text(v)}" for k, v in self._reproduction_rows()))
         lines.append(f"  artifact: {self.format.get('format')} {self.artifact_sha256} ({self.artifact_size:,} bytes)")
@@ -145,6 +197,13 @@ class ModelVersion(_Versioned):
     def __repr__(self) -> str:
         aliases = f" @{', @'.join(self.aliases)}" if self.aliases else ""
         return f"<ModelVersion {self.ref} {self.approval}{aliases} sha256={self.artifact_sha256[:12]}>"
+
+
+def _parse_time(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

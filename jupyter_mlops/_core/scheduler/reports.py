@@ -42,6 +42,7 @@ class ReportHistory:
         import pandas as pd
         from sqlalchemy import select
 
+        from ..listing_frame import listing
         from ..store import orm
 
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT):
@@ -56,7 +57,7 @@ class ReportHistory:
             rows = [self._record(r) for r in s.execute(q).scalars()]
         frame = pd.DataFrame(rows, columns=REPORT_COLUMNS)
         frame["created"] = pd.to_datetime(frame["created"], utc=True)
-        return frame.set_index("id")
+        return listing("reports", frame.set_index("id"))
 
     def report(self, id: Any):
         """The report ``id`` (see ``reports``) as its ``MonitoringReport``."""

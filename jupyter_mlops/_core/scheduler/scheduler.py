@@ -165,18 +165,20 @@ class Scheduler:
         import pandas as pd
         from sqlalchemy import select
 
+        from ..listing_frame import listing
         from ..store import orm
 
         with self.store.read() as s:
             rows = [self._entity(s, r) for r in s.execute(select(orm.Schedule).order_by(orm.Schedule.id)).scalars()]
         frame = pd.DataFrame([r.to_frame().iloc[0].to_dict() for r in rows], columns=SCHEDULE_COLUMNS)
-        return frame.set_index("id")
+        return listing("schedules", frame.set_index("id"))
 
     def runs(self, name: str | None = None, limit: int | None = 200):
         """Runs, newest first: all, or those of one schedule id or target (endpoint, model)."""
         import pandas as pd
         from sqlalchemy import or_, select
 
+        from ..listing_frame import listing
         from ..store import orm
 
         q = select(orm.JobRun).order_by(orm.JobRun.id.desc())
@@ -192,7 +194,7 @@ class Scheduler:
         frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
         for col in ("started", "finished"):
             frame[col] = pd.to_datetime(frame[col], utc=True)
-        return frame.set_index("id")
+        return listing("runs", frame.set_index("id"))
 
     def run_now(self, schedule_id: str, wait: bool = True, context: Any = None) -> ScheduledRun:
         """Run schedule ``schedule_id``'s job once, now, recorded like the daemon's runs with the

@@ -49,8 +49,11 @@ def last_minute(paths: EndpointPaths) -> dict[str, Any]:
     return summarize(combine(window), seconds)
 
 
-def listing(serving, records: list[EndpointRecord]):
+def listing(serving, records: list[EndpointRecord], stopped: bool = False):
+    """The ``endpoints`` listing; an endpoint whose live status is "stopped" only with ``stopped``."""
     import pandas as pd
+
+    from ...listing_frame import listing as listing_frame
 
     rows = []
     for record in records:
@@ -61,6 +64,8 @@ def listing(serving, records: list[EndpointRecord]):
                 continue
             ep = serving._describe(paths, record)
         except Exception:  # a half-deleted endpoint folder: leave it out of the listing
+            continue
+        if ep.status == "stopped" and not stopped:
             continue
         stats: dict[str, Any] = {}
         usage: dict[str, Any] = {}
@@ -77,7 +82,7 @@ def listing(serving, records: list[EndpointRecord]):
             "p99_ms": stats.get("p99_ms"), "error_rate": stats.get("error_rate"),
             "cpu_percent": usage.get("cpu_percent"), "rss_mb": usage.get("rss_mb"),
             "pid": ep.pid, "workers": ep.workers, "reason": ep.status_reason})
-    return pd.DataFrame(rows, columns=LISTING_COLUMNS)
+    return listing_frame("endpoints", pd.DataFrame(rows, columns=LISTING_COLUMNS))
 
 
 def variant_metrics(paths: EndpointPaths) -> dict[str, Any]:

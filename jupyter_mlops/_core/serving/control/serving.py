@@ -228,8 +228,10 @@ class Serving:
     def _describe(self, paths: EndpointPaths, record: EndpointRecord) -> Endpoint:
         return figures.describe(record, ConfigFile(paths.config).read(), self._alive(paths, record))
 
-    def endpoints(self):
-        return figures.listing(self, self.records.all())
+    def endpoints(self, all: bool = False):  # noqa: A002 - the verb's documented keyword
+        """The endpoints' listing; stopped ones only with ``all`` (they stay on record until
+        deployed again, but are not what a person looks for)."""
+        return figures.listing(self, self.records.all(), stopped=all)
 
     def metrics(self, endpoint: str) -> dict[str, Any]:
         """Per-variant totals and last-minute figures, merged over the workers."""
