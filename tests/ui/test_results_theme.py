@@ -3,7 +3,7 @@ monitoring check (data quality violations and drift), a drift report with datase
 model version's card and a listing. Every piece of text in them, chart text included, must meet
 WCAG AA contrast against what is painted under it, computed from the rendered colours; the card's
 key cells and the tables' text cells must stay left-aligned whatever JupyterLab's table CSS
-says. Screenshots of both themes go to docs/results-light.png and docs/results-dark.png."""
+says. The same holds for the notebook exported to HTML (nbconvert, light and dark). Screenshots of both themes go to docs/results-light.png and docs/results-dark.png."""
 
 from __future__ import annotations
 
@@ -62,14 +62,14 @@ def _low_contrast(page) -> list[str]:
     return failures
 
 
-def _not_left(page) -> list[str]:
+def _not_left(page, root: str = ".jp-NotebookPanel") -> list[str]:
     """Card key cells and tables' text cells (header cells and non-numeric cells) that are not
     left-aligned."""
     selectors = [".mlops-card table.mlops-kv th", ".mlops-card table.mlops-kv td",
                  ".mlops-report table.mlops-data thead th", ".mlops-report table.mlops-data td:not(.mlops-num)"]
     wrong = []
     for selector in selectors:
-        cells = alignments(page.locator(".jp-NotebookPanel").first, selector)
+        cells = alignments(page.locator(root).first, selector)
         assert cells, f"no {selector} rendered"
         wrong += [f"{c['align']}: {c['text']!r} ({selector})" for c in cells if c["align"] not in ("left", "start")]
     return wrong
@@ -100,7 +100,27 @@ def _screenshot(page, path) -> None:
     small.save(path, optimize=True)
 
 
-def test_results_read_well_in_light_and_dark(page, lab):
+def _exported_problems(page, lab, tmp_path) -> list[str]:
+    """The executed notebook saved, exported with nbconvert's lab template in each theme (the
+    exported page's <body> says which) and opened from disk: the same contrast and alignment."""
+    import subprocess
+    import sys
+
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel .jp-mod-dirty')", timeout=30_000)
+    problems = []
+    for theme in ("light", "dark"):
+        subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--theme", theme,
+                        "--output-dir", str(tmp_path), "--output", f"results-{theme}",
+                        str(lab.root / NOTEBOOK)], check=True, capture_output=True, timeout=120)
+        page.goto((tmp_path / f"results-{theme}.html").as_uri())
+        page.locator(f"{OUTPUTS} .mlops-report").first.wait_for()
+        problems += [f"[exported, {theme}] contrast {line}" for line in _low_contrast(page)]
+        problems += [f"[exported, {theme}] align {line}" for line in _not_left(page, "body")]
+    return problems
+
+
+def test_results_read_well_in_light_and_dark(page, lab, tmp_path):
     page.set_viewport_size({"width": 1100, "height": 1500})
     _run_cell(page, lab)
     kinds = page.locator(f"{OUTPUTS} .mlops").evaluate_all("els => els.map(e => e.className)")
@@ -112,6 +132,7 @@ def test_results_read_well_in_light_and_dark(page, lab):
         problems += _check_theme(page, "JupyterLab Dark", "results-dark.png")
     finally:
         set_theme(page, "JupyterLab Light")
+    problems += _exported_problems(page, lab, tmp_path)
     print("\n".join(problems))   # all of them, shown when the test fails
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:60])
     assert not page.errors
