@@ -136,3 +136,46 @@ def test_results_read_well_in_light_and_dark(page, lab, tmp_path):
     print("\n".join(problems))   # all of them, shown when the test fails
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:60])
     assert not page.errors
+
+
+def _frame_problems(page, theme: str, tab: str) -> list[str]:
+    """Contrast and alignment inside the main-area tab ``tab`` (the sidebar's viewer: the
+    server's standalone page in an iframe that takes JupyterLab's theme)."""
+    frame = page.frame_locator(".jp-MlopsHtmlPanel:not(.lm-mod-hidden) iframe").first
+    body = frame.locator("body")
+    body.locator(".mlops").first.wait_for(timeout=30_000)
+    problems = []
+    for row in text_contrast(body):
+        need = required_ratio(row)
+        if row["ratio"] < need:
+            problems.append(f"[{theme}, {tab}] contrast {row['ratio']:.2f} < {need}: {row['text']!r} at {row['path']}")
+    for selector in ("table.mlops-kv th", "table.mlops-data td:not(.mlops-num)"):
+        problems += [f"[{theme}, {tab}] align {c['align']}: {c['text']!r} ({selector})"
+                     for c in alignments(body, selector) if c["align"] not in ("left", "start")]
+    return problems
+
+
+def test_the_sidebars_card_and_report_tabs_follow_the_theme(page, lab):
+    """A card and a monitoring report opened from the sidebar (palette commands) read well in
+    light and dark, switched while the tabs are open."""
+    from jupyter_mlops import Workspace
+
+    from .conftest import ENDPOINT
+    from .sidebar import run_command
+
+    report_id = str(Workspace(lab.root / ".mlops").reports(ENDPOINT).reset_index()["id"].iloc[0])
+    open_lab(page, lab)
+    problems = []
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            set_theme(page, theme)
+            run_command(page, "mlops:open-card", {"ref": "churn:1"})
+            page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="Card churn:1").click()
+            problems += _frame_problems(page, theme, "card")
+            run_command(page, "mlops:open-report", {"id": report_id})
+            page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=f"Report {report_id}").click()
+            problems += _frame_problems(page, theme, "report")
+    finally:
+        set_theme(page, "JupyterLab Light")
+    print("\n".join(problems))
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:60])
