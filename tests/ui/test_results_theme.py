@@ -47,7 +47,7 @@ def _run_cell(page, lab) -> None:
     page.locator(f"{OUTPUTS} .mlops-card").first.wait_for(timeout=30_000)
 
 
-def _low_contrast(page) -> list[str]:
+def _low_contrast(page, label: str) -> list[str]:
     """Every text in the cell's outputs below its WCAG AA ratio, as readable lines."""
     failures = []
     outputs = page.locator(OUTPUTS)
@@ -55,6 +55,8 @@ def _low_contrast(page) -> list[str]:
     # measured: the badges, the tables' cells and the charts' own text among them
     assert any("mlops-badge" in r["path"] for r in rows) and any(r["path"].endswith("> td") for r in rows)
     assert any(r["text"] == "(chart text)" for r in rows)
+    lowest = min(rows, key=lambda r: r["ratio"])
+    print(f"{label}: lowest contrast {lowest['ratio']:.2f}: {lowest['text']!r} at {lowest['path']}")
     for row in rows:
         need = required_ratio(row)
         if row["ratio"] < need:
@@ -77,7 +79,7 @@ def _not_left(page, root: str = ".jp-NotebookPanel") -> list[str]:
 
 def _check_theme(page, theme: str, screenshot: str) -> list[str]:
     set_theme(page, theme)
-    problems = [f"[{theme}] contrast {line}" for line in _low_contrast(page)]
+    problems = [f"[{theme}] contrast {line}" for line in _low_contrast(page, theme)]
     problems += [f"[{theme}] align {line}" for line in _not_left(page)]
     _screenshot(page, DOCS / screenshot)
     return problems
@@ -115,7 +117,7 @@ def _exported_problems(page, lab, tmp_path) -> list[str]:
                         str(lab.root / NOTEBOOK)], check=True, capture_output=True, timeout=120)
         page.goto((tmp_path / f"results-{theme}.html").as_uri())
         page.locator(f"{OUTPUTS} .mlops-report").first.wait_for()
-        problems += [f"[exported, {theme}] contrast {line}" for line in _low_contrast(page)]
+        problems += [f"[exported, {theme}] contrast {line}" for line in _low_contrast(page, f"exported {theme}")]
         problems += [f"[exported, {theme}] align {line}" for line in _not_left(page, "body")]
     return problems
 
