@@ -34,9 +34,12 @@ def workspace(tmp_path_factory, clf, numeric_data):
         ws.register(clf, "churn", data=X, target=y, alias="production")
         ws.register(clf, "churn", alias="staging")
         ws.register(clf, "chess")
-        ws.deploy("churn:1", "scoring")
+        ws.save_dataset(X, "train")
+        ws.deploy("churn:1", "scoring", capture=100)
         try:
+            ws.endpoint("scoring").predict(X.head(20))
             schedule = ws.monitor("scoring", every="1h")
+            ws.run_now(schedule.id, wait=True)
             yield ws, schedule.id
         finally:
             ws.stop("scoring")  # stops the endpoint's processes by their pids
@@ -204,3 +207,19 @@ def test_without_the_percent_when_automagic_is_on(ip):
     finally:
         ip.automagic = automagic
     assert "shadow-report" not in tab(ip, "mlops = sh") and "shadow-report" not in tab(ip, "mlops  = sh")
+
+
+def test_traffic_completes_the_endpoints_variants_not_yet_weighted(ip):
+    assert tab(ip, "%mlops traffic scoring ch") == ["churn-v1="]
+    assert tab(ip, "%mlops traffic scoring churn-v1=80 ") == [""]  # every variant has its weight
+    assert tab(ip, "%mlops invoke scoring --variant ") == ["churn-v1"]
+
+
+def test_report_ids_after_report(ip, workspace):
+    ws, _ = workspace
+    ids = [str(i) for i in ws.reports().index]
+    assert ids and tab(ip, "%mlops report ") == sorted(ids)
+
+
+def test_dataset_load_completes_dataset_names_and_versions(ip):
+    assert tab(ip, "%mlops dataset load tr") == ["train", "train:1"]

@@ -165,9 +165,16 @@ def test_loading_the_extension_keeps_another_extensions_exception_handler(ip, ca
         ip.set_custom_exc((), None)
 
 
-def test_our_errors_render_as_one_line_without_ipython():
+def test_our_errors_render_as_one_line_without_ipython(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
     error = mlops.ModelNotFound("No model named 'chrun'.", wanted="chrun", candidates=["churn"])
     assert error._render_traceback_() == ["\x1b[0;31mModelNotFound\x1b[0m: No model named 'chrun'. Did you mean: churn?"]
+
+
+def test_no_color_leaves_the_error_line_plain(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    error = mlops.ModelNotFound("No model named 'chrun'.", wanted="chrun", candidates=["churn"])
+    assert error._render_traceback_() == ["ModelNotFound: No model named 'chrun'. Did you mean: churn?"]
 
 
 def test_errors_stay_catchable_in_python(ip):

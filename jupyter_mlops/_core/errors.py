@@ -60,6 +60,8 @@ classes to them in its adapter.
 
 from __future__ import annotations
 
+import os
+
 import difflib
 from collections.abc import Iterable
 
@@ -92,7 +94,9 @@ class MlopsError(Exception):
         applies in every kernel with or without ``%load_ext jupyter_mlops`` and leaves other
         extensions' ``set_custom_exc`` handlers alone. The error is still raised (``except``
         catches it, ``%debug`` walks its traceback). Plain strings: ``_core`` never imports
-        IPython."""
+        IPython. The name is red unless ``NO_COLOR`` is set (https://no-color.org)."""
+        if os.environ.get("NO_COLOR"):
+            return [f"{type(self).__name__}: {self}"]
         return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
 
 

@@ -106,6 +106,26 @@ class Names:
     def schedules(self) -> list[str]:
         return self._safely(lambda ws: ws.schedules().index)
 
+    def variants(self, endpoint: str) -> list[str]:
+        def lookup(ws):
+            listing = ws.endpoints()
+            rows = listing[listing["name"] == endpoint]["variants"]  # "churn-v1=80, churn-v2=20 (shadow)"
+            return sorted({part.split("=")[0].strip() for text in rows for part in str(text or "").split(",")
+                           if "=" in part})
+
+        return self._safely(lookup)
+
+    def reports(self) -> list[str]:
+        return self._safely(lambda ws: ws.reports(limit=50).index)
+
+    def datasets(self) -> list[str]:
+        """Dataset names and their versions (``train`` and ``train:3``), as ``dataset load`` takes them."""
+        def lookup(ws):
+            listing = ws.datasets()
+            return sorted({*listing["name"], *(f"{n}:{v}" for n, v in zip(listing["name"], listing["version"]))})
+
+        return self._safely(lookup)
+
 
 def data_variables(user_ns: dict) -> list[str]:
     """Notebook variables holding data: DataFrames, Series and arrays (pandas, NumPy, polars), by
@@ -182,7 +202,7 @@ class LineCompleter:
             return self._starting(current, options)
         option_action, positional_index = _where(parser, words[1:-1])
         if option_action is not None:
-            return self._option_value(verb.name, option_action, current)
+            return self._option_value(verb.name, option_action, current, words)
         positionals = [a for a in parser._actions if not a.option_strings]
         if not positionals:
             return Completions(current, [])
@@ -193,7 +213,7 @@ class LineCompleter:
         return self._positional(verb.name, action, current, words)
 
     # -- what a slot holds -----------------------------------------------------------------------
-    def _option_value(self, verb: str, action, current: str) -> Completions:
+    def _option_value(self, verb: str, action, current: str, words: list[str]) -> Completions:
         option = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
         if action.choices:
             return self._starting(current, [str(c) for c in action.choices])
@@ -209,6 +229,8 @@ class LineCompleter:
             return self._starting(current, drift_methods())
         if verb == "register" and option == "--name":
             return self._starting(current, self.names.models())
+        if option == "--variant" and verb != "deploy":  # deploy's --variant names a new one
+            return self._starting(current, self.names.variants(words[1]) if len(words) > 2 else [])
         return Completions(current, [])
 
     def _positional(self, verb: str, action, current: str, words: list[str]) -> Completions:
@@ -224,6 +246,11 @@ class LineCompleter:
             return self._starting(current, self.names.endpoints())
         if dest == "id" and verb in ("run-now", "unschedule"):
             return self._starting(current, self.names.schedules())
+        if dest == "id" and verb == "report":
+            return self._starting(current, self.names.reports())
+        if dest == "weights":  # traffic ENDPOINT churn-v1=80 churn-v2=20
+            given = {w.split("=")[0] for w in words[2:-1]}
+            return self._starting(current, [f"{v}=" for v in self.names.variants(words[1]) if v not in given])
         if dest == "name" and verb == "runs":
             return self._starting(current, {*self.names.schedules(), *self.names.endpoints(), *self.names.models()})
         if dest == "name":
@@ -232,6 +259,8 @@ class LineCompleter:
             return self._starting(current, user_variables(self.user_ns, self.hidden))
         if dest == "what" and words[1:2] == ["save"]:
             return self._starting(current, data_variables(self.user_ns))
+        if dest == "what" and words[1:2] == ["load"]:
+            return self._starting(current, self.names.datasets())
         return Completions(current, [])
 
     def _reference(self, current: str, also: Iterable[str] = ()) -> Completions:

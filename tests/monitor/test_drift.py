@@ -121,7 +121,8 @@ def test_report_summary_table_json_and_standalone_html(reference, shifted, tmp_p
     d = json.loads(rep.to_json())
     assert d["report"] == "DriftReport" and d["status"] == "alert" and len(d["columns"]) == 5
     html = rep._repr_html_()
-    assert rep.summary().split(":")[0] in html and html.count("<svg") == rep.n_drifted
+    # every tested feature: a distribution chart (5 < top_n, so all open) and a table sparkline
+    assert rep.summary().split(":")[0] in html and html.count("<svg") == 2 * 5 and "<details" not in html
     path = rep.save(tmp_path / "drift")
     assert path.suffix == ".html" and path.read_text().startswith("<!DOCTYPE html>")
     assert json.loads(path.with_suffix(".json").read_text())["n_drifted"] == rep.n_drifted

@@ -151,7 +151,7 @@ def test_every_report_reads_as_text_in_a_terminal(mws):
         "Features": baseline,
         "Metrics per group": mws.bias("churn:1", new_X, new_y, facet="senior", facet_value=1.0),
         "Features (by current rank)": mws.attribution_drift("churn:1", new_X),
-        "Features (drifted first)": mws.drift(X, new_X),
+        "Features (most severe first)": mws.drift(X, new_X),
         "Metrics": mws.quality("churn:1", ground_truth=new_y, data=new_X),
     }
     for heading, report in reports.items():
@@ -240,14 +240,14 @@ def test_the_report_commands_print_their_table_and_exit_3_on_an_alert(mws, tmp_p
     assert same.exit_code == 0, same.output
     lines = same.output.splitlines()
     assert lines[0] == "Data drift [OK]" and lines[1].startswith(f"No dataset drift: 0 of {X.shape[1]} features drifted")
-    header = lines[lines.index("Features (drifted first)") + 1]
+    header = lines[lines.index("Features (most severe first)") + 1]
     assert header.split()[:4] == ["column", "kind", "method", "statistic"] and "drifted" in header.split()
     assert len(lines) == lines.index(header) + 2 + X.shape[1]  # the header, a rule, a row per feature
 
     drifted = cli("drift", "-r", str(tmp_path / "train.csv"), "-c", str(tmp_path / "new.csv"))
     assert drifted.exit_code == 3  # for cron and CI, like a failed gate
     rows = drifted.output.splitlines()
-    first_row = rows[rows.index("Features (drifted first)") + 3]
+    first_row = rows[rows.index("Features (most severe first)") + 3]
     assert " yes " in first_row
 
     quality = cli("quality", "churn:1", "-g", str(tmp_path / "labels.csv"), "-d", str(tmp_path / "new.csv"),

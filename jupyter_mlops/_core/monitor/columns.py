@@ -4,6 +4,10 @@ Kinds: ``numeric`` (ints, floats; datetimes as int64 nanoseconds) and ``categori
 objects, booleans, pandas categoricals, mixed types). A current column is always read with the
 reference's kind, so a numeric feature that arrives as text is coerced (unparseable values count
 as missing and the data type check reports them) rather than silently switching tests.
+
+A drift test reads a column as one of the same two kinds (:func:`compared_kind`): a numeric column
+with at most ``LOW_CARDINALITY`` distinct reference values (a 0/1 flag, a 1-5 rating) is compared
+as categories, like a boolean, and the drift report shows that kind next to the test it chose.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from ..errors import InvalidInput
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+LOW_CARDINALITY = 5  # numeric columns with at most this many distinct values are compared as categories
 
 
 def as_frame(data: Any, what: str = "data", columns: list[str] | None = None):
@@ -46,6 +51,15 @@ def column_kind(series) -> str:
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
         return NUMERIC
     return CATEGORICAL
+
+
+def compared_kind(kind: str, n_unique: int | None) -> str:
+    """The kind a drift test compares a column as: its stored ``kind``, except that a numeric
+    column with few distinct values is compared as categories (its values are labels, not a scale
+    the Kolmogorov-Smirnov or Wasserstein distance would read meaningfully)."""
+    if kind == NUMERIC and n_unique is not None and n_unique <= LOW_CARDINALITY:
+        return CATEGORICAL
+    return kind
 
 
 def numeric_values(series) -> np.ndarray:

@@ -10,8 +10,9 @@
 
 A single ``method`` applies to every column it can take (``"ks"`` leaves categorical columns to the
 automatic choice); a ``{column: method}`` dict is taken as given. Low-cardinality numeric columns
-are compared as categories (their values), where Evidently bins
-them. The dataset drifts when the share of drifted features is at least ``drift_share`` (0.5).
+are compared as categories (their values), where Evidently bins them, and the report gives them
+the kind ``categorical`` (``columns.compared_kind`` decides both); read by a numeric-only test
+chosen by name they are ``numeric``. The dataset drifts when the share of drifted features is at least ``drift_share`` (0.5).
 
 Each column is one task: the current column is sorted (numeric) or counted (categorical) once,
 the reference side comes from a :class:`ReferenceProfile` (stored with the baseline, or built
@@ -39,16 +40,14 @@ from .stattests.base import category_counts, merge_counts, sorted_finite
 from .stattests.jensenshannon import equal_width_counts
 
 SMALL_REFERENCE_ROWS = 1000
-LOW_CARDINALITY = 5
 MIN_ROWS = 2
 TOP_CATEGORIES = 20
 THREADS_FROM_ROWS = 200_000
 
 
 def auto_method(col: ColumnProfile) -> str:
-    col.stats()
     small = col.n_rows <= SMALL_REFERENCE_ROWS
-    if col.kind == NUMERIC and col.n_unique > LOW_CARDINALITY:
+    if col.compared_as == NUMERIC:
         return "ks" if small else "wasserstein"
     return "chi2" if small else "jensenshannon"
 
@@ -158,13 +157,15 @@ def column_drift(col: ColumnProfile, cur_series, method: str, threshold: float |
     """One column's drift: the unit of work (picklable arguments, so dask can run it too)."""
     test = get_stattest(method)
     thr = test.default_threshold if threshold is None else float(threshold)
-    out = ColumnDrift(column=col.name, kind=col.kind, method=test.name, threshold=thr, score_name=test.score,
-                      n_reference=col.n_present, n_current=0, missing_current=0)
     n_cur = len(cur_series)
-    # tests that take both kinds compare a low-cardinality numeric column as categories
+    # a low-cardinality numeric column is compared as categories by the tests that take them; a
+    # numeric-only test (ks, wasserstein chosen by name) reads it as numbers: the report's kind
+    # says which, so kind and test always agree
     use_numeric = col.kind == NUMERIC and test.numeric is not None and (
-        test.categorical is None or col.stats().n_unique > LOW_CARDINALITY
+        test.categorical is None or col.compared_as == NUMERIC
     )
+    out = ColumnDrift(column=col.name, kind=NUMERIC if use_numeric else CATEGORICAL, method=test.name, threshold=thr,
+                      score_name=test.score, n_reference=col.n_present, n_current=0, missing_current=0)
     if col.kind == CATEGORICAL and "categorical" not in test.kinds:
         raise InvalidInput(
             f"Column {col.name!r} is categorical; {test.title} applies to numeric columns only.",

@@ -4,6 +4,11 @@ without labels, CBPE-style estimated performance for binary classifiers.
 Thresholds: ``{"accuracy": 0.8, "mae": 3.0}`` are absolute limits (a higher-is-better metric
 violates below its limit, an error metric above it). Metrics without a limit are compared with the
 baseline value, allowing ``tolerance`` (default 10%) relative degradation.
+
+The report keeps what its charts need, bounded so a saved JSON stays small and re-renders the same
+charts: a binary classifier's ROC and precision-recall curves (at most ``MAX_CURVE_POINTS`` points
+each, from scikit-learn's curves; the AUC and average precision are computed on the full curves),
+and for a regression a sample of (actual, predicted) pairs and the residual histogram over every row.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ import numpy as np
 
 from ..errors import InsufficientData, InvalidInput
 from .reports.quality import QualityReport
+
+MAX_CURVE_POINTS = 200
+MAX_SCATTER_POINTS = 500
+RESIDUAL_BINS = 30
 
 HIGHER_IS_BETTER = {"accuracy": True, "precision": True, "recall": True, "f1": True, "roc_auc": True,
                     "mae": False, "mse": False, "rmse": False, "r2": True}
@@ -56,6 +65,47 @@ def regression_metrics(y_true, y_pred) -> dict:
             "r2": float(skm.r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")}
 
 
+def _thin(*arrays: np.ndarray, limit: int = MAX_CURVE_POINTS) -> list[list[float]]:
+    """Evenly spaced points of curves (the first and last kept), as JSON-ready lists."""
+    n = len(arrays[0])
+    keep = np.unique(np.linspace(0, n - 1, min(n, limit)).round().astype(int)) if n else np.zeros(0, dtype=int)
+    return [np.asarray(a, dtype=float)[keep].tolist() for a in arrays]
+
+
+def binary_curves(y_true, y_score, positive) -> dict | None:
+    """ROC and precision-recall curves of a binary classifier, or None if the window holds one class."""
+    from sklearn import metrics as skm
+
+    hit = np.asarray(y_true) == positive
+    if hit.all() or not hit.any():
+        return None
+    score = np.asarray(y_score, dtype=float)
+    score = score[:, -1] if score.ndim == 2 else score
+    fpr, tpr, _ = skm.roc_curve(hit, score)
+    precision, recall, _ = skm.precision_recall_curve(hit, score)
+    fpr_l, tpr_l = _thin(fpr, tpr)
+    recall_l, precision_l = _thin(recall[::-1], precision[::-1])  # recall ascending, for a step plot
+    return {
+        "positive": _plain(positive),
+        "roc": {"fpr": fpr_l, "tpr": tpr_l, "auc": float(skm.roc_auc_score(hit, score))},
+        "pr": {"recall": recall_l, "precision": precision_l,
+               "average_precision": float(skm.average_precision_score(hit, score)), "prevalence": float(hit.mean())},
+    }
+
+
+def regression_points(y_true, y_pred, seed: int = 0) -> dict:
+    """A sample of (actual, predicted) pairs for a scatter and the histogram of every residual."""
+    a = np.asarray(y_true, dtype=float)
+    p = np.asarray(y_pred, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(p)
+    a, p = a[ok], p[ok]
+    pick = np.sort(np.random.default_rng(seed).choice(a.size, MAX_SCATTER_POINTS, replace=False)) \
+        if a.size > MAX_SCATTER_POINTS else np.arange(a.size)
+    counts, edges = np.histogram(p - a, bins=RESIDUAL_BINS)
+    return {"scatter": {"actual": a[pick].tolist(), "predicted": p[pick].tolist(), "n": int(a.size)},
+            "residuals": {"edges": edges.tolist(), "counts": counts.tolist()}}
+
+
 def compare(metrics: dict, baseline: dict | None, thresholds: dict | None, tolerance: float = 0.1) -> list[dict]:
     """Violations: metric name, value, limit, and why."""
     out = []
@@ -88,17 +138,20 @@ def evaluate_quality(
     if len(y_true) < 2:
         raise InsufficientData(f"Model quality needs at least 2 labelled predictions; got {len(y_true)}.",
                                hint="Send more ground truth, or widen the window.")
-    confusion = None
+    confusion = curves = None
     if kind == "classification":
         metrics, confusion = classification_metrics(y_true, y_pred, y_score, classes)
+        if y_score is not None and len(confusion["labels"]) == 2:
+            curves = binary_curves(y_true, y_score, confusion["labels"][-1])
     elif kind == "regression":
         metrics = regression_metrics(y_true, y_pred)
+        curves = regression_points(y_true, y_pred)
     else:
         raise InvalidInput(f"Unknown problem type {kind!r}: use 'classification' or 'regression'.")
     base = {k: v for k, v in (baseline or {}).items() if k in HIGHER_IS_BETTER}
     return QualityReport(target=target, problem_type=kind, n=int(len(y_true)), n_window=n_window or int(len(y_true)),
                          metrics=metrics, baseline=base, violations=compare(metrics, base, thresholds, tolerance),
-                         confusion=confusion, estimated=False)
+                         confusion=confusion, curves=curves, estimated=False)
 
 
 def cbpe(proba, threshold: float = 0.5, reference_proba=None, reference_labels=None) -> dict:

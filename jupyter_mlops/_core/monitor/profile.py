@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInput
-from .columns import CATEGORICAL, NUMERIC, as_frame, column_kind, numeric_values
+from .columns import CATEGORICAL, NUMERIC, as_frame, column_kind, compared_kind, numeric_values
 from .stattests.base import category_counts, sorted_finite
 
 FORMAT = "jupyter_mlops.reference_profile/1"
@@ -38,6 +38,12 @@ class ColumnProfile:
     @property
     def n_present(self) -> int:
         return self.n_rows - self.n_missing
+
+    @property
+    def compared_as(self) -> str:
+        """The kind the drift tests compare this column as (see ``columns.compared_kind``): the
+        one place that decides it, so the automatic test choice and the report's kind agree."""
+        return compared_kind(self.kind, self.stats().n_unique)
 
     def stats(self) -> ColumnProfile:
         """Fill std and n_unique of a numeric column (two passes over the sorted values that only

@@ -120,3 +120,143 @@ def series(x: list[float], y: list[float], title: str, marks: list[float] = (), 
     ax.set_title(title, fontsize=9, loc="left")
     ax.set_ylabel(ylabel, fontsize=7)
     return _svg(fig)
+
+
+# -- added for issue 11 (reports): sparklines in the drift table, quality-report curves ----------
+
+SPARKLINE_SIZE = (80, 18)  # px: fits a table row
+
+
+def sparkline(chart: dict[str, Any], drifted: bool = False, size: tuple[int, int] = SPARKLINE_SIZE) -> str:
+    """A tiny reference/current picture of one feature for a table cell, as plain SVG markup (no
+    matplotlib: one per row of every feature, so it must cost microseconds, not a figure).
+
+    Numeric (``chart["type"] == "hist"``): the reference shares as a filled grey step area, the
+    current shares as a step line. Categorical: a thin bar pair per category (reference, current).
+    Both sides are scaled to the larger share so their shapes compare directly."""
+    import numpy as np
+
+    w, h = size
+    ref = np.asarray(chart["reference"], dtype=float)
+    cur = np.asarray(chart["current"], dtype=float)
+    ref = ref / ref.sum() if ref.sum() else ref
+    cur = cur / cur.sum() if cur.sum() else cur
+    top = max(float(ref.max(initial=0)), float(cur.max(initial=0))) or 1.0
+    colour = ALERT_COLOUR if drifted else CURRENT_COLOUR
+    k = len(ref)
+    parts = []
+    if k and chart["type"] == "hist":
+        xs = np.linspace(0, w, k + 1)
+
+        def steps(v):
+            ys = h - 1 - v / top * (h - 2)
+            pts = [(xs[0], h - 1)]
+            for i, y in enumerate(ys):
+                pts += [(xs[i], y), (xs[i + 1], y)]
+            return pts + [(xs[-1], h - 1)]
+
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in steps(ref))
+        parts.append(f'<polygon points="{pts}" fill="{REFERENCE_COLOUR}" fill-opacity="0.5" stroke="none"/>')
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in steps(cur)[1:-1])
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.2"/>')
+    elif k:
+        slot = w / k
+        bar = max(slot * 0.4, 0.5)
+        for i in range(k):
+            for j, (v, fill) in enumerate(((ref[i], REFERENCE_COLOUR), (cur[i], colour))):
+                bh = max(v / top * (h - 2), 0.5 if v else 0.0)
+                x = i * slot + slot * 0.1 + j * bar
+                parts.append(f'<rect x="{x:.1f}" y="{h - 1 - bh:.1f}" width="{bar:.1f}" height="{bh:.1f}" fill="{fill}"/>')
+    return (f'<svg class="mlops-sparkline" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+            f'viewBox="0 0 {w} {h}" role="img"><title>reference (grey) vs current</title>{"".join(parts)}</svg>')
+
+
+def roc_curve_chart(roc: dict[str, Any], title: str = "ROC curve") -> str:
+    """True positive rate against false positive rate, with the chance diagonal and the AUC."""
+    fig, ax = _figure(3.0, 2.6)
+    ax.plot([0, 1], [0, 1], color=REFERENCE_COLOUR, linewidth=0.8, linestyle="--", label="chance")
+    ax.plot(roc["fpr"], roc["tpr"], color=CURRENT_COLOUR, linewidth=1.4, label=f"AUC {roc['auc']:.3f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("false positive rate", fontsize=7)
+    ax.set_ylabel("true positive rate", fontsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    return _svg(fig)
+
+
+def pr_curve_chart(pr: dict[str, Any], title: str = "Precision-recall curve") -> str:
+    """Precision against recall, with the prevalence (a random classifier's precision) and the AP."""
+    fig, ax = _figure(3.0, 2.6)
+    if pr.get("prevalence") is not None:
+        ax.axhline(pr["prevalence"], color=REFERENCE_COLOUR, linewidth=0.8, linestyle="--", label="prevalence")
+    ax.step(pr["recall"], pr["precision"], where="post", color=CURRENT_COLOUR, linewidth=1.4,
+            label=f"AP {pr['average_precision']:.3f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("recall", fontsize=7)
+    ax.set_ylabel("precision", fontsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.legend(fontsize=7, frameon=False, loc="lower left")
+    return _svg(fig)
+
+
+def confusion_matrix_chart(labels: list, matrix: list[list[float]], title: str = "Confusion matrix") -> str:
+    """Rows actual, columns predicted; each cell shows its count and its share of the actual class
+    (the row rate: recall on the diagonal), shaded by that rate."""
+    import numpy as np
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+    m = np.asarray(matrix, dtype=float)
+    rows = m.sum(axis=1, keepdims=True)
+    rates = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
+    k = len(labels)
+    side = max(2.6, min(1.2 + 0.35 * k, 6.0))  # the size of the curves next to it, larger for many classes
+    fig, ax = _figure(side + 0.4, side)
+    shade = LinearSegmentedColormap.from_list("rate", [(*to_rgb(CURRENT_COLOUR), 0.0), (*to_rgb(CURRENT_COLOUR), 1.0)])
+    ax.imshow(rates, cmap=shade, vmin=0, vmax=1)
+    whole = np.allclose(m, np.round(m))
+    for i in range(k):
+        for j in range(k):
+            count = f"{int(round(m[i, j])):,}" if whole else f"{m[i, j]:,.1f}"
+            ax.text(j, i, f"{count}\n{rates[i, j]:.0%}", ha="center", va="center", fontsize=7 if k <= 6 else 5,
+                    color="white" if rates[i, j] > 0.55 else None)
+    names = [str(v)[:10] for v in labels]
+    ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted", fontsize=7)
+    ax.set_ylabel("actual", fontsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    for side_name in ("left", "bottom"):
+        ax.spines[side_name].set_visible(False)
+    return _svg(fig)
+
+
+def predicted_vs_actual_chart(actual: list[float], predicted: list[float], title: str = "Predicted vs actual") -> str:
+    """A scatter of predictions against the truth (a sample of the rows) and the y = x line."""
+    import numpy as np
+
+    fig, ax = _figure(3.0, 2.6)
+    a = np.asarray(actual, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    lo = float(np.nanmin([a.min(initial=0), p.min(initial=0)]))
+    hi = float(np.nanmax([a.max(initial=1), p.max(initial=1)]))
+    ax.plot([lo, hi], [lo, hi], color=REFERENCE_COLOUR, linewidth=0.8, linestyle="--")
+    ax.scatter(a, p, s=6, color=CURRENT_COLOUR, alpha=0.6, linewidths=0)
+    ax.set_xlabel("actual", fontsize=7)
+    ax.set_ylabel("predicted", fontsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    return _svg(fig)
+
+
+def residual_histogram(edges: list[float], counts: list[int], title: str = "Residuals (predicted − actual)") -> str:
+    """The distribution of the residuals over every labelled row, with a mark at 0."""
+    import numpy as np
+
+    fig, ax = _figure(3.0, 2.6)
+    ax.stairs(np.asarray(counts, dtype=float), np.asarray(edges, dtype=float), fill=True, color=CURRENT_COLOUR, alpha=0.6)
+    ax.axvline(0, color=ALERT_COLOUR, linewidth=1, linestyle="--")
+    ax.set_xlabel("residual", fontsize=7)
+    ax.set_ylabel("rows", fontsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    return _svg(fig)

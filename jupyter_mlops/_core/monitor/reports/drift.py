@@ -1,5 +1,12 @@
-"""DriftReport: per-feature drift with the test used, its score and threshold, and overlays of the
-drifted features' distributions."""
+"""DriftReport: per-feature drift with the test used, its score and threshold, ranked by severity.
+
+Severity (``ColumnDrift.severity``, defined in ``stattests.base.severity``) is one number for every
+test: the statistic over its threshold for distance tests, log(p) / log(threshold) for p-value
+tests; 1 at the threshold, larger is more drifted. The table, the text and the charts list features
+most severe first: the ``top_n`` most severe get a distribution chart (drifted or not), the other
+features' charts are folded in a ``<details>`` element, and every table row carries a sparkline
+of reference vs current.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Report
+from ..stattests.base import severity
 from ...html import Raw, charts, esc, table
 
-MAX_CHARTS = 12
+TOP_N = 8  # charts shown open; the rest are folded (DriftReport.top_n)
+# a matplotlib chart costs ~80 ms to draw: past this many folded ones (a wide table) the other
+# features have their table row and sparkline only: 500 features draw no more charts than 32 do
+MAX_FOLDED_CHARTS = 24
 
 
 @dataclass
@@ -35,6 +46,11 @@ class ColumnDrift:
     def score(self) -> float | None:
         return self.p_value if self.score_name == "p_value" else self.statistic
 
+    @property
+    def severity(self) -> float | None:
+        """statistic / threshold, or log(p) / log(threshold) for p-value tests; None if untested."""
+        return severity(self.score_name, self.statistic, self.p_value, self.threshold)
+
 
 @dataclass(repr=False)
 class DriftReport(Report):
@@ -47,6 +63,7 @@ class DriftReport(Report):
     dataset_drift: bool
     method: str = "auto"
     seconds: float = 0.0
+    top_n: int = TOP_N  # how many of the most severe features get an open chart
 
     title = "Data drift"
 
@@ -66,7 +83,12 @@ class DriftReport(Report):
 
     @property
     def drifted_columns(self) -> list[str]:
-        return [c.column for c in self.columns if c.drifted]
+        """The drifted features, most severe first."""
+        return [c.column for c in self.ranked() if c.drifted]
+
+    def ranked(self) -> list[ColumnDrift]:
+        """The features most severe first (ties by name); untested features last."""
+        return sorted(self.columns, key=lambda c: (c.severity is None, -(c.severity or 0.0), c.column))
 
     def status(self) -> str:
         if self.dataset_drift:
@@ -93,7 +115,7 @@ class DriftReport(Report):
             {
                 "column": c.column, "kind": c.kind, "method": c.method, "statistic": c.statistic,
                 "p_value": c.p_value, "threshold": c.threshold, "drifted": c.drifted,
-                "reference_mean": c.reference_mean, "current_mean": c.current_mean,
+                "severity": c.severity, "reference_mean": c.reference_mean, "current_mean": c.current_mean,
                 "n_current": c.n_current, "missing_current": c.missing_current, "note": c.note,
             }
             for c in self.columns
@@ -101,34 +123,53 @@ class DriftReport(Report):
         return pd.DataFrame(rows).set_index("column")
 
     def _text_tables(self):
-        order = [c.column for c in sorted(self.columns, key=lambda c: (not c.drifted, c.column))]
+        order = [c.column for c in self.ranked()]
         frame = self.to_frame().loc[order].drop(columns=["n_current", "missing_current"])
-        return [("Features (drifted first)", frame)]
+        return [("Features (most severe first)", frame)]
 
     def _body_html(self) -> str:
-        order = sorted(self.columns, key=lambda c: (not c.drifted, c.column))
+        return self._charts_html() + self._table_html()
+
+    def _table_html(self) -> str:
+        from .charts import sparkline
+
         rows, bad = [], set()
-        for i, c in enumerate(order):
+        for i, c in enumerate(self.ranked()):
             if c.drifted:
                 bad.add(i)
             rule = ("p < " if c.score_name == "p_value" else "≥ ") + f"{c.threshold:g}"
             rows.append([
-                c.column, c.kind, c.method, c.statistic, c.p_value, Raw(esc(rule)), c.drifted,
+                c.column, c.kind, c.method, c.statistic, c.p_value, Raw(esc(rule)), c.severity, c.drifted,
+                Raw(sparkline(c.chart, bool(c.drifted))) if c.chart else None,
                 c.reference_mean, c.current_mean,
                 Raw(esc(c.note or (("new: " + ", ".join(map(str, c.new_categories[:5]))) if c.new_categories else ""))),
             ])
-        out = table(
-            ["feature", "kind", "test", "statistic", "p-value", "drift if", "drift", "ref. mean", "cur. mean", "note"],
-            rows, bad, numeric={3, 4, 7, 8},
+        return "<h4>Features (most severe first)</h4>" + table(
+            ["feature", "kind", "test", "statistic", "p-value", "drift if", "severity", "drift",
+             "reference / current", "ref. mean", "cur. mean", "note"],
+            rows, bad, numeric={3, 4, 6, 9, 10},
         )
-        return self._charts_html(order) + "<h4>Features</h4>" + out
 
-    def _charts_html(self, order: list[ColumnDrift]) -> str:
+    def _charts_html(self) -> str:
+        """The ``top_n`` most severe features' charts (drifted or not), then the others folded."""
         from .charts import distribution_overlay
 
-        shown = [c for c in order if c.drifted and c.chart][:MAX_CHARTS]
-        if not shown:
+        charted = [c for c in self.ranked() if c.chart]
+        if not charted:
             return ""
-        title = "Drifted features" + (f" (first {MAX_CHARTS})" if self.n_drifted > MAX_CHARTS else "")
-        return f"<h4>{esc(title)}</h4>" + charts(
-            distribution_overlay(c.chart, f"{c.column}  ({c.method} {c.statistic:.3g})", True) for c in shown)
+        n = max(int(self.top_n), 0)
+
+        def draw(cols):
+            return charts(distribution_overlay(
+                c.chart, f"{c.column}  ({c.method} {c.statistic:.3g}, severity {c.severity:.2g})", bool(c.drifted))
+                for c in cols)
+
+        out = f"<h4>{esc(f'Most drifted features (top {min(n, len(charted))} by severity)')}</h4>" + draw(charted[:n]) if n else ""
+        rest = charted[n:]
+        if rest:
+            label = f'{len(rest)} more feature{"s" if len(rest) != 1 else ""}'
+            if len(rest) > MAX_FOLDED_CHARTS:
+                label += f" (charts for the next {MAX_FOLDED_CHARTS} by severity; the others in the table)"
+            out += (f'<details class="mlops-more-charts"><summary>{esc(label)}</summary>'
+                    f"{draw(rest[:MAX_FOLDED_CHARTS])}</details>")
+        return out

@@ -77,11 +77,7 @@ class MonitoringReport(Report):
         if self.violations:
             rows = [[v["feature_name"], v["constraint_check_type"], v["description"]] for v in self.violations]
             out += "<h4>Data quality violations</h4>" + table(["feature", "check", "description"], rows, set(range(len(rows))))
-        out += self.drift._charts_html(sorted(self.drift.columns, key=lambda c: (not c.drifted, c.column)))
-        drift_table = self.drift._body_html()
-        # the drift body starts with the charts already shown above; keep its table only
-        out += drift_table[drift_table.find("<h4>Features</h4>"):]
-        return out
+        return out + self.drift._body_html()
 
 
 @dataclass(repr=False)

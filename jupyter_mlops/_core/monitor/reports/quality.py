@@ -1,4 +1,7 @@
-"""QualityReport: model metrics on the window, next to the baseline's, with the violations."""
+"""QualityReport: model metrics on the window, next to the baseline's, with the violations, and the
+charts people look for: ROC and precision-recall curves and a confusion matrix for classifiers,
+predicted vs actual and the residuals for regressions (drawn from ``confusion`` and ``curves``, so
+a report read back from its JSON draws the same charts)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ class QualityReport(Report):
     violations: list[dict[str, Any]] = field(default_factory=list)
     confusion: dict[str, Any] | None = None
     estimated: bool = False
+    # binary: {"positive", "roc": {fpr, tpr, auc}, "pr": {recall, precision, average_precision,
+    # prevalence}}; regression: {"scatter": {actual, predicted, n}, "residuals": {edges, counts}}
+    curves: dict[str, Any] | None = None
 
     @property
     def title(self) -> str:
@@ -71,7 +77,7 @@ class QualityReport(Report):
             svg = paired_bars(names, [self.baseline[k] for k in names], [self.metrics[k] for k in names],
                               "window vs baseline", "value")
             chart = charts([svg], width=420)
-        out = chart + "<h4>Metrics</h4>" + table(["metric", "value", "baseline", "change", "limit", "violated"], rows, bad_rows, {1, 2, 3, 4})
+        out = chart + self._curves_html() + "<h4>Metrics</h4>" + table(["metric", "value", "baseline", "change", "limit", "violated"], rows, bad_rows, {1, 2, 3, 4})
         if self.violations:
             out += "<h4>Violations</h4><ul>" + "".join(f"<li>{esc(v['description'])}</li>" for v in self.violations) + "</ul>"
         if self.confusion:
@@ -81,3 +87,23 @@ class QualityReport(Report):
             out += "<h4>Confusion matrix" + (" (expected counts)" if self.estimated else "") + " — rows: actual, columns: predicted</h4>"
             out += table([""] + [str(lbl) for lbl in labels], cm_rows, numeric=set(range(1, len(labels) + 1)))
         return out
+
+    def _curves_html(self) -> str:
+        from . import charts as ch
+
+        svgs = []
+        curves = self.curves or {}
+        if "roc" in curves:
+            positive = f" (positive: {curves.get('positive')})"
+            svgs.append(ch.roc_curve_chart(curves["roc"], "ROC curve" + positive))
+            svgs.append(ch.pr_curve_chart(curves["pr"], "Precision-recall" + positive))
+        if self.confusion:
+            svgs.append(ch.confusion_matrix_chart(self.confusion["labels"], self.confusion["matrix"],
+                                                  "Confusion matrix" + (" (expected)" if self.estimated else "")))
+        if "scatter" in curves:
+            n = curves["scatter"].get("n", 0)
+            shown = len(curves["scatter"]["actual"])
+            svgs.append(ch.predicted_vs_actual_chart(curves["scatter"]["actual"], curves["scatter"]["predicted"],
+                                                     "Predicted vs actual" + (f" ({shown} of {n:,})" if n > shown else "")))
+            svgs.append(ch.residual_histogram(curves["residuals"]["edges"], curves["residuals"]["counts"]))
+        return charts(svgs, width=300) if svgs else ""

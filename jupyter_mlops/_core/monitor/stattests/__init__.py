@@ -9,12 +9,16 @@ psi            Population Stability Index          both          0.1        valu
 wasserstein    Wasserstein-1 / std(reference)      numeric       0.1        value >= t
 jensenshannon  Jensen-Shannon distance             both          0.1        value >= t
 =============  ==================================  ============  =========  =================
+
+Every result also has a *severity* (:func:`base.severity`), the one number drift reports rank
+features by: ``statistic / threshold`` for the distance tests, ``log(p) / log(threshold)`` for the
+p-value tests; 0 for identical samples, 1 at the threshold, larger is more drifted.
 """
 
 from __future__ import annotations
 
 from ...errors import InvalidInput
-from .base import StatTest, TestResult
+from .base import StatTest, TestResult, severity
 from .chisquare import CHI2, chisquare
 from .jensenshannon import JENSEN_SHANNON, jensenshannon
 from .ks import KS, ks
@@ -36,7 +40,7 @@ def get_stattest(name: str) -> StatTest:
 
 
 __all__ = [
-    "StatTest", "TestResult", "STATTESTS", "get_stattest",
+    "StatTest", "TestResult", "severity", "STATTESTS", "get_stattest",
     "KS", "CHI2", "PSI", "WASSERSTEIN", "JENSEN_SHANNON",
     "ks", "chisquare", "psi", "wasserstein", "jensenshannon",
 ]

@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["StatTest", "TestResult", "sorted_finite", "aligned_counts", "category_counts", "merge_counts"]
+__all__ = ["StatTest", "TestResult", "severity", "sorted_finite", "aligned_counts", "category_counts", "merge_counts"]
+
+P_VALUE_FLOOR = 1e-300  # a p-value that underflowed to 0 still ranks (severity about 300 / -log10 t)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,28 @@ class StatTest:
             "higher_is_drift": self.higher_is_drift,
             "note": self.note,
         }
+
+
+def severity(score_name: str, statistic: float | None, p_value: float | None, threshold: float) -> float | None:
+    """How far a feature is past (or short of) its drift threshold, one scale for every test.
+
+    * tests read by a distance or index (``score_name == "statistic"``: drift when value >= t):
+      ``statistic / t``;
+    * tests read by a p-value (drift when p < t): ``log(p) / log(t)``, i.e. -log10 p / -log10 t.
+
+    Both are 0 for identical samples (distance 0, p-value 1), 1 at the threshold and grow with the
+    evidence of drift (a feature with severity 3 is three thresholds away: for a p-value test,
+    p = t**3), so features tested by different methods rank on one scale. None when the feature
+    was not tested.
+    """
+    if score_name == "p_value":
+        if p_value is None:
+            return None
+        t = min(max(float(threshold), P_VALUE_FLOOR), 1 - 1e-12)
+        return float(np.log(max(float(p_value), P_VALUE_FLOOR)) / np.log(t))
+    if statistic is None:
+        return None
+    return float(statistic) / max(float(threshold), 1e-12)
 
 
 def sorted_finite(values: Any) -> np.ndarray:
