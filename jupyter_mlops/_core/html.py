@@ -88,6 +88,8 @@ _RULES = """
 .mlops-chart{border:1px solid var(--mlops-line,#d8dee4);border-radius:6px;padding:4px;background:transparent;
   color:var(--mlops-text,#1f2328)}
 .mlops-chart svg{display:block;width:300px;height:auto;max-width:none}
+.mlops-sparkline{display:block}
+.mlops-more-charts>summary{cursor:pointer;color:var(--mlops-muted,#59636e);margin:6px 0}
 """
 
 CSS = (_RULES % {"light": _LIGHT, "dark": _DARK, **_BADGE}).replace("&", SCOPE)

@@ -1,6 +1,7 @@
 """Results in a real JupyterLab, light and dark: a notebook cell in a real kernel displays a
 monitoring check (data quality violations and drift), a drift report with dataset drift, a
-model version's card and a listing. Every piece of text in them, chart text included, must meet
+quality report (ROC, precision-recall and confusion matrix charts), a model version's card and
+a listing. Every piece of text in them, chart text included, must meet
 WCAG AA contrast against what is painted under it, computed from the rendered colours; the card's
 key cells and the tables' text cells must stay left-aligned whatever JupyterLab's table CSS
 says. The same holds for the notebook exported to HTML (nbconvert, light and dark). Screenshots of both themes go to docs/results-light.png and docs/results-dark.png."""
@@ -30,6 +31,7 @@ display(ws.get("churn:1"))
 display(ws.models())
 display(ws.drift(reference, current))
 display(ws.check("churn:1", data=current))
+display(ws.quality("churn:1", ground_truth=(current.support_calls > 2).astype(int), data=current))
 """
 
 # the outputs the cell displays, in order
@@ -126,7 +128,7 @@ def test_results_read_well_in_light_and_dark(page, lab, tmp_path):
     page.set_viewport_size({"width": 1100, "height": 1500})
     _run_cell(page, lab)
     kinds = page.locator(f"{OUTPUTS} .mlops").evaluate_all("els => els.map(e => e.className)")
-    assert sum("mlops-report" in k for k in kinds) == 2 and sum("mlops-card" in k for k in kinds) >= 1, kinds
+    assert sum("mlops-report" in k for k in kinds) == 3 and sum("mlops-card" in k for k in kinds) >= 1, kinds
     assert page.locator(f"{OUTPUTS} .mlops-report svg").count() > 0   # the drift charts are drawn
     assert page.locator(f"{OUTPUTS} .mlops-report .mlops-data").count() >= 2   # violations and features
     problems = _check_theme(page, "JupyterLab Light", "results-light.png")
