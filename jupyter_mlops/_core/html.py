@@ -4,8 +4,11 @@ reports (a status badge, a summary sentence, tables and charts), and the standal
 read this file.
 
 Every output is one ``<div class="mlops …">`` carrying the stylesheet once. The stylesheet takes
-its colours and fonts from JupyterLab's theme variables, so results read well in light and dark
-themes; the fallbacks after each variable serve the classic notebook and standalone pages.
+its text colours, surfaces and fonts from JupyterLab's theme variables (then VS Code's, then a light
+default for the classic notebook and standalone pages), switches its own tone palette in a dark
+theme, and outranks the host's table rules; charts draw in the same palette (``charts.py``).
+New rules for tables start with ``SCOPE``; new classes start with ``mlops-`` and get a rule here
+(tests/test_results.py checks that every class a result uses is defined in this stylesheet).
 """
 
 from __future__ import annotations
