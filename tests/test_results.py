@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import time
+from html.parser import HTMLParser
 
 import httpx
 import numpy as np
@@ -354,3 +356,99 @@ def test_a_new_result_type_gets_every_form_from_the_base():
     assert list(p.to_frame().columns) == ["name", "when", "score"]
     assert "Probe" in p._repr_html_() and p._repr_html_().count("<style>") == 1
     assert repr(p) == "<Probe name=p when=2024-01-02T00:00:00+00:00 score=—>"
+
+
+# --- the one HTML kit: classes, colours and specificity (issue 11, point 1) ---------------------
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+_STYLE = re.compile(r"<style>.*?</style>", re.S)
+_KIT_CLASSES = set(re.findall(r"\.(mlops[\w-]*)", html.CSS))
+_COLOUR_ATTRS = {"style", "color", "bgcolor", "fill", "stroke", "background"}
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(markup: str) -> list[tuple[str, dict]]:
+    parser = _Tags()
+    parser.feed(markup)
+    return parser.tags
+
+
+def test_every_result_uses_only_the_kits_classes_and_no_colour_of_its_own(world):
+    """Outside the one stylesheet and the charts, a result's HTML is tags and the kit's classes:
+    no inline style, no colour attribute, no class the stylesheet does not define."""
+    results, _ = world
+    for name, r in results.items():
+        markup = _SVG.sub("", _STYLE.sub("", r._repr_html_()))
+        (root_tag, root), *rest = _tags(markup)
+        assert root_tag == "div" and root["class"].split()[0] == html.ROOT_CLASS, name
+        for tag, attrs in rest:
+            assert not _COLOUR_ATTRS & set(attrs), (name, tag, attrs)
+            for cls in (attrs.get("class") or "").split():
+                assert cls in _KIT_CLASSES, (name, tag, cls)
+
+
+def test_charts_draw_in_the_themes_colours(world):
+    """Every colour in a chart is the page's text colour, a kit's series colour (a CSS variable
+    with its fallback) or none: a dark theme redraws titles, ticks, legends and series light."""
+    results, _ = world
+    charted = {n: r._repr_html_() for n, r in results.items() if "<svg" in r._repr_html_()}
+    assert {"DriftReport", "MonitoringReport", "QualityReport", "Sweep"} <= set(charted)
+    for name, out in charted.items():
+        for svg in _SVG.findall(out):
+            colours = set(re.findall(r"(?:fill|stroke)(?::\s*|=\")([^;\"]+)", svg))
+            assert colours, name
+            for colour in colours:
+                assert colour in ("none", "currentColor") or re.fullmatch(
+                    r"var\(--mlops-chart-[a-z]+,#[0-9a-f]{6}\)", colour), (name, colour)
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(hex_: str) -> float:
+        def ch(v: float) -> float:
+            v /= 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        r, g, b_ = (int(hex_[i:i + 2], 16) for i in (1, 3, 5))
+        return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b_)
+
+    x, y = lum(a), lum(b)
+    return (max(x, y) + 0.05) / (min(x, y) + 0.05)
+
+
+def test_the_palette_meets_wcag_aa_in_both_themes():
+    """Badges are white on their tone in every theme; tone and muted text meet 4.5:1 on the
+    themes' page colours (JupyterLab Light #ffffff, JupyterLab Dark #111111). The browser test
+    measures the rendered page; this catches a palette edit before it."""
+    for tone, colour in html._BADGE.items():
+        assert _contrast(colour, "#ffffff") >= 4.5, tone
+
+    def palette(block: str) -> dict[str, str]:
+        return dict(re.findall(r"--mlops-(muted|ok|bad|warn|info):(#[0-9a-f]{6})", block))
+
+    for block, page in ((html._LIGHT, "#ffffff"), (html._DARK, "#111111")):
+        colours = palette(block)
+        assert set(colours) == {"muted", "ok", "bad", "warn", "info"}
+        for name, colour in colours.items():
+            assert _contrast(colour, page) >= 4.5, (name, colour, page)
+
+
+def test_the_stylesheet_outranks_the_hosts_table_rules_and_falls_back_outside_jupyterlab():
+    """JupyterLab's ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon th`` (right-aligned) and
+    ``.jp-RenderedHTMLCommon tbody tr:nth-child(odd)`` (striped) are (0,2,x): every rule of the kit
+    that styles a table part starts with the triple class, (0,3,x). Every JupyterLab variable has a
+    fallback for the classic notebook, VS Code and exported pages; a dark JupyterLab or VS Code
+    switches the palette."""
+    assert html.SCOPE == ".mlops.mlops.mlops"
+    for rule in re.findall(r"([^{}]+)\{[^}]*\}", html.CSS):
+        for selector in rule.split(","):
+            if re.search(r"\b(table|thead|tbody|tr|th|td)\b", selector):
+                assert selector.strip().startswith(html.SCOPE), selector
+    assert not re.search(r"var\(--jp-[\w-]+\)", html.CSS)
+    assert '[data-jp-theme-light="false"] .mlops' in html.CSS and ".vscode-dark .mlops" in html.CSS

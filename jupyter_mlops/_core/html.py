@@ -4,8 +4,11 @@ reports (a status badge, a summary sentence, tables and charts), and the standal
 read this file.
 
 Every output is one ``<div class="mlops …">`` carrying the stylesheet once. The stylesheet takes
-its colours and fonts from JupyterLab's theme variables, so results read well in light and dark
-themes; the fallbacks after each variable serve the classic notebook and standalone pages.
+its text colours, surfaces and fonts from JupyterLab's theme variables (then VS Code's, then a light
+default for the classic notebook and standalone pages), switches its own tone palette in a dark
+theme, and outranks the host's table rules; charts draw in the same palette (``charts.py``).
+New rules for tables start with ``SCOPE``; new classes start with ``mlops-`` and get a rule here
+(tests/test_results.py checks that every class a result uses is defined in this stylesheet).
 """
 
 from __future__ import annotations
@@ -16,50 +19,83 @@ from typing import Any, Iterable
 
 ROOT_CLASS = "mlops"
 
-_TEXT = "var(--jp-ui-font-color1,#1f2328)"
-_TEXT_MUTED = "var(--jp-ui-font-color2,#59636e)"
-_LINE = "var(--jp-border-color2,#eef1f4)"
-_LINE_STRONG = "var(--jp-border-color1,#d1d9e0)"
-_OK = "var(--jp-success-color1,#1a7f37)"
-_BAD = "var(--jp-error-color1,#cf222e)"
-_WARN = "var(--jp-warn-color1,#9a6700)"
-_INFO = "var(--jp-brand-color1,#0969da)"
+# The palette, as custom properties on each output's root. Text and surfaces follow the host's
+# theme variables (JupyterLab's --jp-*, then VS Code's --vscode-*, then a light default for the
+# classic notebook and exported pages). Tone colours (ok, bad, warn, info) and muted text are the
+# kit's own, one set per theme, because the themes' own (white on --jp-warn-color1, or
+# --jp-ui-font-color2 on a striped row) fall below WCAG AA contrast; every pair here was measured
+# in the rendered page (tests/ui/test_results_theme.py). A host is dark when JupyterLab says so
+# (``data-jp-theme-light="false"`` on <body>, exported pages too) or VS Code does.
+_LIGHT = """
+  --mlops-text:var(--jp-ui-font-color1,var(--vscode-editor-foreground,#1f2328));
+  --mlops-muted:#59636e;
+  --mlops-line:var(--jp-border-color2,var(--vscode-editorWidget-border,#d8dee4));
+  --mlops-line-strong:var(--jp-border-color1,var(--vscode-editorWidget-border,#afb8c1));
+  --mlops-head-bg:var(--jp-layout-color2,rgba(128,128,128,.12));
+  --mlops-ok:#1a7f37;--mlops-bad:#cf222e;--mlops-warn:#9a6700;--mlops-info:#0969da;
+  --mlops-flag-bg:rgba(207,34,46,.08);--mlops-neutral-bg:#eaeef2;
+  --mlops-chart-reference:#8c959f;--mlops-chart-current:#0969da;--mlops-chart-alert:#cf222e;"""
+_DARK = """
+  --mlops-muted:#9198a1;
+  --mlops-ok:#3fb950;--mlops-bad:#ff7b72;--mlops-warn:#d29922;--mlops-info:#4493f8;
+  --mlops-flag-bg:rgba(248,81,73,.15);--mlops-neutral-bg:#30363d;
+  --mlops-chart-reference:#8c959f;--mlops-chart-current:#4493f8;--mlops-chart-alert:#ff7b72;"""
+# A badge is a solid pill whose white text meets AA on each tone in every theme (5.0 to 5.4).
+_BADGE = {"ok": "#1a7f37", "bad": "#cf222e", "warn": "#9a6700", "info": "#0969da"}
 
-CSS = f"""
-.mlops{{font-family:var(--jp-ui-font-family,-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif);
-  font-size:13px;line-height:1.45;color:{_TEXT};max-width:1100px}}
-.mlops h3{{font-size:15px;font-weight:600;margin:4px 0 6px 0;color:{_TEXT}}}
-.mlops h4{{font-size:12px;font-weight:600;margin:12px 0 4px 0;color:{_TEXT_MUTED};
-  text-transform:uppercase;letter-spacing:.04em}}
-.mlops table{{border-collapse:collapse;margin:4px 0 8px 0;width:auto;color:{_TEXT};background:transparent}}
-.mlops th,.mlops td{{padding:2px 10px 2px 0;text-align:left;vertical-align:top;border-bottom:1px solid {_LINE};
-  background:transparent;color:{_TEXT}}}
-.mlops tbody th{{color:{_TEXT_MUTED};font-weight:600;white-space:nowrap}}
-.mlops thead th{{background:var(--jp-layout-color2,#f6f8fa);font-weight:600;border-bottom:1px solid {_LINE_STRONG}}}
-.mlops .mlops-data th,.mlops .mlops-data td{{padding:3px 10px;white-space:nowrap}}
-.mlops .mlops-kv td{{overflow-wrap:anywhere}}
-.mlops td.mlops-num{{text-align:right;font-variant-numeric:tabular-nums}}
-.mlops tr.mlops-flagged td{{background:rgba(207,34,46,.12)}}
-.mlops-grid{{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:2px 28px}}
-.mlops-badge{{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11px;font-weight:600;
-  margin:0 6px 0 0;vertical-align:1px;background:var(--jp-layout-color3,#e8e8e8);color:{_TEXT}}}
-.mlops-badge.mlops-ok{{background:{_OK};color:#fff}}
-.mlops-badge.mlops-bad{{background:{_BAD};color:#fff}}
-.mlops-badge.mlops-warn{{background:{_WARN};color:#fff}}
-.mlops-badge.mlops-info{{background:{_INFO};color:#fff}}
-.mlops-badge.mlops-muted{{background:transparent;border:1px solid {_LINE_STRONG};color:{_TEXT_MUTED}}}
-.mlops-summary{{font-size:14px;margin:2px 0 10px 0}}
-.mlops-meta{{color:{_TEXT_MUTED};font-size:12px;margin-bottom:8px}}
-.mlops-note{{margin:6px 0}}
-.mlops-muted{{color:{_TEXT_MUTED}}}
-.mlops-note.mlops-warn{{color:{_WARN};font-weight:600}}
-.mlops-yes{{color:{_BAD};font-weight:600}}
-.mlops-no{{color:{_OK}}}
-.mlops-mono{{font-family:var(--jp-code-font-family,SFMono-Regular,Consolas,monospace);font-size:12px}}
-.mlops-charts{{display:flex;flex-wrap:wrap;gap:10px}}
-.mlops-chart{{border:1px solid {_LINE};border-radius:6px;padding:4px;background:#fff}}
-.mlops-chart svg{{display:block;width:300px;height:auto}}
+#: Every rule that touches a table starts with this triple class: (0,3,x) outranks the host's table
+#: rules, JupyterLab's ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon th`` (right-aligned),
+#: ``.jp-RenderedHTMLCommon tbody tr:nth-child(odd)`` (striped, hover) and the classic notebook's
+#: ``.rendered_html`` ones, all (0,2,x), whatever order the stylesheets come in.
+SCOPE = ".mlops.mlops.mlops"
+
+_RULES = """
+.mlops{%(light)s}
+[data-jp-theme-light="false"] .mlops,.vscode-dark .mlops,.vscode-high-contrast:not(.vscode-high-contrast-light) .mlops{%(dark)s}
+& {font-family:var(--jp-ui-font-family,-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif);
+  font-size:13px;line-height:1.45;color:var(--mlops-text);max-width:1100px;text-align:left}
+& h3{font-size:15px;font-weight:600;line-height:1.45;margin:4px 0 6px 0;padding:0;color:var(--mlops-text)}
+& h4{font-size:12px;font-weight:600;line-height:1.45;margin:12px 0 4px 0;padding:0;color:var(--mlops-muted);
+  text-transform:uppercase;letter-spacing:.04em}
+& table{border-collapse:collapse;border-spacing:0;border:none;margin:4px 0 8px 0;width:auto;table-layout:auto;
+  font-size:13px;color:var(--mlops-text);background:transparent}
+& thead{border:none;vertical-align:bottom}
+& tr,& tbody tr,& tbody tr:nth-child(odd),& tbody tr:nth-child(even),& tbody tr:hover{background:transparent;
+  border:none;text-align:left}
+& th,& td{padding:2px 10px 2px 0;text-align:left;vertical-align:top;line-height:1.45;white-space:normal;
+  max-width:none;border:none;border-bottom:1px solid var(--mlops-line);background:transparent;color:var(--mlops-text);
+  font-weight:400}
+& tbody th{color:var(--mlops-muted);font-weight:600;white-space:nowrap}
+& thead th{background:var(--mlops-head-bg);font-weight:600;border-bottom:1px solid var(--mlops-line-strong)}
+& .mlops-data th,& .mlops-data td{padding:3px 10px;white-space:nowrap}
+& .mlops-kv td{overflow-wrap:anywhere}
+& td.mlops-num{text-align:right;font-variant-numeric:tabular-nums}
+& tr.mlops-flagged td{background:var(--mlops-flag-bg)}
+.mlops .mlops-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:2px 28px}
+.mlops-badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11px;font-weight:600;
+  margin:0 6px 0 0;vertical-align:1px;background:var(--mlops-neutral-bg,#eaeef2);color:var(--mlops-text,#1f2328)}
+.mlops-badge.mlops-ok{background:%(ok)s;color:#fff}
+.mlops-badge.mlops-bad{background:%(bad)s;color:#fff}
+.mlops-badge.mlops-warn{background:%(warn)s;color:#fff}
+.mlops-badge.mlops-info{background:%(info)s;color:#fff}
+.mlops-badge.mlops-muted{background:transparent;border:1px solid var(--mlops-line-strong);color:var(--mlops-muted)}
+.mlops-summary{font-size:14px;margin:2px 0 10px 0}
+.mlops-meta{color:var(--mlops-muted,#59636e);font-size:12px;margin-bottom:8px}
+.mlops-note{margin:6px 0}
+.mlops-muted{color:var(--mlops-muted,#59636e)}
+.mlops-note.mlops-warn{color:var(--mlops-warn,#9a6700);font-weight:600}
+.mlops-yes{color:var(--mlops-bad,#cf222e);font-weight:600}
+.mlops-no{color:var(--mlops-ok,#1a7f37)}
+.mlops-mono{font-family:var(--jp-code-font-family,SFMono-Regular,Consolas,monospace);font-size:12px}
+.mlops-charts{display:flex;flex-wrap:wrap;gap:10px}
+.mlops-chart{border:1px solid var(--mlops-line,#d8dee4);border-radius:6px;padding:4px;background:transparent;
+  color:var(--mlops-text,#1f2328)}
+.mlops-chart svg{display:block;width:300px;height:auto;max-width:none}
+.mlops-sparkline{display:block}
+.mlops-more-charts>summary{cursor:pointer;color:var(--mlops-muted,#59636e);margin:6px 0}
 """
+
+CSS = (_RULES % {"light": _LIGHT, "dark": _DARK, **_BADGE}).replace("&", SCOPE)
 
 #: the badge tone of words that results show as badges
 _TONES = {

@@ -1,7 +1,8 @@
 /**
  * A version's card or a monitoring report in a main-area tab. The server's standalone HTML is
  * fetched through the authenticated client and shown in a sandboxed iframe that runs no script;
- * JupyterLab's theme variables are copied into it so that it follows the light or dark theme.
+ * JupyterLab's theme variables and its body's `data-jp-theme-light` are copied into it so that it
+ * follows the light or dark theme.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
@@ -68,6 +69,11 @@ class HtmlView extends Widget {
       doc.head.prepend(style);
     }
     style.textContent = themeRule();
+    // the result kit picks its dark palette from this attribute, as in a notebook's outputs
+    const light = document.body.dataset.jpThemeLight;
+    if (doc.body && light !== undefined) {
+      doc.body.dataset.jpThemeLight = light;
+    }
   }
 
   private readonly frame: HTMLIFrameElement;

@@ -3,16 +3,34 @@
 Each chart is an SVG string (no files, no network): distribution overlays of reference and current
 for a feature, and horizontal bars for attributions. The matplotlib Agg backend is used through the
 object API, so drawing never touches pyplot's global state or an interactive backend.
+
+Charts follow the notebook's theme: the figure is transparent, its ink (titles, labels, ticks,
+spines, legends) is drawn in ``INK`` and the series in the colour constants below, and ``_svg``
+rewrites those colours in the SVG to ``currentColor`` and to the result kit's custom properties
+(``--mlops-chart-*``, with these colours as fallbacks), so a dark theme redraws them light.
+Colours a chart picks itself (a colormap, an annotation on a coloured cell) are left as drawn.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 REFERENCE_COLOUR = "#8c959f"
 CURRENT_COLOUR = "#0969da"
 ALERT_COLOUR = "#cf222e"
+#: the chart's text and axes; black (matplotlib's default) on the text and axes of a chart becomes it
+INK = "#1f2328"
+
+# what each colour becomes in the SVG: the page's text colour, or the kit's themed series colour
+_THEMED = {
+    INK: "currentColor",
+    REFERENCE_COLOUR: f"var(--mlops-chart-reference,{REFERENCE_COLOUR})",
+    CURRENT_COLOUR: f"var(--mlops-chart-current,{CURRENT_COLOUR})",
+    ALERT_COLOUR: f"var(--mlops-chart-alert,{ALERT_COLOUR})",
+}
+_HEX = re.compile(r"#[0-9a-f]{6}\b")
 
 
 def _figure(width: float = 3.4, height: float = 2.1):
@@ -22,16 +40,39 @@ def _figure(width: float = 3.4, height: float = 2.1):
     ax = fig.add_subplot(1, 1, 1)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=7, length=2)
+    ax.tick_params(labelsize=7, length=2, colors=INK)
     return fig, ax
 
 
+def _css(colour: str) -> str:
+    """``colour`` as the SVG style value that follows the theme (for hand-written SVG)."""
+    return _THEMED.get(colour, colour)
+
+
+def _ink(fig) -> None:
+    """The figure's own text and axes in ``INK`` where matplotlib left them black: titles, axis
+    labels, tick labels, legends, spines, ticks (not a chart's annotations, ``ax.texts``, which
+    may sit on a coloured cell)."""
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Text
+
+    annotations = {id(t) for ax in fig.axes for t in ax.texts}
+    for text in fig.findobj(Text):
+        if id(text) not in annotations and to_hex(text.get_color()) == "#000000":
+            text.set_color(INK)
+    for ax in fig.axes:
+        for spine in ax.spines.values():
+            if to_hex(spine.get_edgecolor()) == "#000000":
+                spine.set_edgecolor(INK)
+
+
 def _svg(fig) -> str:
+    _ink(fig)
     buf = io.StringIO()
     fig.tight_layout(pad=0.4)
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="svg", transparent=True)
     text = buf.getvalue()
-    return text[text.find("<svg"):]
+    return _HEX.sub(lambda m: _THEMED.get(m.group(0), m.group(0)), text[text.find("<svg"):])
 
 
 def distribution_overlay(chart: dict[str, Any], title: str, drifted: bool = False) -> str:
@@ -52,7 +93,7 @@ def distribution_overlay(chart: dict[str, Any], title: str, drifted: bool = Fals
         ax.bar(x - 0.2, ref, width=0.4, color=REFERENCE_COLOUR, label="reference")
         ax.bar(x + 0.2, cur, width=0.4, color=ALERT_COLOUR if drifted else CURRENT_COLOUR, label="current")
         ax.set_xticks(x, [c[:10] for c in chart["categories"]], rotation=45 if len(x) > 4 else 0, ha="right" if len(x) > 4 else "center")
-    ax.set_title(title, fontsize=9, loc="left", color=ALERT_COLOUR if drifted else "#1f2328")
+    ax.set_title(title, fontsize=9, loc="left", color=ALERT_COLOUR if drifted else INK)
     ax.set_ylabel("share", fontsize=7)
     ax.legend(fontsize=7, frameon=False)
     return _svg(fig)
@@ -120,9 +161,9 @@ def sparkline(chart: dict[str, Any], drifted: bool = False, size: tuple[int, int
             return pts + [(xs[-1], h - 1)]
 
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in steps(ref))
-        parts.append(f'<polygon points="{pts}" fill="{REFERENCE_COLOUR}" fill-opacity="0.5" stroke="none"/>')
+        parts.append(f'<polygon points="{pts}" style="fill:{_css(REFERENCE_COLOUR)};fill-opacity:.5;stroke:none"/>')
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in steps(cur)[1:-1])
-        parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.2"/>')
+        parts.append(f'<polyline points="{pts}" style="fill:none;stroke:{_css(colour)};stroke-width:1.2"/>')
     elif k:
         slot = w / k
         bar = max(slot * 0.4, 0.5)
@@ -130,7 +171,7 @@ def sparkline(chart: dict[str, Any], drifted: bool = False, size: tuple[int, int
             for j, (v, fill) in enumerate(((ref[i], REFERENCE_COLOUR), (cur[i], colour))):
                 bh = max(v / top * (h - 2), 0.5 if v else 0.0)
                 x = i * slot + slot * 0.1 + j * bar
-                parts.append(f'<rect x="{x:.1f}" y="{h - 1 - bh:.1f}" width="{bar:.1f}" height="{bh:.1f}" fill="{fill}"/>')
+                parts.append(f'<rect x="{x:.1f}" y="{h - 1 - bh:.1f}" width="{bar:.1f}" height="{bh:.1f}" style="fill:{_css(fill)}"/>')
     return (f'<svg class="mlops-sparkline" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" role="img"><title>reference (grey) vs current</title>{"".join(parts)}</svg>')
 
@@ -177,14 +218,16 @@ def confusion_matrix_chart(labels: list, matrix: list[list[float]], title: str =
     k = len(labels)
     side = max(2.6, min(1.2 + 0.35 * k, 6.0))  # the size of the curves next to it, larger for many classes
     fig, ax = _figure(side + 0.4, side)
-    shade = LinearSegmentedColormap.from_list("rate", [(*to_rgb(CURRENT_COLOUR), 0.0), (*to_rgb(CURRENT_COLOUR), 1.0)])
+    # the shade stops at 75% so that the page's text colour reads on every cell in both themes
+    # (at least 5.6:1 over JupyterLab Light's white, 6.1:1 over JupyterLab Dark's #111)
+    shade = LinearSegmentedColormap.from_list("rate", [(*to_rgb(CURRENT_COLOUR), 0.0), (*to_rgb(CURRENT_COLOUR), 0.75)])
     ax.imshow(rates, cmap=shade, vmin=0, vmax=1)
     whole = np.allclose(m, np.round(m))
     for i in range(k):
         for j in range(k):
             count = f"{int(round(m[i, j])):,}" if whole else f"{m[i, j]:,.1f}"
             ax.text(j, i, f"{count}\n{rates[i, j]:.0%}", ha="center", va="center", fontsize=7 if k <= 6 else 5,
-                    color="white" if rates[i, j] > 0.55 else None)
+                    color=INK)
     names = [str(v)[:10] for v in labels]
     ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
     ax.set_yticks(range(k), names)
