@@ -29,6 +29,7 @@ FORWARDS = {
     "endpoint": ("_serving", "endpoint"), "traffic": ("_serving", "traffic"),
     "rollback": ("_serving", "rollback"), "stop": ("_serving", "stop"),
     "shadow_report": ("_serving", "shadow_report"), "captured": ("_serving", "captured"),
+    "endpoint_history": ("_serving", "history"),
     "batch": ("_serving", "batch"), "ground_truth": ("_serving", "ground_truth"),
     "replay": ("_replayer", "replay"),
     "baseline": ("_monitoring", "baseline"), "import_baseline": ("_monitoring", "import_baseline"),

@@ -301,6 +301,13 @@ class Workspace:
         """Stop the endpoint: SIGTERM (in-flight requests drain), SIGKILL after ``timeout`` s."""
         return self._serving.stop(endpoint, timeout=timeout)
 
+    def endpoint_history(self, endpoint: str, last: Any = None):
+        """The endpoint's requests, errors, req/s and p50/p99 latency per variant over time
+        (intervals of 5 s kept for the last hour by the endpoint itself, lost when it restarts):
+        ``last`` a duration ("15 min"), default all that is kept. ``to_frame()`` and charts of
+        req/s and p99 per variant with the rollouts' weight changes marked."""
+        return self._serving.history(endpoint, last=last)
+
     def shadow_report(self, endpoint: str):
         """Agreement and latency of each shadow variant against production."""
         return self._serving.shadow_report(endpoint)
