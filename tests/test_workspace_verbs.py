@@ -41,6 +41,7 @@ FORWARDS = {
     "unschedule": ("scheduler", "remove"), "runs": ("scheduler", "runs"),
     "run_now": ("scheduler", "run_now"),
     "reports": ("_reports", "reports"), "report": ("_reports", "report"),
+    "drift_history": ("_reports", "drift_history"),
     "start_scheduler": ("scheduler", "start"), "stop_scheduler": ("scheduler", "stop"),
     "scheduler_status": ("scheduler", "status"), "scheduler_log": ("scheduler", "log"),
     "retrain": ("_pipelines", "retrain"), "pipeline": ("_pipelines", "pipeline"),

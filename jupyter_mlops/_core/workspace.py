@@ -147,7 +147,7 @@ class Workspace:
         """What a scheduled job is handed (see ``scheduler/kinds.py``)."""
         from .scheduler.kinds import JobContext
 
-        return JobContext(self.home, self.audit_log, self._monitoring, self._pipelines)
+        return JobContext(self.home, self.audit_log, self._monitoring, self._pipelines, reports=self._reports)
 
     # -- status --------------------------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
@@ -471,6 +471,13 @@ class Workspace:
     def report(self, id: Any):
         """The monitoring report ``id`` (see ``reports``) as its ``MonitoringReport``."""
         return self._reports.report(id)
+
+    def drift_history(self, endpoint: str, last: Any = None):
+        """Each feature's drift statistic across ``endpoint``'s scheduled checks (``last``: a
+        duration back, default all kept), with its threshold: ``to_frame()`` (time, report id,
+        feature, method, statistic, p-value, score, threshold, drifted) and a chart per feature,
+        the most drifted at the latest check first."""
+        return self._reports.drift_history(endpoint, last=last)
 
     def start_scheduler(self, timeout: float = 30):
         """Start this workspace's scheduler daemon (detached: it outlives the kernel)."""
