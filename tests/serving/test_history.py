@@ -74,6 +74,25 @@ def test_history_counts_every_request_per_variant_with_per_interval_latency(sws,
     assert sws.endpoint("hist")._repr_html_().count("<svg") == 2
 
 
+def test_a_canary_shows_its_steps_on_the_charts_and_both_variants_in_the_frame(sws, monkeypatch):
+    monkeypatch.setenv("MLOPS_ENDPOINT_HISTORY", "resolution=1")
+    sws.deploy("churn:1", "canary")
+    ep = sws.deploy("churn:2", "canary", strategy="linear", percent=50, bake=0.5)
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=ep.url) as c:
+        while sws.endpoint("canary").info().rollout["status"] != "completed" and time.monotonic() < deadline:
+            c.post("/invocations", json=ROW).raise_for_status()
+        assert sws.endpoint("canary").info().rollout["status"] == "completed"
+        for _ in range(20):
+            c.post("/invocations", json=ROW).raise_for_status()
+    history = _poll(lambda: sws.endpoint_history("canary"), lambda h: _totals(h).get("churn-v2", 0) >= 20)
+    labels = [m["label"] for m in history.marks]
+    assert any(label.startswith("deploy churn:2 (linear)") for label in labels)
+    assert "rollout step churn-v2 100%" in labels and "rollout completed churn-v2" in labels
+    assert set(_totals(history)) == {"churn-v1", "churn-v2"}
+    assert history._repr_html_().count("<svg") == 2
+
+
 def test_metrics_history_route_serves_the_same_rows_and_needs_the_token(sws, monkeypatch):
     monkeypatch.setenv("MLOPS_ENDPOINT_HISTORY", "resolution=1")
     ep = sws.deploy("churn:1", "guarded", token="s3cret")
