@@ -23,6 +23,8 @@ from ..results import Result
 COLUMNS = ["time", "report_id", "feature", "method", "statistic", "p_value", "score", "threshold", "drifted"]
 #: features charted in the open; the rest are behind a <details>
 TOP = 6
+#: rows of the frame a terminal shows (``to_frame()`` has them all)
+TEXT_ROWS = 60
 
 
 def severity(score_name: str | None, score: float | None, threshold: float | None) -> float | None:
@@ -125,8 +127,11 @@ class DriftHistory(Result):
     def to_text(self) -> str:
         lines = [f"Drift history · endpoint {self.endpoint} [{self._status().upper()}]", self.summary()]
         if self.rows:
+            frame = self.to_frame()
+            shown = frame.tail(TEXT_ROWS)
+            heading = "Every check" if len(shown) == len(frame) else f"Checks (the last {len(shown)} rows of {len(frame)})"
             lines += ["", "Latest check, most drifted first", text.table(self.latest(), index=False),
-                      "", "Every check", text.table(self.to_frame(), index=False)]
+                      "", heading, text.table(shown, index=False)]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -15,6 +15,8 @@ from ...results import Result
 from ..contract import EndpointConfig, EndpointPaths, read_events, read_history
 from ..history import rows as history_rows, shared
 
+#: intervals a terminal shows (``to_frame()`` has them all)
+TEXT_ROWS = 40
 COLUMNS = ["time", "variant", "requests", "errors", "req_per_s", "error_rate", "p50_ms", "p99_ms"]
 
 
@@ -93,8 +95,11 @@ class EndpointHistory(Result):
     def to_text(self) -> str:
         lines = [f"Endpoint history · {self.endpoint}", self.summary()]
         if self.rows:
-            lines += ["", "Per variant", text.table(self.per_variant()),
-                      "", "Intervals", text.table(self.to_frame())]
+            frame = self.to_frame()
+            shown = frame.tail(TEXT_ROWS)
+            heading = "Intervals" if len(shown) == len(frame) else f"Intervals (the last {len(shown)} of {len(frame)})"
+            lines += ["", "Per variant", text.table(self.per_variant(), index=False),
+                      "", heading, text.table(shown, index=False)]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
