@@ -97,6 +97,8 @@ __all__ = [
     "ScheduleNotFound",
     "Endpoint",
     "ShadowReport",
+    "EndpointHistory",
+    "DriftHistory",
     "BatchJob",
     "Baseline",
     "MonitoringReport",
@@ -127,6 +129,8 @@ __all__ = [
 _LAZY = {
     "Endpoint": "._core.serving.control.results",
     "ShadowReport": "._core.serving.control.results",
+    "EndpointHistory": "._core.serving.control.history",
+    "DriftHistory": "._core.scheduler.drift_history",
     "BatchJob": "._core.serving.control.batch",
     "Baseline": "._core.monitor.reports.monitoring",
     "MonitoringReport": "._core.monitor.reports.monitoring",

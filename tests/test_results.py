@@ -122,6 +122,7 @@ def world(tmp_path_factory, numeric_data, clf):
             assert _wait_for(lambda: len(ws.captured("churn")) >= 40), "no captured traffic"
             results["Endpoint"] = ws.endpoint("churn").info()
             results["ShadowReport"] = ws.shadow_report("churn")
+            results["EndpointHistory"] = ws.endpoint_history("churn", last="15 min")
             first_request = ws.captured("churn")["event_id"].iloc[0]
             results["GroundTruthUpload"] = ws.ground_truth("churn", {first_request: 1, "never-captured": 0})
             results["Replay"] = ws.replay("churn:2", "churn")
@@ -131,6 +132,7 @@ def world(tmp_path_factory, numeric_data, clf):
             run_schedule(ws.scheduler, ws.job_context(), "monitor-churn")
             # by hand, right after: no new traffic, so the run is recorded skipped (no report)
             results["ScheduledRun"] = ws.run_now("monitor-churn")
+            results["DriftHistory"] = ws.drift_history("churn")
             results["SchedulerStatus"] = ws.scheduler_status()
             results["Run"] = ws.retrain("churn", str(_retraining_notebook(root / "retrain.ipynb")),
                                         parameters={"rows": 2})

@@ -147,7 +147,7 @@ class Workspace:
         """What a scheduled job is handed (see ``scheduler/kinds.py``)."""
         from .scheduler.kinds import JobContext
 
-        return JobContext(self.home, self.audit_log, self._monitoring, self._pipelines)
+        return JobContext(self.home, self.audit_log, self._monitoring, self._pipelines, reports=self._reports)
 
     # -- status --------------------------------------------------------------------------------
     def status(self) -> WorkspaceStatus:
@@ -301,6 +301,13 @@ class Workspace:
     def stop(self, endpoint: str, timeout: float = 30.0) -> None:
         """Stop the endpoint: SIGTERM (in-flight requests drain), SIGKILL after ``timeout`` s."""
         return self._serving.stop(endpoint, timeout=timeout)
+
+    def endpoint_history(self, endpoint: str, last: Any = None):
+        """The endpoint's requests, errors, req/s and p50/p99 latency per variant over time
+        (intervals of 5 s kept for the last hour by the endpoint itself, lost when it restarts):
+        ``last`` a duration ("15 min"), default all that is kept. ``to_frame()`` and charts of
+        req/s and p99 per variant with the rollouts' weight changes marked."""
+        return self._serving.history(endpoint, last=last)
 
     def shadow_report(self, endpoint: str):
         """Agreement and latency of each shadow variant against production."""
@@ -465,6 +472,13 @@ class Workspace:
     def report(self, id: Any):
         """The monitoring report ``id`` (see ``reports``) as its ``MonitoringReport``."""
         return self._reports.report(id)
+
+    def drift_history(self, endpoint: str, last: Any = None):
+        """Each feature's drift statistic across ``endpoint``'s scheduled checks (``last``: a
+        duration back, default all kept), with its threshold: ``to_frame()`` (time, report id,
+        feature, method, statistic, p-value, score, threshold, drifted) and a chart per feature,
+        the most drifted at the latest check first."""
+        return self._reports.drift_history(endpoint, last=last)
 
     def start_scheduler(self, timeout: float = 30):
         """Start this workspace's scheduler daemon (detached: it outlives the kernel)."""

@@ -75,6 +75,15 @@ def report_cmd(ctx, report_id):
     emit(ctx, workspace(ctx).report(report_id))
 
 
+@main.command("drift-history")
+@click.argument("endpoint")
+@click.option("--last", help="how far back: 7d, 12h (default: every check kept)")
+@click.pass_context
+def drift_history_cmd(ctx, endpoint, last):
+    """Each feature's drift statistic across ENDPOINT's scheduled checks."""
+    emit(ctx, workspace(ctx).drift_history(endpoint, last=last))
+
+
 @main.group("scheduler", invoke_without_command=True)
 @click.pass_context
 def scheduler_group(ctx):

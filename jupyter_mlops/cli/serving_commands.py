@@ -1,5 +1,5 @@
 """Serving commands: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
-captured. Each makes one Workspace call."""
+history, captured. Each makes one Workspace call."""
 
 from __future__ import annotations
 
@@ -92,6 +92,15 @@ def stop_cmd(ctx, endpoint):
 def shadow_report_cmd(ctx, endpoint):
     """Shadow agreement and latency against production."""
     emit(ctx, workspace(ctx).shadow_report(endpoint))
+
+
+@main.command("history")
+@click.argument("endpoint")
+@click.option("--last", help="how far back: 15min, 1h (default: all the endpoint keeps, up to an hour)")
+@click.pass_context
+def history_cmd(ctx, endpoint, last):
+    """Requests, errors, req/s and p50/p99 per variant over time."""
+    emit(ctx, workspace(ctx).endpoint_history(endpoint, last=last))
 
 
 @main.command("captured")

@@ -68,6 +68,14 @@ def report(view, args):
     return view.ws.report(args.id)
 
 
+@verb("drift-history")
+@argument("endpoint", help="endpoint name")
+@argument("--last", help="how far back: 7d, 12h (default: every check kept)")
+def drift_history(view, args):
+    """Each feature's drift statistic across the endpoint's scheduled checks, charted with its threshold."""
+    return view.ws.drift_history(args.endpoint, last=args.last)
+
+
 @verb("scheduler")
 @argument("action", choices=["start", "stop", "status", "log"], nargs="?", default="status",
           help="start the daemon (detached, one per workspace), stop it, show its status or its log")

@@ -1,5 +1,5 @@
 """Serving verbs: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
-captured, batch. Each body is one Workspace call."""
+history, captured, batch. Each body is one Workspace call."""
 
 from __future__ import annotations
 
@@ -84,6 +84,14 @@ def stop(view, args):
 def shadow_report(view, args):
     """Agreement and latency of the shadow variant against production."""
     return view.ws.shadow_report(args.endpoint)
+
+
+@verb("history")
+@argument("endpoint", help="endpoint name")
+@argument("--last", help="how far back: 15min, 1h (default: all the endpoint keeps, up to an hour)")
+def history(view, args):
+    """Requests, errors, req/s and p50/p99 per variant over time, charted (kept by the endpoint)."""
+    return view.ws.endpoint_history(args.endpoint, last=args.last)
 
 
 @verb("captured")

@@ -561,9 +561,12 @@ export interface components {
             drift: components["schemas"]["DriftReport"];
             endpoint: string | null;
             n_rows: number;
+            previous_report: number | null;
+            previous_report_file: string | null;
             ref: string;
             /** @description the report's type */
             report: string;
+            report_id: number | null;
             since: string | null;
             /** @enum {string} */
             status: "ok" | "warn" | "alert" | "info";

@@ -46,6 +46,12 @@ class ScheduledRuns(Protocol):
     def run_schedule(self, schedule: Any, run: "RunInfo | None" = None) -> Any: ...
 
 
+class PreviousReports(Protocol):
+    """The reports kept so far, as a check sees them: which one came before it."""
+
+    def previous(self, schedule_id: str, before_run: int) -> dict[str, Any] | None: ...
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """The run a job is: its ``job_runs`` row, and why it started when not at its time."""
@@ -64,6 +70,7 @@ class JobContext:
     monitoring: Checker
     pipelines: ScheduledRuns | None = None
     run: RunInfo | None = None        # set by the runner for each run
+    reports: PreviousReports | None = None
 
 
 JobFunction = Callable[[JobContext, Any], dict]

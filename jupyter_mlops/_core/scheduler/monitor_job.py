@@ -21,6 +21,7 @@ emits the event ``drift:<endpoint>``: the daemon then runs every schedule made w
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from ..durations import since_time
@@ -54,16 +55,40 @@ def run_monitor(context, schedule) -> dict[str, Any]:
         report = context.monitoring.check(schedule.target, since=since)
     except InsufficientData as exc:
         return {"status": "skipped", "window": window, "reason": str(exc)}
+    previous = _link_predecessor(context, schedule, report)
     files = alerts.save_report(report, alerts.report_path(context.home, schedule.id, until))
     result: dict[str, Any] = {
         "status": "violation" if report.has_violations else "ok",
         "window": window, "rows": report.n_rows, "ref": report.ref, "summary": report.summary(),
         "violations": len(report.violations), "drifted_features": report.drift.drifted_columns,
-        "report": files,
+        "report": files, "previous_report": previous,
+        # every feature's statistic, so drift_history reads rows, not report files
+        "features": feature_statistics(report.drift),
     }
     if report.has_violations:
         result.update(_alert(context, schedule, report, until, files))
     return result
+
+
+def _link_predecessor(context, schedule, report) -> int | None:
+    """The report's own id (its run's) and the id of the previous check of this schedule."""
+    run = context.run
+    if run is None:
+        return None
+    report.report_id = run.id
+    previous = context.reports.previous(schedule.id, run.id) if context.reports is not None else None
+    if previous is None:
+        return None
+    report.previous_report = previous["id"]
+    if previous.get("html"):  # a link that works in the saved page: both live in one folder
+        report.previous_report_file = Path(previous["html"]).name
+    return previous["id"]
+
+
+def feature_statistics(drift) -> list[dict[str, Any]]:
+    return [{"feature": c.column, "method": c.method, "statistic": c.statistic, "p_value": c.p_value,
+             "score_name": c.score_name, "threshold": c.threshold, "drifted": c.drifted}
+            for c in drift.columns]
 
 
 def _alert(context, schedule, report, when: dt.datetime, files: dict[str, str]) -> dict[str, Any]:

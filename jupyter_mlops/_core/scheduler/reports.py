@@ -87,6 +87,27 @@ class ReportHistory:
         except (ValueError, KeyError, TypeError) as exc:
             raise ReportNotFound(f"The file of report {run_id} cannot be read as a report ({exc}): {path}.") from None
 
+    def previous(self, schedule_id: str, before_run: int) -> dict[str, Any] | None:
+        """The latest report of ``schedule_id`` made before run ``before_run``: ``{"id", "html"}``."""
+        from sqlalchemy import select
+
+        from ..store import orm
+
+        q = (select(orm.JobRun).where(orm.JobRun.schedule_id == schedule_id, orm.JobRun.kind == "monitor",
+                                      orm.JobRun.status.in_(CHECKED), orm.JobRun.id < int(before_run))
+             .order_by(orm.JobRun.id.desc()).limit(1))
+        with self.store.read() as s:
+            row = s.execute(q).scalar()
+            if row is None:
+                return None
+            return {"id": row.id, "html": ((row.result or {}).get("report") or {}).get("html")}
+
+    def drift_history(self, endpoint: str, last: Any = None):
+        """Per-feature drift across ``endpoint``'s kept checks (``drift_history.py``)."""
+        from .drift_history import drift_history
+
+        return drift_history(self, endpoint, last)
+
     @staticmethod
     def _record(r) -> dict[str, Any]:
         result = dict(r.result or {})

@@ -311,6 +311,14 @@ class EndpointPaths:
         return self.workers / f"{index}.json"
 
     @property
+    def history(self) -> Path:
+        """Each worker's ended request-history intervals (``serving/history.py``)."""
+        return self.dir / "history"
+
+    def worker_history(self, index: int) -> Path:
+        return self.history / f"{index}.json"
+
+    @property
     def server(self) -> Path:
         """``server.json``: pid, port, url and worker pids, written once the endpoint listens."""
         return self.dir / "server.json"
@@ -403,6 +411,14 @@ def read_worker_reports(paths: EndpointPaths) -> list[dict[str, Any]]:
     if not paths.workers.exists():
         return []
     return [r for r in (read_json(p) for p in sorted(paths.workers.glob("*.json"))) if r is not None]
+
+
+def read_history(paths: EndpointPaths) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The workers' reports, then their history files (that order: ``serving/history.py``)."""
+    reports = read_worker_reports(paths)
+    files = ([d for d in (read_json(p) for p in sorted(paths.history.glob("*.json"))) if d is not None]
+             if paths.history.exists() else [])
+    return reports, files
 
 
 def read_events(paths: EndpointPaths) -> list[dict[str, Any]]:

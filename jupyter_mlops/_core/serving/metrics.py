@@ -12,6 +12,7 @@ import bisect
 import collections
 import copy
 import math
+import threading
 import time
 from typing import Any
 
@@ -32,8 +33,11 @@ def _new_shadow() -> dict[str, Any]:
 
 
 class Metrics:
-    def __init__(self, window_seconds: float = 60.0):
+    def __init__(self, window_seconds: float = 60.0, history=None):
         self.variants: dict[str, dict[str, Any]] = {}
+        #: a ``history.History`` fed at every snapshot (off the request path), or None
+        self.history = history
+        self._snapshot_lock = threading.Lock()  # two snapshots at once would feed it out of order
         self.shadow: dict[str, dict[str, Any]] = {}
         self.started = time.time()
         self._ring: collections.deque = collections.deque()
@@ -72,8 +76,14 @@ class Metrics:
         return _copied(self.variants)
 
     def snapshot(self) -> dict[str, Any]:
-        now = time.time()
-        current = {"variants": _copied(self.variants), "shadow": _copied(self.shadow)}
+        with self._snapshot_lock:
+            now = time.time()
+            current = {"variants": _copied(self.variants), "shadow": _copied(self.shadow)}
+            if self.history is not None:
+                self.history.record(now, current["variants"])
+            return self._windowed(now, current)
+
+    def _windowed(self, now: float, current: dict[str, Any]) -> dict[str, Any]:
         self._ring.append((now, current))
         while len(self._ring) > 1 and now - self._ring[0][0] > self.window_seconds:
             self._ring.popleft()

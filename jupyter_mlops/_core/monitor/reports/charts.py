@@ -267,3 +267,43 @@ def residual_histogram(edges: list[float], counts: list[int], title: str = "Resi
     ax.set_ylabel("rows", fontsize=7)
     ax.set_title(title, fontsize=9, loc="left")
     return _svg(fig)
+
+
+# -- over time: an endpoint's request history, drift across scheduled checks --------------------
+
+def _series_colour(i: int) -> str:
+    # read when drawing, so a restyle of the constants above reaches these charts too
+    extra = ("#bf8700", "#8250df", "#1a7f37", "#bc4c00")
+    return (CURRENT_COLOUR, *extra, REFERENCE_COLOUR)[i % (len(extra) + 2)]
+
+
+def over_time(lines: dict[str, tuple[list, list]], title: str, ylabel: str = "",
+              marks: list[tuple[Any, str]] = (), threshold: float | None = None,
+              log: bool = False, width: float = 4.2, height: float = 2.0, points: bool = False) -> str:
+    """Lines over time (``{label: (datetimes, values)}``, a value None is a gap), with dashed
+    vertical ``marks`` (time, label) such as rollout weight changes and an optional horizontal
+    ``threshold`` line."""
+    import numpy as np
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    fig, ax = _figure(width, height)
+    for i, (label, (x, y)) in enumerate(lines.items()):
+        values = np.array([np.nan if v is None else float(v) for v in y], dtype=float)
+        ax.plot(list(x), values, color=_series_colour(i), linewidth=1.2, label=label,
+                marker="o" if points or len(values) < 3 else None, markersize=3)
+    if threshold is not None:
+        ax.axhline(threshold, color=ALERT_COLOUR, linewidth=1, linestyle="--", label="threshold")
+    for when, label in marks:
+        ax.axvline(when, color=REFERENCE_COLOUR, linewidth=0.9, linestyle=":")
+        ax.annotate(label[:24], (when, 1.0), xycoords=("data", "axes fraction"), fontsize=6,
+                    color=REFERENCE_COLOUR, rotation=90, va="top", ha="right")
+    if log:
+        ax.set_yscale("log")
+    locator = AutoDateLocator(minticks=2, maxticks=5)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.set_title(title, fontsize=9, loc="left")
+    ax.set_ylabel(ylabel, fontsize=7)
+    if len(lines) > 1 or threshold is not None:
+        ax.legend(fontsize=6, frameon=False)
+    return _svg(fig)

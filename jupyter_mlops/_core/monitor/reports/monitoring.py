@@ -24,6 +24,11 @@ class MonitoringReport(Report):
     drift: DriftReport
     baseline_id: int | None = None
     created_at: str = ""
+    #: a scheduled check's id (its run's, see ``Workspace.reports``) and that of the check of the
+    #: same schedule before it, with the predecessor's saved page beside this one's
+    report_id: int | None = None
+    previous_report: int | None = None
+    previous_report_file: str | None = None
 
     @property
     def title(self) -> str:
@@ -51,7 +56,12 @@ class MonitoringReport(Report):
 
     def meta(self) -> str:
         window = f"since {self.since}" if self.since else "given data"
-        return f"{self.n_rows:,} rows ({window}) · baseline #{self.baseline_id} · {self.created_at}"
+        text = f"{self.n_rows:,} rows ({window}) · baseline #{self.baseline_id} · {self.created_at}"
+        if self.report_id is not None:
+            text += f" · report #{self.report_id}"
+            text += (f" (previous: #{self.previous_report})" if self.previous_report is not None
+                     else " (the first of its schedule)")
+        return text
 
     def constraint_violations(self) -> dict[str, list]:
         """The window's violations as Model Monitor's constraint_violations.json."""
@@ -72,8 +82,16 @@ class MonitoringReport(Report):
             json.dumps(self.constraint_violations(), indent=2))
         return html_path
 
+    def _predecessor_html(self) -> str:
+        if self.previous_report is None:
+            return ""
+        name = f"report #{self.previous_report}"
+        link = (f'<a href="{esc(self.previous_report_file)}">{esc(name)}</a>' if self.previous_report_file
+                else esc(name))
+        return f'<p class="mlops-note mlops-muted">Previous check of this schedule: {link} (ws.report({self.previous_report}))</p>'
+
     def _body_html(self) -> str:
-        out = ""
+        out = self._predecessor_html()
         if self.violations:
             rows = [[v["feature_name"], v["constraint_check_type"], v["description"]] for v in self.violations]
             out += "<h4>Data quality violations</h4>" + table(["feature", "check", "description"], rows, set(range(len(rows))))

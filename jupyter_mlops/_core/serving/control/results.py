@@ -23,6 +23,9 @@ class Endpoint(Result):
     workers: int = 1
     capture_percent: float = 0.0
     token_required: bool = False
+    #: reads the recent request history (an ``EndpointHistory``) when the endpoint is displayed;
+    #: set by serving, not a field: it is neither data nor on the wire
+    history_source = None
 
     def to_frame(self):
         import pandas as pd
@@ -45,7 +48,20 @@ class Endpoint(Result):
                                          "guardrails", "reason") if r.get(k) is not None])))
         if self.status_reason:
             sections.append(("status", html.note(html.esc(self.status_reason))))
+        sections += self._history_sections()
         return html.card(f"endpoint {self.name}", html.badge(self.status), sections)
+
+    def _history_sections(self) -> list[tuple[str, str]]:
+        """req/s and p99 over the last minutes, when there were requests."""
+        if self.history_source is None:
+            return []
+        try:
+            history = self.history_source()
+        except Exception:  # a view never fails for want of its charts
+            return []
+        if not history.rows:
+            return []
+        return [(f"last {history.window_seconds() / 60:.0f} min", html.charts(history.charts(3.4, 1.7)))]
 
     def __repr__(self) -> str:
         variants = ", ".join(f"{v['name']}={v.get('weight', 0):g}"

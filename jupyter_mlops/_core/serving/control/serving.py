@@ -27,6 +27,10 @@ from .records import EndpointRecord, EndpointRecords
 from .results import Endpoint, GroundTruthUpload
 
 
+#: how far back the charts in an endpoint's own view look
+RECENT_SECONDS = 15 * 60.0
+
+
 class Serving:
     def __init__(self, home: Path, store, versions: VersionSource, artifacts: ArtifactSource,
                  audit: AuditRecorder, environment: dict[str, str]):
@@ -226,7 +230,26 @@ class Serving:
         return self._describe(*self._existing(endpoint))
 
     def _describe(self, paths: EndpointPaths, record: EndpointRecord) -> Endpoint:
-        return figures.describe(record, ConfigFile(paths.config).read(), self._alive(paths, record))
+        config = ConfigFile(paths.config).read()
+        ep = figures.describe(record, config, self._alive(paths, record))
+        # read only when the endpoint is displayed (a handle's attributes call describe often)
+        ep.history_source = lambda: self._history(paths, config, RECENT_SECONDS)
+        return ep
+
+    def history(self, endpoint: str, last: Any = None):
+        """Requests, errors, req/s and p50/p99 per variant per interval, ``last`` (a duration)
+        back, at most the hour the endpoint keeps."""
+        from ...durations import duration_seconds
+
+        paths, _ = self._existing(endpoint)
+        seconds = None if last is None else duration_seconds(last, "last")
+        return self._history(paths, ConfigFile(paths.config).read(), seconds)
+
+    @staticmethod
+    def _history(paths: EndpointPaths, config: EndpointConfig, last: float | None):
+        from .history import endpoint_history
+
+        return endpoint_history(paths, config, last)
 
     def endpoints(self, all: bool = False):  # noqa: A002 - the verb's documented keyword
         """The endpoints' listing; stopped ones only with ``all`` (they stay on record until

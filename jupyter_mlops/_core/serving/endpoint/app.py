@@ -14,6 +14,7 @@ import os
 import time
 
 import numpy as np
+import orjson
 
 from ...errors import (InternalFailure, MethodNotAllowed, MlopsError, ModelError, ModelTimeout,
                        PayloadTooLarge, RequestTimeout, RouteNotFound, Unauthorized, http_status)
@@ -26,6 +27,7 @@ INLINE_SECONDS = 0.010   # predictions faster than this run on the event loop, s
 INLINE_ROWS = 2000
 OPEN_PATHS = frozenset(("/ping", "/health", "/v2/health/live", "/v2/health/ready"))
 METRICS_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
+JSON_TYPE = b"application/json"
 DENIED = ("Missing or wrong token: send 'Authorization: Bearer <token>', or sign with boto3 using "
           "the token as aws_secret_access_key.")
 
@@ -105,6 +107,8 @@ class EndpointApp:
             reports = self.runtime.all_reports()
             text = prometheus_text(live.name, merge(reports), reports)
             return Reply(200, text.encode(), METRICS_TYPE)
+        if request.path == "/metrics/history":
+            return Reply(200, orjson.dumps(self.runtime.history_rows(_last(request.query))), JSON_TYPE)
         for protocol in self.protocols:
             reply = protocol.get(request, live)
             if reply is not None:
@@ -225,6 +229,19 @@ class EndpointApp:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(self._model_pool, variant.predict,
                                                            table), live.request_timeout_s)
+
+
+def _last(query: bytes) -> float | None:
+    """``?last=15min`` (any duration, or seconds) of ``/metrics/history``; none: everything kept."""
+    from urllib.parse import parse_qs
+
+    from ...durations import duration_seconds
+
+    values = parse_qs(query.decode("latin-1")).get("last")
+    if not values:
+        return None
+    text = values[-1]
+    return duration_seconds(float(text) if text.replace(".", "", 1).isdigit() else text, "last")
 
 
 def served_error(exc: Exception, live: Live) -> MlopsError:

@@ -21,6 +21,7 @@ import orjson
 from ...errors import UntrustedArtifact
 from ..contract import ConfigFile, EndpointConfig, EndpointPaths, read_json
 from ..inference.variant import LoadedVariant
+from ..history import HISTORY_OPEN, History, settings as history_settings
 from ..metrics import STEP_BASELINE, Metrics
 from .capture import CaptureWriter
 from .router import Router
@@ -53,7 +54,8 @@ class Runtime:
         self.dir = self.config_file.path.parent
         self.worker = worker
         self.poll_seconds = poll_seconds
-        self.metrics = Metrics()
+        self.history = History(*history_settings())
+        self.metrics = Metrics(history=self.history)
         self.live: Live | None = None
         self.error: str | None = None
         self.error_generation: int | None = None
@@ -87,7 +89,7 @@ class Runtime:
             self.controller.stop()
         if self.capture is not None:
             self.capture.close()
-        self.write_report()
+        self.write_report(final=True)
 
     # -- applying configs --------------------------------------------------------------------
     def poll(self) -> bool:
@@ -183,7 +185,18 @@ class Runtime:
     def report_path(self) -> Path:
         return self.paths.worker_report(self.worker)
 
-    def write_report(self) -> None:
+    def write_report(self, final: bool = False) -> None:
+        with self._report_lock:  # the watcher and the reporter thread both write it
+            snapshot = self.metrics.snapshot()
+            # ended intervals go to the history file first, then the report carries the rest:
+            # a reader (report first, then file) never misses an interval
+            ended = self.history.everything() if final else self.history.take_ended(snapshot["t"])
+            if ended is not None:
+                _write(self.paths.worker_history(self.worker), {
+                    "index": self.worker, "pid": os.getpid(), **self.history.settings(), "buckets": ended})
+            self._write_report(snapshot)
+
+    def _write_report(self, snapshot: dict[str, Any]) -> None:
         report = {"pid": os.getpid(), "index": self.worker, "started_at": self.started_at,
                   "listening": self.listening,
                   "generation": self.live.generation if self.live else None,
@@ -197,13 +210,9 @@ class Runtime:
                   "accepts_missing": {n: v.schema.allow_missing for n, v in (
                       self.live.variants.items() if self.live else [])},
                   STEP_BASELINE: self.step_baseline,
-                  **self.process_stats(), **self.metrics.snapshot()}
-        path = self.report_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._report_lock:  # the watcher and the reporter thread both write it
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(orjson.dumps(report))
-            os.replace(tmp, path)
+                  **self.process_stats(), **snapshot,
+                  "history": self.history.settings(), HISTORY_OPEN: self.history.pending()}
+        _write(self.report_path(), report)
 
     @staticmethod
     def process_stats() -> dict[str, Any]:
@@ -223,6 +232,21 @@ class Runtime:
             except Exception:
                 pass
 
+    def history_rows(self, last: float | None = None) -> dict[str, Any]:
+        """The endpoint's request history merged over its workers (``GET /metrics/history``):
+        this worker's intervals from memory, the others' from their files."""
+        from ..contract import read_history
+        from ..history import rows, shared
+
+        snapshot = self.metrics.snapshot()  # what came in since the reporter's last look
+        reports, files = read_history(self.paths)
+        mine = {"index": self.worker, HISTORY_OPEN: self.history.everything(), "history": self.history.settings()}
+        merged, resolution = shared([r for r in reports if r.get("index") != self.worker] + [mine],
+                                    [f for f in files if f.get("index") != self.worker])
+        since = snapshot["t"] - last if last is not None else None
+        return {"endpoint": self.live.name if self.live else self.dir.name, "t": snapshot["t"],
+                **self.history.settings(), "resolution": resolution, "rows": rows(merged, resolution, since)}
+
     def all_reports(self) -> list[dict[str, Any]]:
         """This worker's live report plus the other workers' latest files."""
         reports = []
@@ -235,6 +259,14 @@ class Runtime:
         reports.append({"index": self.worker, "pid": os.getpid(), **self.process_stats(),
                         STEP_BASELINE: self.step_baseline, **self.metrics.snapshot()})
         return reports
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
+    """Replace ``path`` atomically: readers in other processes never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(orjson.dumps(document))
+    os.replace(tmp, path)
 
 
 def _read_secret(path: str | None) -> str | None:

@@ -277,10 +277,10 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers
     if workers is None:
         workers = ConfigFile(config_file).read().workers
-    folder = config_file.parent / "workers"
-    if folder.exists():
-        for stale in folder.glob("*.json"):
-            stale.unlink()
+    for folder in (config_file.parent / "workers", config_file.parent / "history"):
+        if folder.exists():  # a new start begins a new history (it lives in the workers)
+            for stale in folder.glob("*.json"):
+                stale.unlink()
     (config_file.parent / "server.json").unlink(missing_ok=True)
     if workers <= 1:
         return serve_worker(config_file, args.host, args.port, 0, announce=True)
