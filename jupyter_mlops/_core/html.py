@@ -34,12 +34,14 @@ _LIGHT = """
   --mlops-head-bg:var(--jp-layout-color2,rgba(128,128,128,.12));
   --mlops-ok:#1a7f37;--mlops-bad:#cf222e;--mlops-warn:#9a6700;--mlops-info:#0969da;
   --mlops-flag-bg:rgba(207,34,46,.08);--mlops-neutral-bg:#eaeef2;
-  --mlops-chart-reference:#8c959f;--mlops-chart-current:#0969da;--mlops-chart-alert:#cf222e;"""
+  --mlops-chart-reference:#8c959f;--mlops-chart-current:#0969da;--mlops-chart-alert:#cf222e;
+  --mlops-chart-amber:#bf8700;--mlops-chart-purple:#8250df;--mlops-chart-green:#1a7f37;--mlops-chart-orange:#bc4c00;"""
 _DARK = """
   --mlops-muted:#9198a1;
   --mlops-ok:#3fb950;--mlops-bad:#ff7b72;--mlops-warn:#d29922;--mlops-info:#4493f8;
   --mlops-flag-bg:rgba(248,81,73,.15);--mlops-neutral-bg:#30363d;
-  --mlops-chart-reference:#8c959f;--mlops-chart-current:#4493f8;--mlops-chart-alert:#ff7b72;"""
+  --mlops-chart-reference:#8c959f;--mlops-chart-current:#4493f8;--mlops-chart-alert:#ff7b72;
+  --mlops-chart-amber:#d29922;--mlops-chart-purple:#ab7df8;--mlops-chart-green:#3fb950;--mlops-chart-orange:#f0883e;"""
 # A badge is a solid pill whose white text meets AA on each tone in every theme (5.0 to 5.4).
 _BADGE = {"ok": "#1a7f37", "bad": "#cf222e", "warn": "#9a6700", "info": "#0969da"}
 

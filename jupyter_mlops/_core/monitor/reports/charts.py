@@ -22,6 +22,8 @@ CURRENT_COLOUR = "#0969da"
 ALERT_COLOUR = "#cf222e"
 #: the chart's text and axes; black (matplotlib's default) on the text and axes of a chart becomes it
 INK = "#1f2328"
+#: more series (one line per variant): each has its own light and dark shade in the kit
+SERIES_COLOURS = {"amber": "#bf8700", "purple": "#8250df", "green": "#1a7f37", "orange": "#bc4c00"}
 
 # what each colour becomes in the SVG: the page's text colour, or the kit's themed series colour
 _THEMED = {
@@ -29,6 +31,7 @@ _THEMED = {
     REFERENCE_COLOUR: f"var(--mlops-chart-reference,{REFERENCE_COLOUR})",
     CURRENT_COLOUR: f"var(--mlops-chart-current,{CURRENT_COLOUR})",
     ALERT_COLOUR: f"var(--mlops-chart-alert,{ALERT_COLOUR})",
+    **{colour: f"var(--mlops-chart-{name},{colour})" for name, colour in SERIES_COLOURS.items()},
 }
 _HEX = re.compile(r"#[0-9a-f]{6}\b")
 
@@ -40,7 +43,7 @@ def _figure(width: float = 3.4, height: float = 2.1):
     ax = fig.add_subplot(1, 1, 1)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(labelsize=7, length=2, colors=INK)
+    ax.tick_params(which="both", labelsize=7, length=2, colors=INK)  # "both": a log axis' minor ticks too
     return fig, ax
 
 
@@ -273,7 +276,7 @@ def residual_histogram(edges: list[float], counts: list[int], title: str = "Resi
 
 def _series_colour(i: int) -> str:
     # read when drawing, so a restyle of the constants above reaches these charts too
-    extra = ("#bf8700", "#8250df", "#1a7f37", "#bc4c00")
+    extra = tuple(SERIES_COLOURS.values())
     return (CURRENT_COLOUR, *extra, REFERENCE_COLOUR)[i % (len(extra) + 2)]
 
 
