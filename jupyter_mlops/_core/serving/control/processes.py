@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ...errors import DeployError
+from ...home import pythonpath_for_children
 from ...trust import open_private
 from ..contract import SERVER_MODULE
 
@@ -53,9 +54,14 @@ def launch(config_file: Path, env: dict[str, str], port: int | None, timeout: fl
     with open_private(log) as fh:
         fh.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
         fh.flush()
+        child_env = {**os.environ, **env}
+        # the endpoint runs this same jupyter_mlops (a checkout or worktree first), not whichever
+        # one an editable install points at
+        pythonpath = pythonpath_for_children(child_env.get("PYTHONPATH"))
+        if pythonpath:
+            child_env["PYTHONPATH"] = pythonpath
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **env}, start_new_session=True,
-                                cwd=str(folder))
+                                env=child_env, start_new_session=True, cwd=str(folder))
     _children[proc.pid] = proc
     deadline = time.time() + timeout
     server_file = folder / "server.json"
