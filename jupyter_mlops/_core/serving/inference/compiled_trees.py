@@ -296,7 +296,9 @@ def compile_model(model: Any, sample: np.ndarray | None, sha256: str | None = No
     """(predictor or None, status, details): status is ``onnxruntime`` or ``no (reason)``."""
     t0 = time.perf_counter()
     try:
-        tables = tables_for(final_estimator(model))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GradientBoosting's init on an unnamed probe row
+            tables = tables_for(final_estimator(model))
     except Unsupported as exc:
         return None, f"no ({exc})", {}
     try:

@@ -103,10 +103,12 @@ def _tree_proba(values: np.ndarray) -> np.ndarray:
 
 def is_tree_model(model: Any) -> bool:
     """A model (or a Pipeline ending in one) of the families above, before any compiling."""
+    steps = getattr(model, "steps", None)
+    final = steps[-1][1] if type(model).__module__.startswith("sklearn.pipeline") and steps else model
+    if not type(final).__module__.startswith(("sklearn.ensemble", "sklearn.tree")):
+        return False  # decided without importing sklearn.ensemble (36 ms) into a linear model's endpoint
     from sklearn import ensemble, tree
-    from sklearn.pipeline import Pipeline
 
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
     return isinstance(final, (tree.BaseDecisionTree, ensemble.RandomForestClassifier,
                               ensemble.RandomForestRegressor, ensemble.ExtraTreesClassifier,
                               ensemble.ExtraTreesRegressor, ensemble.GradientBoostingClassifier,

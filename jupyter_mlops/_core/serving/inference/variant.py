@@ -127,6 +127,8 @@ class LoadedVariant:
                     self.fast = fast
                 else:
                     self._compile_trees(table.array)
+            elif self.spec.compiled:
+                self.compiled = "no (it predicts a float array differently from its DataFrame)"
         elif self.spec.compiled:
             self.compiled = "no (the inputs are not all numeric: predicted from a DataFrame)"
         # how long one row takes decides whether requests run on the event loop or in a thread
@@ -149,10 +151,12 @@ class LoadedVariant:
         from .compiled_trees import compile_model
         from .tree_tables import is_tree_model
 
-        if is_tree_model(self.model):
-            baseline = self._baseline_rows()
-            if baseline is not None:
-                sample = baseline if sample is None else np.vstack([sample, baseline])
+        if not is_tree_model(self.model):
+            self.compiled = f"no ({type(self.model).__name__} is not a scikit-learn tree model)"
+            return
+        baseline = self._baseline_rows()
+        if baseline is not None:
+            sample = baseline if sample is None else np.vstack([sample, baseline])
         predictor, self.compiled, details = compile_model(
             self.model, sample, self.spec.sha256, self.spec.artifact_path)
         if predictor is not None:
