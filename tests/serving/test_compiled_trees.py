@@ -238,3 +238,12 @@ def test_boto3_invoke_endpoint_gets_the_same_answers_from_both(forest_ws, two_en
                                     ContentType="application/json", Accept="application/json")
             got.append(json.loads(r["Body"].read())["predictions"])
         assert got[0] == got[1] == model.predict(row).tolist()
+
+
+def test_batch_transform_scores_through_the_compiled_forest_with_the_same_predictions(forest_ws, tmp_path):
+    X, model = forest_ws._test_data
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    X.to_csv(source, index=False)
+    job = forest_ws.batch("forest:1", str(source), str(target), chunk_rows=150)
+    assert job.engine.endswith("compiled: onnxruntime")
+    assert pd.read_csv(target)["prediction"].tolist() == model.predict(X).tolist()

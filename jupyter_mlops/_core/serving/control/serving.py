@@ -315,8 +315,10 @@ class Serving:
 
         spec = self._variant(ref, None, self.paths("_batch"))
         silence_feature_name_warning()
-        job = run_batch(LoadedVariant(spec).load(), spec.ref, str(input), str(output), chunk_rows,
-                        workers, dask)
+        variant = LoadedVariant(spec).load()
+        job = run_batch(variant, spec.ref, str(input), str(output), chunk_rows, workers, dask)
+        if not variant.compiled.startswith("no ("):
+            job.engine += f", compiled: {variant.compiled}"  # a tree model's proven compiled form
         self.audit.record("batch", spec.ref, {
             "input": job.input, "output": job.output, "rows": job.rows, "engine": job.engine})
         return job
