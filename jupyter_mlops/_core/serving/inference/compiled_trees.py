@@ -47,6 +47,8 @@ def leaf_graph(tables: TreeTables) -> bytes:
     """One TreeEnsemble: target i is tree i, its leaves weigh their own index (exact in float64)."""
     from onnx import TensorProto, helper, numpy_helper
 
+    if max(len(t.leaf_nodes) for t in tables.trees) > 2 ** 24:  # leaf numbers exact even in float32
+        raise Unsupported("a tree has more than 2**24 leaves")
     feat, split, t_ids, t_leaf, f_ids, f_leaf, roots, leaf_target, leaf_weight = ([] for _ in range(9))
     for i, t in enumerate(tables.trees):
         inner = np.flatnonzero(t.left != -1)
@@ -198,7 +200,8 @@ def disagreement(model: Any, compiled: CompiledTrees, x: np.ndarray, what: str) 
         expected = np.asarray(model.predict(x))
         xt = compiled.tree_input(x)
         if xt is None:
-            return f"the {what} rows cannot be compiled (non-finite values after the pipeline)"
+            return (f"the pipeline's other steps turn the {what} rows into values the trees cannot "
+                    "take (not numeric or not finite)")
         got = np.asarray(compiled.tables.finish(compiled.raw(xt)))
         if expected.shape != got.shape:
             return f"on the {what} rows it gives shape {got.shape}, scikit-learn {expected.shape}"
@@ -312,6 +315,8 @@ def compile_model(model: Any, sample: np.ndarray | None, sha256: str | None = No
         payload = cached or leaf_graph(tables)
         compiled = CompiledTrees(model, tables, payload)
         reason, rows = prove(model, compiled, sample)
+    except Unsupported as exc:
+        return None, f"no ({exc})", {"tree_model": True}
     except Exception as exc:  # a converter or runtime failure is a refusal, never a failed load
         return None, f"no ({type(exc).__name__}: {exc})", {"tree_model": True}
     details = {"tree_model": True, "proof_rows": rows, "cached": cached is not None, "trees": len(tables.trees),
