@@ -7,6 +7,11 @@ both succeed and agree, requests use the ndarray (no DataFrame per request); oth
 request builds a DataFrame. sklearn's "X does not have valid feature names" warning, which the
 ndarray path would raise on every call, is silenced process-wide in the endpoint process only.
 
+A scikit-learn tree model on the ndarray path may predict through its compiled form
+(``compiled_trees.py``), proven at load on the kept sample, the version's baseline sample and rows
+at its split thresholds; ``compiled`` says which engine, or ``no (why)``. ``Variant.compiled``
+(``deploy(compiled=False)``) turns it off.
+
 Missing values: whether the model takes NaN is decided once, at load, from the model itself:
 scikit-learn's estimator tag ``allow_nan`` (``sklearn.utils.get_tags(model).input_tags.allow_nan``
 from scikit-learn 1.6, ``model._get_tags()["allow_nan"]`` before), or, when the tag does not say
