@@ -9,6 +9,11 @@ floor. Everything runs in one go and prints req/s, p50, p99 and the ratios.
 
 Ours runs with every feature on: two variants routed 50/50, metrics, data capture at 100%.
 MLflow runs in benchmarks/.venv-mlflow (created on first use, same scikit-learn).
+
+Tree models (rf) also get the compiled-tree rows: ``ours`` serves the forest through its proven
+compiled form (ONNX Runtime, the default), ``ours-sklearn`` is the same deploy with
+``compiled=False``, and ``in-process compiled`` is the compiled ``predict`` called directly. The
+load average is printed at the start and the end: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -160,11 +165,13 @@ def run_httpx(url: str, body_file: Path, conc: int, duration: float) -> dict:
 
 # -- the servers -------------------------------------------------------------------------------
 
-def start_ours(ws, ref: str, name: str):
+def start_ours(ws, ref: str, name: str, compiled: bool = True):
     t0 = time.perf_counter()
-    ep = ws.deploy(ref, name, capture=100)
+    ep = ws.deploy(ref, name, capture=100, compiled=compiled)
     healthy = time.perf_counter() - t0
-    ws.deploy(ref, name, strategy="ab", percent=50, variant=f"{name}-b")  # routing on: 50/50
+    ws.deploy(ref, name, strategy="ab", percent=50, variant=f"{name}-b",  # routing on: 50/50
+              compiled=compiled)
+    print(f"{name}: compiled: {[v.get('compiled') for v in ws.endpoint(name).variants]}", flush=True)
     return ep.url, healthy
 
 
@@ -214,21 +221,31 @@ def stop_group(proc: subprocess.Popen) -> None:
 
 # -- main --------------------------------------------------------------------------------------
 
-def in_process_floor(model, X, rows: int, repeat: int = 2000) -> dict:
+def in_process_floor(model, X, rows: int, repeat: int = 2000, predict=None) -> dict:
     import warnings
 
     # the floor calls predict on an ndarray, as the bare app does; sklearn would warn every time
     warnings.filterwarnings("ignore", message="X does not have valid feature names")
+    predict = predict or model.predict
     x = X[:rows]
-    model.predict(x)
+    predict(x)
     times = []
     for _ in range(repeat if rows == 1 else repeat // 4):
         t = time.perf_counter()
-        model.predict(x)
+        predict(x)
         times.append(time.perf_counter() - t)
     times.sort()
     return {"rps": 1 / statistics.mean(times), "p50": times[len(times) // 2] * 1000,
             "p99": times[int(len(times) * 0.99)] * 1000, "errors": 0}
+
+
+def compiled_predictor(model, X):
+    """The compiled form the endpoint would use (None when onnxruntime is missing or refused)."""
+    from jupyter_mlops._core.serving.inference.compiled_trees import compile_model
+
+    compiled, status, _ = compile_model(model, X[:5])
+    print(f"in-process compiled: {status}", flush=True)
+    return compiled
 
 
 def main() -> int:
@@ -262,6 +279,7 @@ def main() -> int:
     mlflow_python = None if args.skip_mlflow else _venv.ensure(
         "mlflow", ["mlflow==3.17.2", f"scikit-learn=={sklearn.__version__}"])
 
+    load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
     lua = workdir / "post.lua"
     lua.write_text(WRK_LUA)
@@ -282,6 +300,10 @@ def main() -> int:
             servers = {}
             url, healthy = start_ours(ws, f"{key}:1", f"bench-{key}")
             servers["ours"], health[("ours", key)] = url, healthy
+            compiled = compiled_predictor(model, X) if key == "rf" else None
+            if compiled is not None:  # the same deploy without the compiled form
+                url, healthy = start_ours(ws, f"{key}:1", f"bench-{key}-sklearn", compiled=False)
+                servers["ours-sklearn"], health[("ours-sklearn", key)] = url, healthy
             url, healthy, proc = start_bare(model_file, workdir)
             procs.append((proc, stop))
             servers["bare"], health[("bare", key)] = url, healthy
@@ -293,6 +315,10 @@ def main() -> int:
                 floor = in_process_floor(model, X, rows)
                 results.append({"model": key, "rows": rows, "conc": "-", "server": "in-process",
                                 **floor})
+                if compiled is not None:
+                    results.append({"model": key, "rows": rows, "conc": "-",
+                                    "server": "in-process compiled",
+                                    **in_process_floor(model, X, rows, predict=compiled.predict)})
                 for conc in concs:
                     for server, url in servers.items():
                         # warm up (and check the answer is a prediction)
@@ -308,6 +334,8 @@ def main() -> int:
                               f"p50 {run['p50']:.2f} ms p99 {run['p99']:.2f} ms "
                               f"errors {run['errors']}", flush=True)
             ws.stop(f"bench-{key}")
+            if compiled is not None:
+                ws.stop(f"bench-{key}-sklearn")
             for proc, how in procs:
                 how(proc)
             procs.clear()
@@ -320,6 +348,8 @@ def main() -> int:
             except Exception:
                 pass
     report(results, health, loadgen, args)
+    print(f"\nload average (1, 5, 15 min): at start {load_before[0]:.2f} {load_before[1]:.2f} "
+          f"{load_before[2]:.2f}, at end " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
@@ -346,6 +376,8 @@ def report(results, health, loadgen, args) -> None:
                          f" of MLflow's")
         if "bare" in by.index:
             parts.append(f"{ours.rps / by.loc['bare'].rps:.2f}x the bare app")
+        if "ours-sklearn" in by.index:
+            parts.append(f"{ours.rps / by.loc['ours-sklearn'].rps:.1f}x ours without compiling")
         lines.append(" ".join(parts))
     print("\n".join(lines))
     print("\n== launch to healthy /ping (s) ==")

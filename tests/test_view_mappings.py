@@ -67,7 +67,7 @@ NS = {v.name: v for v in (Var("clf"), Var("train", columns=("tenure", "plan", "c
 clf, train, y_train, X_new, labels, rows, errors, stats = NS.values()
 
 DEPLOY_DEFAULTS = dict(port=None, workers=1, capture=0, token=None, strategy=None, percent=None, bake=None,
-                       guardrails=None, variant=None)
+                       guardrails=None, variant=None, compiled=True)
 RETRAIN_DEFAULTS = dict(parameters=None, gate=None, deploy=None, timeout=None, retries=0, promote=None, endpoint=None)
 SWEEP_DEFAULTS = dict(grid=None, trials=None, workers=2, gate=None, deploy=None, promote=None, endpoint=None,
                       timeout=None, metric=None, direction="max")
@@ -118,7 +118,9 @@ MAGICS = [
     ("deploy churn:2 -e churn --port 8080 --workers 2 --capture 10 --token s3cret --variant v2 --canary 10 "
      "--bake 600 --max-error-rate 0.02 --max-p99-ms 50",
      [call.deploy("churn:2", "churn", port=8080, workers=2, capture=10.0, token="s3cret", strategy="canary",
-                  percent=10.0, bake=600.0, guardrails={"max_error_rate": 0.02, "max_p99_ms": 50.0}, variant="v2")]),
+                  percent=10.0, bake=600.0, guardrails={"max_error_rate": 0.02, "max_p99_ms": 50.0}, variant="v2",
+                  compiled=True)]),
+    ("deploy churn:1 --no-compiled", [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "compiled": False})]),
     ("deploy churn:2 -e churn --linear 25", [call.deploy("churn:2", "churn", **{
         **DEPLOY_DEFAULTS, "strategy": "linear", "percent": 25.0})]),
     ("deploy churn:2 -e churn --blue-green --max-p99-ms 80", [call.deploy("churn:2", "churn", **{
@@ -406,7 +408,9 @@ CLI = [
     (["deploy", "churn:2", "-e", "churn", "--port", "8080", "--workers", "2", "--capture", "10", "--token", "s3cret",
       "--variant", "v2", "--canary", "10", "--bake", "600", "--max-error-rate", "0.02", "--max-p99-ms", "50"],
      [call.deploy("churn:2", "churn", port=8080, workers=2, capture=10.0, token="s3cret", strategy="canary",
-                  percent=10.0, bake=600.0, guardrails={"max_error_rate": 0.02, "max_p99_ms": 50.0}, variant="v2")]),
+                  percent=10.0, bake=600.0, guardrails={"max_error_rate": 0.02, "max_p99_ms": 50.0}, variant="v2",
+                  compiled=True)]),
+    (["deploy", "churn:1", "--no-compiled"], [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "compiled": False})]),
     (["deploy", "churn:2", "-e", "churn", "--linear", "25"],
      [call.deploy("churn:2", "churn", **{**DEPLOY_DEFAULTS, "strategy": "linear", "percent": 25.0})]),
     (["deploy", "churn:2", "-e", "churn", "--blue-green", "--max-error-rate", "0.05"],

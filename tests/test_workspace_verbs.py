@@ -108,7 +108,9 @@ def test_the_workspace_deploy_passes_every_argument_through(tmp_path, monkeypatc
     seen = {}
     monkeypatch.setattr(type(ws._serving), "deploy", lambda self, *a, **k: seen.update(args=a, kwargs=k))
     ws.deploy("m:1", "e", port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
-              guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9)
+              guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
+              compiled=False)
     assert seen == {"args": ("m:1", "e"), "kwargs": dict(
         port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
-        guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9)}
+        guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
+        compiled=False)}

@@ -272,14 +272,15 @@ class Workspace:
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0):
+               timeout: float = 60.0, compiled: bool = True):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
-        ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``)."""
+        ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``).
+        ``compiled=False``: a tree model never predicts through its compiled form."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
-                                    request_timeout=request_timeout, timeout=timeout)
+                                    request_timeout=request_timeout, timeout=timeout, compiled=compiled)
 
     def endpoints(self, all: bool = False):  # noqa: A002 - reads as the question it answers
         """The endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS;

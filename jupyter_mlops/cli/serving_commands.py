@@ -24,14 +24,16 @@ from . import emit, inputs, main, workspace
 @click.option("--bake", type=float, help="seconds per step (default 60)")
 @click.option("--max-error-rate", type=float, help="guardrail: max error rate (0-1)")
 @click.option("--max-p99-ms", type=float, help="guardrail: max p99 latency in ms")
+@click.option("--no-compiled", is_flag=True, help="never predict a tree model through its compiled form")
 @click.pass_context
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
-               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms):
+               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled):
     """Serve REF at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
     emit(ctx, workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
                                     token=token, strategy=strategy, percent=percent, bake=bake,
-                                    guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant))
+                                    guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant,
+                                    compiled=not no_compiled))
 
 
 @main.command("endpoints")

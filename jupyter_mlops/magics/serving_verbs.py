@@ -24,13 +24,15 @@ from ._verbs import inputs, verb
 @argument("--bake", type=float, help="seconds to watch each step before the next (default 60)")
 @argument("--max-error-rate", type=float, help="guardrail: roll back above this error rate (0-1)")
 @argument("--max-p99-ms", type=float, help="guardrail: roll back above this p99 latency")
+@argument("--no-compiled", action="store_true",
+          help="never predict a tree model through its compiled (ONNX Runtime) form")
 def deploy(view, args):
     """Serve a model version at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(args.canary, args.linear, args.blue_green, args.shadow, args.ab)
     return view.ws.deploy(args.ref, args.endpoint, port=args.port, workers=args.workers,
                           capture=args.capture, token=args.token, strategy=strategy, percent=percent,
                           bake=args.bake, guardrails=inputs.guardrails_from(args.max_error_rate, args.max_p99_ms),
-                          variant=args.variant)
+                          variant=args.variant, compiled=not args.no_compiled)
 
 
 @verb("endpoints")

@@ -74,6 +74,10 @@ class Variant:
     role: Role = Role.PRODUCTION
     sample: dict | None = None
     shadow_percent: float | None = None
+    compiled: bool = True  # may a tree model predict through its proven compiled form
+    # the version's monitoring baseline sample (parquet artifact: "path", "sha256"), the rows a
+    # compiled tree model is proven on besides ``sample``
+    baseline_sample: dict | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "Variant":

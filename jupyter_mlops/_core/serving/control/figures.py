@@ -29,14 +29,24 @@ def live_status(record: EndpointRecord, alive: bool) -> tuple[str, str | None]:
     return record.status, record.state.get("error")
 
 
-def describe(record: EndpointRecord, config: EndpointConfig, alive: bool) -> Endpoint:
+def compiled_by_variant(paths: EndpointPaths) -> dict[str, str]:
+    """Each loaded variant's ``compiled`` status (its engine, or "no (reason)") from the workers."""
+    found: dict[str, str] = {}
+    for report in read_worker_reports(paths):
+        for name, status in (report.get("compiled") or {}).items():
+            found.setdefault(name, status)
+    return found
+
+
+def describe(record: EndpointRecord, config: EndpointConfig, alive: bool,
+             compiled: dict[str, str] | None = None) -> Endpoint:
     status, why = live_status(record, alive)
     if status == "running" and config.baking is not None:
         status = "updating"
     return Endpoint(
         name=record.name, url=record.url, port=record.port, pid=record.pid, status=status,
-        variants=[{"name": v.name, "ref": v.ref, "weight": v.weight, "role": str(v.role)}
-                  for v in config.variants],
+        variants=[{"name": v.name, "ref": v.ref, "weight": v.weight, "role": str(v.role),
+                   "compiled": (compiled or {}).get(v.name)} for v in config.variants],
         rollout=config.rollout.public() if config.rollout else None,
         status_reason=why or config.status_reason, workers=int(config.workers),
         capture_percent=float(config.capture.percent), token_required=bool(config.token_hash))

@@ -31,16 +31,16 @@ class Endpoint(Result):
         import pandas as pd
 
         return pd.DataFrame([{"endpoint": self.name, **v} for v in self.variants],
-                            columns=["endpoint", "name", "ref", "weight", "role"])
+                            columns=["endpoint", "name", "ref", "weight", "role", "compiled"])
 
     def _repr_html_(self) -> str:
-        rows = [[v["name"], v.get("ref"), v.get("role", "production"), v.get("weight")]
-                for v in self.variants]
+        rows = [[v["name"], v.get("ref"), v.get("role", "production"), v.get("weight"),
+                 v.get("compiled") or ""] for v in self.variants]
         info = [("url", self.url), ("pid", self.pid), ("workers", self.workers),
                 ("capture %", self.capture_percent), ("token", "required" if self.token_required
                                                       else "none")]
         sections = [("", html.kv_table(info)), ("variants", html.table(
-            ["variant", "ref", "role", "weight"], rows))]
+            ["variant", "ref", "role", "weight", "compiled"], rows))]
         if self.rollout:
             r = self.rollout
             sections.append(("rollout", html.kv_table(

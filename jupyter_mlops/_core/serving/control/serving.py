@@ -83,7 +83,25 @@ class Serving:
                        artifact_path=str(self._local_artifact(mv.artifact_sha256, paths)),
                        sha256=mv.artifact_sha256, format=dict(mv.format),
                        companion_path=str(self._local_artifact(fast["sha256"], paths)) if fast else None,
-                       signature=mv.signature, weight=100.0, sample=sample)
+                       signature=mv.signature, weight=100.0, sample=sample,
+                       baseline_sample=self._baseline_sample(mv, paths))
+
+    def _baseline_sample(self, mv, paths: EndpointPaths) -> dict | None:
+        """The latest monitoring baseline's kept rows of this version (``register(data=...)``
+        makes one), as a local artifact: a compiled tree model is proven on them at load."""
+        from sqlalchemy import select
+
+        from ...store import orm
+
+        try:
+            with self.store.read() as s:
+                version_id = self.versions.version_id(mv.ref)
+                extra = s.execute(select(orm.Baseline.extra).where(orm.Baseline.model_version_id == version_id)
+                                  .order_by(orm.Baseline.id.desc()).limit(1)).scalar_one_or_none()
+            sha = (extra or {}).get("sample_sha256")
+            return {"path": str(self._local_artifact(sha, paths)), "sha256": sha} if sha else None
+        except Exception:  # no baseline, or a store without the table: the kept sample only
+            return None
 
     def _local_artifact(self, sha256: str, paths: EndpointPaths) -> Path:
         """The artifact as a local file the endpoint process can read (copied next to the
@@ -102,7 +120,7 @@ class Serving:
                percent: float | None = None, bake: float | None = None,
                guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0) -> Endpoint:
+               timeout: float = 60.0, compiled: bool = True) -> Endpoint:
         if endpoint is None:  # one endpoint per model is the common case: it takes the model's name
             endpoint = parse_ref(ref).name
         validate_name(endpoint, "endpoint name")
@@ -114,6 +132,7 @@ class Serving:
         guardrails = rollouts.checked_guardrails(guardrails)
         paths = self.paths(endpoint)
         spec = self._variant(ref, variant, paths)
+        spec.compiled = bool(compiled)
         record = self.records.get(endpoint)
         if self._alive(paths, record):
             self._refuse_new_settings(paths, record, port, workers, token)
@@ -231,7 +250,8 @@ class Serving:
 
     def _describe(self, paths: EndpointPaths, record: EndpointRecord) -> Endpoint:
         config = ConfigFile(paths.config).read()
-        ep = figures.describe(record, config, self._alive(paths, record))
+        alive = self._alive(paths, record)
+        ep = figures.describe(record, config, alive, figures.compiled_by_variant(paths) if alive else None)
         # read only when the endpoint is displayed (a handle's attributes call describe often)
         ep.history_source = lambda: self._history(paths, config, RECENT_SECONDS)
         return ep
@@ -319,8 +339,10 @@ class Serving:
 
         spec = self._variant(ref, None, self.paths("_batch"))
         silence_feature_name_warning()
-        job = run_batch(LoadedVariant(spec).load(), spec.ref, str(input), str(output), chunk_rows,
-                        workers, dask)
+        variant = LoadedVariant(spec).load()
+        job = run_batch(variant, spec.ref, str(input), str(output), chunk_rows, workers, dask)
+        if not variant.compiled.startswith("no ("):
+            job.engine += f", compiled: {variant.compiled}"  # a tree model's proven compiled form
         self.audit.record("batch", spec.ref, {
             "input": job.input, "output": job.output, "rows": job.rows, "engine": job.engine})
         return job

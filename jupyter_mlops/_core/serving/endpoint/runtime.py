@@ -206,6 +206,8 @@ class Runtime:
                                                             if self.live else [])},
                   "linear_fast_path": {n: v.fast is not None for n, v in (
                       self.live.variants.items() if self.live else [])},
+                  "compiled": {n: v.compiled for n, v in (
+                      self.live.variants.items() if self.live else [])},
                   "capture_written": self.capture.written if self.capture else 0,
                   "accepts_missing": {n: v.schema.allow_missing for n, v in (
                       self.live.variants.items() if self.live else [])},

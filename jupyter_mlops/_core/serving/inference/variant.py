@@ -7,6 +7,11 @@ both succeed and agree, requests use the ndarray (no DataFrame per request); oth
 request builds a DataFrame. sklearn's "X does not have valid feature names" warning, which the
 ndarray path would raise on every call, is silenced process-wide in the endpoint process only.
 
+A scikit-learn tree model on the ndarray path may predict through its compiled form
+(``compiled_trees.py``), proven at load on the kept sample, the version's baseline sample and rows
+at its split thresholds; ``compiled`` says which engine, or ``no (why)``. ``Variant.compiled``
+(``deploy(compiled=False)``) turns it off.
+
 Missing values: whether the model takes NaN is decided once, at load, from the model itself:
 scikit-learn's estimator tag ``allow_nan`` (``sklearn.utils.get_tags(model).input_tags.allow_nan``
 from scikit-learn 1.6, ``model._get_tags()["allow_nan"]`` before), or, when the tag does not say
@@ -51,6 +56,8 @@ class LoadedVariant:
         self.model = None
         self.use_array = False
         self.fast = None  # a validated linear predictor (fastpath.py), when proven identical
+        # a tree model's compiled form (compiled_trees.py): its engine, or "no (reason)"
+        self.compiled: str = "no (not a tree model)"
         self.ewma_seconds = 0.0
 
     # -- loading -----------------------------------------------------------------------------
@@ -92,6 +99,7 @@ class LoadedVariant:
         if not sample or not sample.get("data"):
             if self.schema.all_numeric and self.signature.get("input_type") == "ndarray":
                 self.use_array = True
+                self._compile_trees(None)
             return
         try:
             table = self.schema.from_rows(sample["data"], "sample row")
@@ -122,6 +130,12 @@ class LoadedVariant:
                 fast = linear_predictor(self.model)
                 if fast is not None and verified(self.model, fast, table.array):
                     self.fast = fast
+                else:
+                    self._compile_trees(table.array)
+            elif self.spec.compiled:
+                self.compiled = "no (it predicts a float array differently from its DataFrame)"
+        elif self.spec.compiled:
+            self.compiled = "no (the inputs are not all numeric: predicted from a DataFrame)"
         # how long one row takes decides whether requests run on the event loop or in a thread
         # (where the request timeout applies): measure it now, not on the first request
         one = self.schema.from_rows(sample["data"][:1], "sample row")
@@ -132,6 +146,49 @@ class LoadedVariant:
             raise DeployError(f"Variant {self.name!r} failed its smoke test on one row: {exc}") \
                 from exc
         self.ewma_seconds = time.perf_counter() - t0
+
+    def _compile_trees(self, sample: np.ndarray) -> None:
+        """Use the compiled form of a tree model once it is proven equal (compiled_trees.py);
+        the outcome is printed to the endpoint log and reported as ``compiled``."""
+        if not self.spec.compiled:
+            self.compiled = "no (turned off: compiled=False)"
+            return
+        from .compiled_trees import compile_model
+        from .tree_tables import is_tree_model
+
+        if not is_tree_model(self.model):
+            self.compiled = f"no ({type(self.model).__name__} is not a scikit-learn tree model)"
+            return
+        baseline = self._baseline_rows()
+        if baseline is not None:
+            sample = baseline if sample is None else np.vstack([sample, baseline])
+        predictor, self.compiled, details = compile_model(
+            self.model, sample, self.spec.sha256, self.spec.artifact_path)
+        if predictor is not None:
+            self.fast = predictor
+        if details.get("tree_model"):
+            print(f"variant {self.name}: compiled: {self.compiled} "
+                  f"{' '.join(f'{k}={v}' for k, v in details.items() if k != 'tree_model')}".rstrip(), flush=True)
+
+    def _baseline_rows(self) -> np.ndarray | None:
+        """The version's baseline sample (hash-checked) in the signature's column order, as the
+        float rows requests become; None when there is none or it does not fit."""
+        ref = self.spec.baseline_sample or {}
+        if not ref.get("path"):
+            return None
+        try:
+            import io
+
+            import pandas as pd
+
+            frame = pd.read_parquet(io.BytesIO(self._verified_bytes(Path(ref["path"]), ref.get("sha256"))))
+            frame = frame.drop(columns=["__label__"], errors="ignore")  # monitor's label column
+            if self.schema.known:
+                frame = frame[self.schema.names]
+            table = self.schema.from_rows(frame.to_numpy().tolist(), "baseline row")
+            return table.array
+        except Exception:  # a missing or changed file, other columns: the kept sample only
+            return None
 
     def _predicts_with_missing_values(self, row: list) -> bool:
         """The probe: one row per column with that column missing (booleans kept: a missing
@@ -158,7 +215,10 @@ class LoadedVariant:
         if self.use_array and table.array is not None:
             x: Any = table.array
             if self.fast is not None and finite:
-                out = self.fast(x)
+                try:
+                    out = self.fast(x)
+                except Exception as exc:  # a compiled pipeline's own steps may refuse a row
+                    raise ModelError(f"{type(exc).__name__}: {exc}") from exc
                 self.ewma_seconds = 0.9 * self.ewma_seconds + 0.1 * (time.perf_counter() - t0)
                 return out
         else:
