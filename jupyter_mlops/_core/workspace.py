@@ -317,9 +317,12 @@ class Workspace:
         return self._serving.ground_truth(endpoint, labels)
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
-              dask: str | None = None):
-        """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``."""
-        return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask)
+              dask: str | None = None, progress: bool | None = None):
+        """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``.
+        ``progress``: None shows a bar of the rows once it takes over a second, True at once,
+        False never."""
+        return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask,
+                                   progress=progress)
 
     # -- retraining ----------------------------------------------------------------------------
     def replay(self, ref: Any, endpoint: str, since: Any = None):
@@ -329,12 +332,13 @@ class Workspace:
         return self._replayer.replay(ref, endpoint, since=since)
 
     # -- monitoring ----------------------------------------------------------------------------
-    def baseline(self, ref: Any, data: Any = None, target: Any = None):
+    def baseline(self, ref: Any, data: Any = None, target: Any = None, progress: bool | None = None):
         """Statistics + constraints (Model Monitor's JSON shapes) of ``data``, stored with ``ref``;
-        with no data, the version's latest baseline."""
+        with no data, the version's latest baseline. ``progress``: a bar per column (None: once
+        it takes over a second; True: at once; False: never)."""
         if data is None:
             return self._monitoring.get_baseline(ref)
-        return self._monitoring.baseline(ref, data, target=target)
+        return self._monitoring.baseline(ref, data, target=target, progress=progress)
 
     def import_baseline(self, ref: Any, statistics: Any, constraints: Any):
         """A SageMaker Model Monitor baseline (``statistics.json`` and ``constraints.json``:
@@ -347,10 +351,12 @@ class Workspace:
         return self._monitoring.check(target, data=data, since=since, variant=variant)
 
     def drift(self, reference: Any, current: Any, method: Any = "auto", threshold: Any = None,
-              columns: list | None = None, drift_share: float = 0.5, client: Any = None):
-        """Per-feature drift (ks, chi2, psi, wasserstein, jensenshannon or auto) and the dataset verdict."""
+              columns: list | None = None, drift_share: float = 0.5, client: Any = None,
+              progress: bool | None = None):
+        """Per-feature drift (ks, chi2, psi, wasserstein, jensenshannon or auto) and the dataset verdict.
+        ``progress``: a bar per feature (None: once it takes over a second; True: at once; False: never)."""
         return self._monitoring.drift(reference, current, method=method, threshold=threshold, columns=columns,
-                                      drift_share=drift_share, client=client)
+                                      drift_share=drift_share, client=client, progress=progress)
 
     def quality(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
                 thresholds: dict | None = None, tolerance: float = 0.1):
@@ -408,26 +414,28 @@ class Workspace:
 
     def sweep(self, name: str, notebook: str, grid: dict | None = None, trials: list | None = None, workers: int = 2,
               gate: Any = None, deploy: Any = None, promote: str | None = None, endpoint: str | None = None,
-              timeout: float | None = None, metric: str | None = None, direction: str = "max"):
+              timeout: float | None = None, metric: str | None = None, direction: str = "max",
+              progress: bool | None = None):
         """Run ``notebook`` once per parameter set (``grid={"C": [0.1, 1, 10]}``: every
         combination; or ``trials=[{...}, ...]``), ``workers`` kernels at a time, each trial a
         recorded run; returns a ``Sweep`` (``to_frame()``, ``best``, a chart). The best trial by
         ``metric`` (default: the gate's first metric, or the one every trial reported) goes
         through ``gate``, ``promote`` and ``deploy`` as in ``retrain``. A failed trial is
-        reported, not raised; ``timeout`` bounds each trial's notebook."""
+        reported, not raised; ``timeout`` bounds each trial's notebook. ``progress``: a bar of the
+        trials ended (None: once it takes over a second; True: at once; False: never)."""
         return self._pipelines.sweep(name, notebook, grid=grid, trials=trials, workers=workers, gate=gate,
                                      deploy=deploy, promote=promote, endpoint=endpoint, timeout=timeout,
-                                     metric=metric, direction=direction)
+                                     metric=metric, direction=direction, progress=progress)
 
 
-    def reproduce(self, ref: Any, tolerance: Any = None):
+    def reproduce(self, ref: Any, tolerance: Any = None, progress: bool | None = None):
         """Re-run the notebook (or pipeline) that made ``ref`` with its recorded parameters in a
         fresh kernel, then check that the training data hashes as recorded, the metrics agree
         within ``tolerance`` (a number: absolute; or ``{"abs": 1e-6, "rel": 1e-4}``, the defaults)
         and the predictions on its sample rows are the same; the ``Reproduction`` (PASS/FAIL and
         each difference) is kept on the version, where ``policy(require_reproduction=True)``
-        reads it."""
-        return self._pipelines.reproduce(ref, tolerance=tolerance)
+        reads it. ``progress``: a bar of its steps (the re-run, then each comparison)."""
+        return self._pipelines.reproduce(ref, tolerance=tolerance, progress=progress)
 
     # -- scheduling ----------------------------------------------------------------------------
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,

@@ -287,7 +287,7 @@ class Serving:
         return upload
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000,
-              workers: int = 1, dask: str | None = None):
+              workers: int = 1, dask: str | None = None, progress: bool | None = None):
         """Score a file with ``ref`` (hash-checked and smoke-tested like an endpoint variant)."""
         from ..inference.variant import LoadedVariant, silence_feature_name_warning
         from .batch import run_batch
@@ -295,7 +295,7 @@ class Serving:
         spec = self._variant(ref, None, self.paths("_batch"))
         silence_feature_name_warning()
         job = run_batch(LoadedVariant(spec).load(), spec.ref, str(input), str(output), chunk_rows,
-                        workers, dask)
+                        workers, dask, progress)
         self.audit.record("batch", spec.ref, {
             "input": job.input, "output": job.output, "rows": job.rows, "engine": job.engine})
         return job
