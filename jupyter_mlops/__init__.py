@@ -49,6 +49,7 @@ from ._core.errors import (
     UntrustedArtifact,
     WorkspaceError,
 )
+from ._core.serving.control.watch import set_default_display as _set_default_display
 from ._core.workspace import Workspace, WorkspaceStatus
 from ._version import __version__
 
@@ -157,6 +158,17 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'jupyter_mlops' has no attribute {name!r}")
+
+
+def _live_display():
+    """What ``wait=True`` shows when the caller gives no ``on_update`` (``live.py``: the core
+    imports no view library, so the package hands it this)."""
+    from .live import for_this_process
+
+    return for_this_process()
+
+
+_set_default_display(_live_display)
 
 
 def context():

@@ -272,14 +272,24 @@ class Workspace:
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0):
+               timeout: float = 60.0, wait: bool = False, on_update: Any = None):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
-        ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``)."""
+        ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``).
+        ``wait=True``: return only when the rollout has completed or rolled back, showing it live
+        meanwhile (as ``watch``; ``on_update`` receives each look instead)."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
-                                    request_timeout=request_timeout, timeout=timeout)
+                                    request_timeout=request_timeout, timeout=timeout, wait=wait,
+                                    on_update=on_update)
+
+    def watch(self, endpoint: str, timeout: float | None = None, on_update: Any = None):
+        """Follow ``endpoint``'s rollout until it completes or rolls back (or ``timeout`` s): one
+        live display of the weights, the bake's countdown, and each variant's error rate and p99
+        against the guardrails; returns the last look, a ``RolloutWatch`` (at once, with the
+        current state, when no rollout is running). ``on_update(look)`` replaces the display."""
+        return self._serving.watch(endpoint, timeout=timeout, on_update=on_update)
 
     def endpoints(self):
         """All endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS."""

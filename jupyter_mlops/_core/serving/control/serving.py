@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...collaborators import ArtifactSource, AuditRecorder, VersionSource
 from ...errors import Conflict, DeployError, InvalidInput
@@ -98,7 +98,10 @@ class Serving:
                percent: float | None = None, bake: float | None = None,
                guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0) -> Endpoint:
+               timeout: float = 60.0, wait: bool = False, on_update: Callable | None = None) -> Endpoint:
+        """``wait``: once the endpoint serves the change, follow the rollout it started until it
+        completes or rolls back (``watch``), handing each look to ``on_update`` (default: the view
+        layer's live display, if any); the ``Endpoint`` returned then shows how it ended."""
         if endpoint is None:  # one endpoint per model is the common case: it takes the model's name
             endpoint = parse_ref(ref).name
         validate_name(endpoint, "endpoint name")
@@ -118,6 +121,8 @@ class Serving:
                                                        guardrails, capture)
             self._await(paths, record, config.generation, timeout, revert_to=before)
             self.audit.record("endpoint.deploy", endpoint, details)
+            if wait:
+                self._follow(paths, record, None, on_update)
             return self._describe(paths, record)
         if strategy == "shadow":
             raise Conflict(f"Endpoint {endpoint!r} is not running: a shadow variant needs a "
@@ -187,6 +192,20 @@ class Serving:
         self.audit.record("endpoint.refused", paths.name, {"error": refusal})
         raise DeployError(f"Endpoint {paths.name!r} refused the change: {refusal}",
                           hint="No request reached the new version.")
+
+    # -- watching a rollout ----------------------------------------------------------------------
+    def watch(self, endpoint: str, timeout: float | None = None, on_update: Callable | None = None):
+        """Follow the endpoint's rollout until it ends (or ``timeout`` s), each look handed to
+        ``on_update`` (default: the view layer's live display); at once when none is baking.
+        Returns the last ``RolloutWatch`` (``watch.py``)."""
+        paths, record = self._existing(endpoint)
+        return self._follow(paths, record, timeout, on_update)
+
+    def _follow(self, paths: EndpointPaths, record: EndpointRecord, timeout: float | None, on_update):
+        from .watch import default_display, follow
+
+        return follow(paths, on_update if on_update is not None else default_display(), timeout,
+                      alive=lambda: self._alive(paths, record))
 
     # -- traffic and rollback ------------------------------------------------------------------
     def traffic(self, endpoint: str, weights: dict[str, float], timeout: float = 30.0) -> Endpoint:
