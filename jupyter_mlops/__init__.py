@@ -49,7 +49,7 @@ from ._core.errors import (
     UntrustedArtifact,
     WorkspaceError,
 )
-from ._core.serving.control.watch import set_default_display as _set_default_display
+from ._core.displays import set_default_display as _set_default_display
 from ._core.workspace import Workspace, WorkspaceStatus
 from ._version import __version__
 

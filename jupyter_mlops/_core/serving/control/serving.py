@@ -202,7 +202,8 @@ class Serving:
         return self._follow(paths, record, timeout, on_update)
 
     def _follow(self, paths: EndpointPaths, record: EndpointRecord, timeout: float | None, on_update):
-        from .watch import default_display, follow
+        from ...displays import default_display
+        from .watch import follow
 
         return follow(paths, on_update if on_update is not None else default_display(), timeout,
                       alive=lambda: self._alive(paths, record))

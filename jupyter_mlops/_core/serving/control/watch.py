@@ -7,8 +7,8 @@ window the endpoint's controller judges, ``metrics.since_step``) against the rol
 guardrails; once the rollout ends, its final state and why. ``follow`` takes such a look four
 times a second and hands each one to ``on_update`` until the rollout is no longer baking. The
 core draws nothing: a view passes ``on_update`` (an updating notebook display, a redrawn
-terminal line); ``set_default_display`` lets the package's view layer give ``wait=True`` a
-display when the caller passes none.
+terminal line); ``_core/displays.py`` holds the one the package's view layer gives
+``wait=True`` when the caller passes none.
 """
 
 from __future__ import annotations
@@ -25,21 +25,6 @@ from ..metrics import percentile, since_step
 POLL_S = 0.25
 #: status words of an ended rollout that count as a failure (``mlops watch`` exits non-zero)
 FAILED = (str(RolloutStatus.ROLLED_BACK), str(RolloutStatus.REFUSED))
-
-#: (the view layer's) display for a wait with no ``on_update``: a callable returning an
-#: ``on_update``, or None for no display
-_default_display: Callable[[], Callable | None] | None = None
-
-
-def set_default_display(factory: Callable[[], Callable | None] | None) -> None:
-    """Installed by the package's view layer (``jupyter_mlops/live.py``); the core imports no view library."""
-    global _default_display
-    _default_display = factory
-
-
-def default_display() -> Callable | None:
-    return _default_display() if _default_display is not None else None
-
 
 @dataclass
 class RolloutWatch(Result):
