@@ -99,6 +99,7 @@ __all__ = [
     "Endpoint",
     "ShadowReport",
     "BatchJob",
+    "RolloutWatch",
     "Baseline",
     "MonitoringReport",
     "DriftReport",
@@ -129,6 +130,7 @@ _LAZY = {
     "Endpoint": "._core.serving.control.results",
     "ShadowReport": "._core.serving.control.results",
     "BatchJob": "._core.serving.control.batch",
+    "RolloutWatch": "._core.serving.control.watch",
     "Baseline": "._core.monitor.reports.monitoring",
     "MonitoringReport": "._core.monitor.reports.monitoring",
     "DriftReport": "._core.monitor.reports.drift",
@@ -161,9 +163,9 @@ def __getattr__(name: str):
 
 
 def _live_display():
-    """What ``wait=True`` shows when the caller gives no ``on_update`` (``live.py``: the core
+    """What ``wait=True`` shows when the caller gives no ``on_update`` (``_live.py``: the core
     imports no view library, so the package hands it this)."""
-    from .live import for_this_process
+    from ._live import for_this_process
 
     return for_this_process()
 

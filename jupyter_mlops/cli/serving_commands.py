@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from .._core.serving.control.watch import FAILED
-from ..live import terminal_display
+from .._live import terminal_display
 from . import emit, inputs, main, workspace
 
 #: the exit status of deploy --wait and watch when the rollout rolled back (as a failed gate's)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from IPython.core.magic_arguments import argument
 
-from .. import live
+from .. import _live as live
 from ._verbs import inputs, verb
 
 
