@@ -32,8 +32,15 @@ def choose_default(progress: bool) -> None:
     os.environ[_DEFAULT_ENV] = "1" if progress else "0"
 
 
+def _in_a_kernel() -> bool:
+    """A Jupyter kernel's shell runs this process (read from sys.modules: no IPython import here)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def _someone_watching() -> bool:
-    if "ipykernel" in sys.modules:
+    if _in_a_kernel():
         return True
     try:
         return sys.stderr.isatty()
