@@ -49,6 +49,7 @@ from ._core.errors import (
     UntrustedArtifact,
     WorkspaceError,
 )
+from ._core.displays import set_default_display as _set_default_display
 from ._core.workspace import Workspace, WorkspaceStatus
 from ._version import __version__
 
@@ -100,6 +101,7 @@ __all__ = [
     "EndpointHistory",
     "DriftHistory",
     "BatchJob",
+    "RolloutWatch",
     "Baseline",
     "MonitoringReport",
     "DriftReport",
@@ -132,6 +134,7 @@ _LAZY = {
     "EndpointHistory": "._core.serving.control.history",
     "DriftHistory": "._core.scheduler.drift_history",
     "BatchJob": "._core.serving.control.batch",
+    "RolloutWatch": "._core.serving.control.watch",
     "Baseline": "._core.monitor.reports.monitoring",
     "MonitoringReport": "._core.monitor.reports.monitoring",
     "DriftReport": "._core.monitor.reports.drift",
@@ -161,6 +164,17 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'jupyter_mlops' has no attribute {name!r}")
+
+
+def _live_display():
+    """What ``wait=True`` shows when the caller gives no ``on_update`` (``_live.py``: the core
+    imports no view library, so the package hands it this)."""
+    from ._live import for_this_process
+
+    return for_this_process()
+
+
+_set_default_display(_live_display)
 
 
 def context():

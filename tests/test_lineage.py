@@ -106,3 +106,17 @@ def test_lineage_in_a_plain_script_has_no_notebook(ws, clf):
     lin = ws.register(clf, "churn").lineage
     assert lin["notebook"] is None and lin["kernel"]["in_order"] is None
     assert lin["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_installed_packages_reads_the_same_names_and_versions_as_the_metadata_parser():
+    """The quick read of the Name and Version headers lists what importlib.metadata's full parse lists."""
+    from importlib import metadata
+
+    from jupyter_mlops._core.lineage import installed_packages
+
+    seen = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name and name.lower() not in seen:
+            seen[name.lower()] = f"{name}=={dist.version}"
+    assert installed_packages() == tuple(sorted(seen.values(), key=str.lower))

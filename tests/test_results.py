@@ -121,6 +121,7 @@ def world(tmp_path_factory, numeric_data, clf):
                        timeout=30).raise_for_status()
             assert _wait_for(lambda: len(ws.captured("churn")) >= 40), "no captured traffic"
             results["Endpoint"] = ws.endpoint("churn").info()
+            results["RolloutWatch"] = ws.watch("churn")  # no rollout: at once, with the endpoint's state
             results["ShadowReport"] = ws.shadow_report("churn")
             results["EndpointHistory"] = ws.endpoint_history("churn", last="15 min")
             first_request = ws.captured("churn")["event_id"].iloc[0]

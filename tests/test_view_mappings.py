@@ -9,7 +9,7 @@ screen is not checked here (tests/test_cli.py, tests/test_magics.py run the real
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from unittest.mock import call, patch
+from unittest.mock import ANY, call, patch
 
 import click
 import pytest
@@ -36,6 +36,7 @@ def ws():
             getattr(instance, report).return_value.status.return_value = "ok"
         instance.verify_audit.return_value.ok = True  # else mlops verify-audit exits 1
         instance.reproduce.return_value.status = "PASS"  # else mlops reproduce exits 3
+        instance.watch.return_value.failed = False  # else mlops watch exits 3
         yield instance
 
 
@@ -129,6 +130,10 @@ MAGICS = [
         **DEPLOY_DEFAULTS, "strategy": "shadow", "percent": 5.0})]),
     ("deploy churn:2 -e churn --ab 50", [call.deploy("churn:2", "churn", **{
         **DEPLOY_DEFAULTS, "strategy": "ab", "percent": 50.0})]),
+    ("deploy churn:2 -e churn --canary 10 --bake 2 --wait", [call.deploy("churn:2", "churn", **{
+        **DEPLOY_DEFAULTS, "strategy": "canary", "percent": 10.0, "bake": 2.0, "wait": True, "on_update": ANY})]),
+    ("watch churn", [call.watch("churn", timeout=None, on_update=ANY)]),
+    ("watch churn --timeout 30", [call.watch("churn", timeout=30.0, on_update=ANY)]),
     ("endpoints", [call.endpoints(all=False)]),
     ("endpoints --all", [call.endpoints(all=True)]),
     ("traffic churn churn-v1=50 churn-v2=12.5", [call.traffic("churn", {"churn-v1": 50.0, "churn-v2": 12.5})]),
@@ -425,6 +430,10 @@ CLI = [
     (["traffic", "churn", "churn-v1=50", "churn-v2=12.5"],
      [call.traffic("churn", {"churn-v1": 50.0, "churn-v2": 12.5})]),
     (["rollback", "churn"], [call.rollback("churn")]),
+    (["deploy", "churn:2", "-e", "churn", "--canary", "10", "--wait"], [call.deploy("churn:2", "churn", **{
+        **DEPLOY_DEFAULTS, "strategy": "canary", "percent": 10.0, "wait": True, "on_update": ANY})]),
+    (["watch", "churn"], [call.watch("churn", timeout=None, on_update=ANY)]),
+    (["watch", "churn", "--timeout", "5"], [call.watch("churn", timeout=5.0, on_update=ANY)]),
     (["invoke", "churn", "--data", "rows.csv"],
      [call.endpoint("churn"), call.endpoint().predict(Read("frame", "rows.csv"), variant=None)]),
     (["invoke", "churn", "-d", "rows.parquet", "--variant", "churn-v2"],

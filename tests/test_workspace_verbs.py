@@ -25,7 +25,7 @@ FORWARDS = {
     "policy": ("_policies", "update"),
     "save_dataset": ("_datasets", "save"), "datasets": ("_datasets", "list"),
     "dataset": ("_datasets", "load"),
-    "deploy": ("_serving", "deploy"), "endpoints": ("_serving", "endpoints"),
+    "deploy": ("_serving", "deploy"), "watch": ("_serving", "watch"), "endpoints": ("_serving", "endpoints"),
     "endpoint": ("_serving", "endpoint"), "traffic": ("_serving", "traffic"),
     "rollback": ("_serving", "rollback"), "stop": ("_serving", "stop"),
     "shadow_report": ("_serving", "shadow_report"), "captured": ("_serving", "captured"),
@@ -113,4 +113,4 @@ def test_the_workspace_deploy_passes_every_argument_through(tmp_path, monkeypatc
     assert seen == {"args": ("m:1", "e"), "kwargs": dict(
         port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
         guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
-        compiled=False)}
+        compiled=False, wait=False, on_update=None)}

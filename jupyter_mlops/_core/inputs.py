@@ -229,7 +229,9 @@ def read_model(path: str):
     itself, and a pickle is unpickled: the user named their own file on the command line, so it
     is trusted as code they run."""
     if model_format(path) == "skops":
-        import skops.io as sio
+        from .skops_import import skops_io
+
+        sio = skops_io()
 
         return sio.load(path, trusted=sio.get_untrusted_types(file=path))
     import joblib
@@ -240,7 +242,9 @@ def read_model(path: str):
 def write_model(model, path: str) -> None:
     """Save ``model`` in the format its file name says, so :func:`read_model` reads it back."""
     if model_format(path) == "skops":
-        import skops.io as sio
+        from .skops_import import skops_io
+
+        sio = skops_io()
 
         sio.dump(model, path)
         return

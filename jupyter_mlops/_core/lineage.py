@@ -191,10 +191,27 @@ def installed_packages() -> tuple[str, ...]:
 
     seen = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name, version = _name_and_version(dist)
         if name and name.lower() not in seen:
-            seen[name.lower()] = f"{name}=={dist.version}"
+            seen[name.lower()] = f"{name}=={version}"
     return tuple(sorted(seen.values(), key=str.lower))
+
+
+def _name_and_version(dist) -> tuple[str | None, str | None]:
+    """A distribution's ``Name`` and ``Version`` headers, read from the top of its metadata file:
+    ``dist.metadata`` parses the whole file as an e-mail message, which took most of a first
+    ``register``'s 0.2-0.4 s here for ~500 packages. Anything unusual goes the long way."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in found:
+            found[key] = value.strip()
+    if len(found) == 2 and all(found.values()):
+        return found["Name"], found["Version"]
+    return dist.metadata.get("Name"), dist.version
 
 
 def package_versions(model: Any = None) -> dict:

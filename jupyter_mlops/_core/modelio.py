@@ -57,7 +57,9 @@ def dump_model(model: Any) -> tuple[bytes, dict]:
         )
     info: dict[str, Any] = {"class": model_class(model)}
     if _is_sklearn(model):
-        import skops.io as sio
+        from .skops_import import skops_io
+
+        sio = skops_io()
 
         try:
             payload = sio.dumps(model)
@@ -111,7 +113,9 @@ def load_model(payload: bytes, info: dict, artifact_sha256: str | None = None, w
     what a signature changes; without ``artifact_sha256`` nothing is taken as signed)."""
     fmt = info.get("format")
     if fmt == SKOPS:
-        import skops.io as sio
+        from .skops_import import skops_io
+
+        sio = skops_io()
 
         from skops.io.exceptions import UntrustedTypesFoundException
 

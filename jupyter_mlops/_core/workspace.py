@@ -272,15 +272,25 @@ class Workspace:
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0, compiled: bool = True):
+               timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Any = None):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
         ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``).
+        ``wait=True``: return only when the rollout has completed or rolled back, showing it live
+        meanwhile (as ``watch``; ``on_update`` receives each look instead).
         ``compiled=False``: a tree model never predicts through its compiled form."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
-                                    request_timeout=request_timeout, timeout=timeout, compiled=compiled)
+                                    request_timeout=request_timeout, timeout=timeout, compiled=compiled, wait=wait,
+                                    on_update=on_update)
+
+    def watch(self, endpoint: str, timeout: float | None = None, on_update: Any = None):
+        """Follow ``endpoint``'s rollout until it completes or rolls back (or ``timeout`` s): one
+        live display of the weights, the bake's countdown, and each variant's error rate and p99
+        against the guardrails; returns the last look, a ``RolloutWatch`` (at once, with the
+        current state, when no rollout is running). ``on_update(look)`` replaces the display."""
+        return self._serving.watch(endpoint, timeout=timeout, on_update=on_update)
 
     def endpoints(self, all: bool = False):  # noqa: A002 - reads as the question it answers
         """The endpoints: live status, variants and weights, req/s, p50, p99, error rate, CPU, RSS;
@@ -326,9 +336,12 @@ class Workspace:
         return self._serving.ground_truth(endpoint, labels)
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
-              dask: str | None = None):
-        """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``."""
-        return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask)
+              dask: str | None = None, progress: bool | None = None):
+        """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``.
+        ``progress``: None shows a bar of the rows once it takes over a second, True at once,
+        False never."""
+        return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask,
+                                   progress=progress)
 
     # -- retraining ----------------------------------------------------------------------------
     def replay(self, ref: Any, endpoint: str, since: Any = None):
@@ -338,12 +351,13 @@ class Workspace:
         return self._replayer.replay(ref, endpoint, since=since)
 
     # -- monitoring ----------------------------------------------------------------------------
-    def baseline(self, ref: Any, data: Any = None, target: Any = None):
+    def baseline(self, ref: Any, data: Any = None, target: Any = None, progress: bool | None = None):
         """Statistics + constraints (Model Monitor's JSON shapes) of ``data``, stored with ``ref``;
-        with no data, the version's latest baseline."""
+        with no data, the version's latest baseline. ``progress``: a bar per column (None: once
+        it takes over a second; True: at once; False: never)."""
         if data is None:
             return self._monitoring.get_baseline(ref)
-        return self._monitoring.baseline(ref, data, target=target)
+        return self._monitoring.baseline(ref, data, target=target, progress=progress)
 
     def import_baseline(self, ref: Any, statistics: Any, constraints: Any):
         """A SageMaker Model Monitor baseline (``statistics.json`` and ``constraints.json``:
@@ -356,10 +370,12 @@ class Workspace:
         return self._monitoring.check(target, data=data, since=since, variant=variant)
 
     def drift(self, reference: Any, current: Any, method: Any = "auto", threshold: Any = None,
-              columns: list | None = None, drift_share: float = 0.5, client: Any = None):
-        """Per-feature drift (ks, chi2, psi, wasserstein, jensenshannon or auto) and the dataset verdict."""
+              columns: list | None = None, drift_share: float = 0.5, client: Any = None,
+              progress: bool | None = None):
+        """Per-feature drift (ks, chi2, psi, wasserstein, jensenshannon or auto) and the dataset verdict.
+        ``progress``: a bar per feature (None: once it takes over a second; True: at once; False: never)."""
         return self._monitoring.drift(reference, current, method=method, threshold=threshold, columns=columns,
-                                      drift_share=drift_share, client=client)
+                                      drift_share=drift_share, client=client, progress=progress)
 
     def quality(self, target: str, ground_truth: Any = None, data: Any = None, since: Any = None,
                 thresholds: dict | None = None, tolerance: float = 0.1):
@@ -417,26 +433,28 @@ class Workspace:
 
     def sweep(self, name: str, notebook: str, grid: dict | None = None, trials: list | None = None, workers: int = 2,
               gate: Any = None, deploy: Any = None, promote: str | None = None, endpoint: str | None = None,
-              timeout: float | None = None, metric: str | None = None, direction: str = "max"):
+              timeout: float | None = None, metric: str | None = None, direction: str = "max",
+              progress: bool | None = None):
         """Run ``notebook`` once per parameter set (``grid={"C": [0.1, 1, 10]}``: every
         combination; or ``trials=[{...}, ...]``), ``workers`` kernels at a time, each trial a
         recorded run; returns a ``Sweep`` (``to_frame()``, ``best``, a chart). The best trial by
         ``metric`` (default: the gate's first metric, or the one every trial reported) goes
         through ``gate``, ``promote`` and ``deploy`` as in ``retrain``. A failed trial is
-        reported, not raised; ``timeout`` bounds each trial's notebook."""
+        reported, not raised; ``timeout`` bounds each trial's notebook. ``progress``: a bar of the
+        trials ended (None: once it takes over a second; True: at once; False: never)."""
         return self._pipelines.sweep(name, notebook, grid=grid, trials=trials, workers=workers, gate=gate,
                                      deploy=deploy, promote=promote, endpoint=endpoint, timeout=timeout,
-                                     metric=metric, direction=direction)
+                                     metric=metric, direction=direction, progress=progress)
 
 
-    def reproduce(self, ref: Any, tolerance: Any = None):
+    def reproduce(self, ref: Any, tolerance: Any = None, progress: bool | None = None):
         """Re-run the notebook (or pipeline) that made ``ref`` with its recorded parameters in a
         fresh kernel, then check that the training data hashes as recorded, the metrics agree
         within ``tolerance`` (a number: absolute; or ``{"abs": 1e-6, "rel": 1e-4}``, the defaults)
         and the predictions on its sample rows are the same; the ``Reproduction`` (PASS/FAIL and
         each difference) is kept on the version, where ``policy(require_reproduction=True)``
-        reads it."""
-        return self._pipelines.reproduce(ref, tolerance=tolerance)
+        reads it. ``progress``: a bar of its steps (the re-run, then each comparison)."""
+        return self._pipelines.reproduce(ref, tolerance=tolerance, progress=progress)
 
     # -- scheduling ----------------------------------------------------------------------------
     def monitor(self, endpoint: str, every: Any = None, on_violation: str = "alert", webhook: str | None = None,

@@ -42,11 +42,18 @@ class _Group(click.Group):
 @click.option("--workspace", "-w", "home", envvar="MLOPS_HOME", type=click.Path(file_okay=False),
               help="workspace home (default: $MLOPS_HOME, else the nearest .mlops/ up the tree)")
 @click.option("--json", "as_json", is_flag=True, help="print results as JSON")
+@click.option("--progress/--no-progress", default=None,
+              help="progress bars on stderr for batch, baseline, drift, sweep, reproduce (default: on a "
+                   "terminal, once the work takes over a second)")
 @click.version_option(package_name="jupyter_mlops", prog_name="mlops")
 @click.pass_context
-def main(ctx, home, as_json):
+def main(ctx, home, as_json, progress):
     """jupyter_mlops: model registry, endpoints, monitoring and retraining from the shell."""
+    from .._core.progress import choose_default
     from .._core.workspace import Workspace
+
+    if progress is not None:
+        choose_default(progress)
 
     ctx.obj = {"workspace": lambda: Workspace(home), "json": as_json}
     if ctx.invoked_subcommand is None:

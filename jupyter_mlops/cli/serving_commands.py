@@ -1,11 +1,16 @@
-"""Serving commands: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
+"""Serving commands: deploy, watch, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
 history, captured. Each makes one Workspace call."""
 
 from __future__ import annotations
 
 import click
 
+from .._core.serving.control.watch import FAILED
+from .._live import terminal_display
 from . import emit, inputs, main, workspace
+
+#: the exit status of deploy --wait and watch when the rollout rolled back (as a failed gate's)
+ROLLED_BACK_EXIT = 3
 
 
 @main.command("deploy")
@@ -25,15 +30,37 @@ from . import emit, inputs, main, workspace
 @click.option("--max-error-rate", type=float, help="guardrail: max error rate (0-1)")
 @click.option("--max-p99-ms", type=float, help="guardrail: max p99 latency in ms")
 @click.option("--no-compiled", is_flag=True, help="never predict a tree model through its compiled form")
+@click.option("--wait", is_flag=True, help="show the rollout on stderr until it ends; exit 3 if it rolled back")
 @click.pass_context
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
-               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled):
+               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait):
     """Serve REF at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
-    emit(ctx, workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
-                                    token=token, strategy=strategy, percent=percent, bake=bake,
-                                    guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant,
-                                    compiled=not no_compiled))
+    waiting = {"wait": True, "on_update": terminal_display()} if wait else {}
+    ep = workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
+                               token=token, strategy=strategy, percent=percent, bake=bake,
+                               guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant,
+                               compiled=not no_compiled, **waiting)
+    emit(ctx, ep)
+    if wait and (ep.rollout or {}).get("status") in FAILED:
+        ctx.exit(ROLLED_BACK_EXIT)
+
+
+@main.command("watch")
+@click.argument("endpoint")
+@click.option("--timeout", type=float, help="stop watching after S seconds (default: until the rollout ends)")
+@click.pass_context
+def watch_cmd(ctx, endpoint, timeout):
+    """Follow ENDPOINT's rollout on stderr until it ends, then print its final state.
+
+    Exits 0 when it completed (or none runs), 3 when it rolled back or was refused, 1 when
+    --timeout passed first."""
+    look = workspace(ctx).watch(endpoint, timeout=timeout, on_update=terminal_display())
+    emit(ctx, look)
+    if look.failed:
+        ctx.exit(ROLLED_BACK_EXIT)
+    if not look.finished:
+        ctx.exit(1)
 
 
 @main.command("endpoints")

@@ -1,10 +1,11 @@
-"""Serving verbs: deploy, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
+"""Serving verbs: deploy, watch, endpoints, traffic, rollback, invoke, logs, stop, shadow-report,
 history, captured, batch. Each body is one Workspace call."""
 
 from __future__ import annotations
 
 from IPython.core.magic_arguments import argument
 
+from .. import _live as live
 from ._verbs import inputs, verb
 
 
@@ -26,13 +27,24 @@ from ._verbs import inputs, verb
 @argument("--max-p99-ms", type=float, help="guardrail: roll back above this p99 latency")
 @argument("--no-compiled", action="store_true",
           help="never predict a tree model through its compiled (ONNX Runtime) form")
+@argument("--wait", action="store_true", help="show the rollout live until it completes or rolls back")
 def deploy(view, args):
     """Serve a model version at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(args.canary, args.linear, args.blue_green, args.shadow, args.ab)
+    waiting = {"wait": True, "on_update": live.notebook_display()} if args.wait else {}
     return view.ws.deploy(args.ref, args.endpoint, port=args.port, workers=args.workers,
                           capture=args.capture, token=args.token, strategy=strategy, percent=percent,
                           bake=args.bake, guardrails=inputs.guardrails_from(args.max_error_rate, args.max_p99_ms),
-                          variant=args.variant, compiled=not args.no_compiled)
+                          variant=args.variant, compiled=not args.no_compiled, **waiting)
+
+
+@verb("watch")
+@argument("endpoint", help="endpoint name")
+@argument("--timeout", type=float, help="stop watching after this many seconds (default: until it ends)")
+def watch(view, args):
+    """Show the endpoint's rollout live (weights, bake countdown, error rate and p99 against each
+    guardrail) until it completes or rolls back; at once when none is running."""
+    return view.ws.watch(args.endpoint, timeout=args.timeout, on_update=live.notebook_display())
 
 
 @verb("endpoints")

@@ -56,11 +56,14 @@ def train_nb(tmp_path, data_file):
     return write_notebook(tmp_path / "nb" / "train.ipynb", PARAMETERS, TRAIN_FROM_FILE.format(jitter=0))
 
 
-def test_a_version_trained_by_a_run_reproduces(ws, train_nb):
+def test_a_version_trained_by_a_run_reproduces(ws, train_nb, capsys):
     run = ws.retrain("churn", str(train_nb), parameters={"data_path": "churn.csv", "C": 0.5})
     assert run.versions == ["churn:1"]
 
-    result = ws.reproduce("churn:1")
+    capsys.readouterr()
+    result = ws.reproduce("churn:1", progress=True)
+    err = capsys.readouterr().err  # a bar of its steps: the re-run, then the three comparisons
+    assert "reproduce churn:1" in err and "4/4" in err
     assert isinstance(result, mlops.Reproduction) and result.status == "PASS" and result.passed
     assert {c["name"]: c["status"] for c in result.checks} == {
         "run": "pass", "data": "pass", "metrics": "pass", "predictions": "pass"}

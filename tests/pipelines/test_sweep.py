@@ -102,8 +102,11 @@ def test_a_grid_of_four_with_two_workers_records_each_trial_and_the_best(ws, tmp
     assert ws.audit("churn")["action"].tolist().count("sweep-trial") == 4
 
 
-def test_a_failing_trial_is_reported_while_the_others_succeed(ws, train_nb):
-    sweep = ws.sweep("churn", str(train_nb), trials=[{"C": 1.0}, {"C": -1.0}, {"C": 0.5}], metric="quality")
+def test_a_failing_trial_is_reported_while_the_others_succeed(ws, train_nb, capsys):
+    sweep = ws.sweep("churn", str(train_nb), trials=[{"C": 1.0}, {"C": -1.0}, {"C": 0.5}], metric="quality",
+                     progress=True)
+    err = capsys.readouterr().err  # the bar of trials ended, with the failures counted
+    assert "sweep churn" in err and "3/3" in err and "1 failed" in err
 
     assert sweep.status == "succeeded" and [t.status for t in sweep.trials] == ["succeeded", "failed", "succeeded"]
     failed = sweep.failed[0]

@@ -46,13 +46,17 @@ def default_monitoring_config() -> dict[str, Any]:
     }
 
 
-def make_baseline(data: Any, target: Any = None, model: Any = None) -> tuple[dict, dict, ReferenceProfile]:
+def make_baseline(data: Any, target: Any = None, model: Any = None,
+                  progress: bool | None = False) -> tuple[dict, dict, ReferenceProfile]:
     """(statistics, constraints, profile) of the feature columns of ``data``.
 
     ``target`` (a Series, or a column name in ``data`` that is then left out of the features) and
     ``model`` are accepted so that ``register(data=..., target=...)`` can call this directly; the
-    target's own distribution is recorded under ``statistics["target"]``.
+    target's own distribution is recorded under ``statistics["target"]``. ``progress``: a bar
+    per column (``progress.py``; off by default here, as ``register`` calls this too).
     """
+    from ..progress import track
+
     df = as_frame(data, "baseline data")
     if isinstance(target, str) and target in df.columns:
         target_series = df[target]
@@ -66,7 +70,7 @@ def make_baseline(data: Any, target: Any = None, model: Any = None) -> tuple[dic
             feature_names = wanted
     columns: dict[str, ColumnProfile] = {}
     stat_features, constraint_features = [], []
-    for name in feature_names:
+    for name in track(feature_names, progress, desc="baseline", unit="columns"):
         series = df[name]
         col = profile_column(name, series).stats()
         columns[name] = col

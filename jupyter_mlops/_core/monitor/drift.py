@@ -67,8 +67,10 @@ def compute_drift(
     drift_share: float = 0.5,
     workers: int | None = None,
     client: Any = None,
+    progress: bool | None = False,
 ) -> DriftReport:
-    """Drift of ``current`` against ``reference`` (a DataFrame or a :class:`ReferenceProfile`)."""
+    """Drift of ``current`` against ``reference`` (a DataFrame or a :class:`ReferenceProfile`);
+    ``progress``: a bar per feature (``progress.py``; not with a Dask ``client``)."""
     started = time.perf_counter()
     cur = as_frame(current, "current data")
     profile = _reference_profile(reference, cur, columns)
@@ -77,7 +79,7 @@ def compute_drift(
         raise InvalidInput(f"drift_share must be in (0, 1], got {drift_share!r}.")
     tasks = [(profile.columns[name], cur[name], _method_for(profile.columns[name], method, name),
               _per_column(threshold, name, None)) for name in names]
-    results = _run_tests(tasks, len(cur), workers, client)
+    results = _run_tests(tasks, len(cur), workers, client, progress)
     n_drifted = sum(1 for r in results if r.drifted)
     tested = sum(1 for r in results if r.drifted is not None)
     share = n_drifted / tested if tested else 0.0
@@ -131,16 +133,19 @@ def _method_for(col, method: str | dict, name: str) -> str:
     return auto_method(col) if m in (None, "auto") else get_stattest(m).name
 
 
-def _run_tests(tasks: list, n_rows: int, workers: int | None, client: Any) -> list:
+def _run_tests(tasks: list, n_rows: int, workers: int | None, client: Any, progress: bool | None) -> list:
+    from ..progress import track
+
     if client is not None:
         return client.gather(client.map(lambda args: column_drift(*args), tasks, pure=False))
     # threads pay off once a column's sort and search take milliseconds (numpy releases the
     # GIL there); below that the hand-offs cost more than they save
     n = workers or (min(2, os.cpu_count() or 1) if n_rows >= THREADS_FROM_ROWS else 1)
     if n <= 1 or len(tasks) == 1:
-        return [column_drift(*a) for a in tasks]
+        return [column_drift(*a) for a in track(tasks, progress, desc="drift", unit="features")]
     with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(lambda a: column_drift(*a), tasks))
+        return list(track(pool.map(lambda a: column_drift(*a), tasks), progress, total=len(tasks), desc="drift",
+                          unit="features"))
 
 
 def _check_rows(n: int, what: str) -> None:

@@ -42,7 +42,7 @@ class Monitoring:
         self._profiles: OrderedDict[str, ReferenceProfile] = OrderedDict()
 
     # -- baselines --------------------------------------------------------------------------
-    def baseline(self, ref: str, data: Any, target: Any = None) -> Baseline:
+    def baseline(self, ref: str, data: Any, target: Any = None, progress: bool | None = None) -> Baseline:
         """Statistics + constraints of ``data`` (the model's training or validation features),
         stored with the version ``ref``. ``target`` (labels, or a column of ``data``) adds the
         model's baseline quality metrics and enables bias drift."""
@@ -51,7 +51,7 @@ class Monitoring:
             raise InsufficientData(f"A baseline needs at least 2 rows; got {len(df)}.")
         mv = self.versions.get(ref)
         model = self.versions.load(mv.ref)
-        statistics, constraints, profile = make_baseline(df, labels, model)
+        statistics, constraints, profile = make_baseline(df, labels, model, progress=progress)
         extra: dict[str, Any] = {"n_rows": len(df), "metrics": dict(mv.metrics or {})}
         if labels is not None:
             extra["metrics"].update(model_metrics(model, df, labels, mv.signature))
@@ -236,7 +236,8 @@ class Monitoring:
                                 baseline_id=baseline.id, created_at=_iso(dt.datetime.now(dt.timezone.utc)))
 
     def drift(self, reference: Any, current: Any, method: str | dict = "auto", threshold: Any = None,
-              columns: list | None = None, drift_share: float = 0.5, client: Any = None):
+              columns: list | None = None, drift_share: float = 0.5, client: Any = None,
+              progress: bool | None = None):
         """Drift of ``current`` against ``reference`` (DataFrames, dataset refs, or a model ref
         whose baseline profile is the reference)."""
         from .drift import compute_drift
@@ -244,7 +245,7 @@ class Monitoring:
         ref = self._reference(reference)
         cur = self.datasets.load(current) if is_reference(current) else current
         return compute_drift(ref, cur, method=method, threshold=threshold, columns=columns,
-                             drift_share=drift_share, client=client)
+                             drift_share=drift_share, client=client, progress=progress)
 
     def _reference(self, reference: Any):
         if not is_reference(reference):

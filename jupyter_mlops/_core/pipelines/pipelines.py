@@ -152,7 +152,8 @@ class Pipelines:
 
     def sweep(self, name: str, notebook: str, grid: dict | None = None, trials: list | None = None, workers: int = 2,
               gate: Any = None, deploy: Any = None, promote: str | None = None, endpoint: str | None = None,
-              timeout: float | None = None, metric: str | None = None, direction: str = "max"):
+              timeout: float | None = None, metric: str | None = None, direction: str = "max",
+              progress: bool | None = None):
         """Run ``notebook`` once per parameter set (the cross product of ``grid``, or each dict of
         ``trials``), ``workers`` kernels at a time, each trial a run of its own; the best trial by
         ``metric`` (``direction`` max or min) then goes through the gate, approval, promotion and
@@ -170,10 +171,10 @@ class Pipelines:
         trials_part = copy.copy(self)
         trials_part.environment = {**self.environment, **thread_limits(min(workers, len(trial_plans)))}
         return Sweeper(self.runs, trials_part._execute, self.release, self.audit).run(
-            plan, trial_plans, workers, metric, direction, actor())
+            plan, trial_plans, workers, metric, direction, actor(), progress)
 
 
-    def reproduce(self, ref: Any, tolerance: Any = None):
+    def reproduce(self, ref: Any, tolerance: Any = None, progress: bool | None = None):
         """Re-run what made the version ``ref`` (the notebooks and parameters its run recorded) as
         a run of kind ``reproduce``, compare its data hashes, metrics (within ``tolerance``) and
         predictions with those recorded, and keep the ``Reproduction`` on ``ref``
@@ -181,7 +182,7 @@ class Pipelines:
         from .reproduce import Reproducer
 
         return Reproducer(self.versions, self.versions, self.runs, self.artifacts, self.home / "reproductions",
-                          self._execute).reproduce(ref, tolerance)
+                          self._execute).reproduce(ref, tolerance, progress)
 
     # -- planning ----------------------------------------------------------------------------------
     def _plan(self, kind: str, name: str, notebooks: list, parameters: dict | None, gate: Any, deploy: Any,

@@ -57,25 +57,37 @@ class Reproducer:
         self.folder = Path(folder)   # where notebooks recovered from output notebooks are written
         self.execute = execute
 
-    def reproduce(self, ref: Any, tolerance: Any = None) -> Reproduction:
-        """Re-run what made ``ref``, compare, store the verdict on ``ref`` and return it."""
+    def reproduce(self, ref: Any, tolerance: Any = None, progress: bool | None = None) -> Reproduction:
+        """Re-run what made ``ref``, compare, store the verdict on ``ref`` and return it;
+        ``progress``: a bar of the steps (the re-run of the run's notebooks, then the data,
+        metrics and predictions checks; ``progress.py``)."""
+        from ..progress import bar
+
         tol = tolerance_of(tolerance)
         mv = self.versions.get(ref)
         recipe = self.recipe(mv)
         plan = Plan(kind="reproduce", name=mv.name, steps=recipe.steps, parameters=recipe.parameters, gate_spec=None,
                     gate=None, deploy=None, promote=None, endpoint=None, timeout=recipe.timeout, retries=0, cache=False)
-        run = self.execute(plan, {"kind": "reproduce", "of": mv.ref, "run": recipe.run_id})
-        reproduced = run.version if run.status != "failed" else None
-        checks = [_run_check(mv, run, reproduced)]
-        prior = (mv.reproduction or {}).get("inputs")
-        inputs = input_files(recipe.steps, recipe.parameters, mv.created_at, prior)
-        if reproduced is None:
-            checks += [skipped(n, "the re-run registered no version to compare") for n in ("data", "metrics",
-                                                                                           "predictions")]
-        else:
-            again = self.versions.get(reproduced)
-            checks += [data_check(mv.ref, mv.lineage, again.lineage, inputs),
-                       metrics_check(mv.ref, mv.metrics, again.metrics, tol), self._predictions(mv, again.ref, tol)]
+        with bar(progress, total=4, desc=f"reproduce {mv.ref}", unit="steps") as steps:
+            steps.set_postfix_str(f"re-running {len(recipe.steps)} notebook(s)")
+            run = self.execute(plan, {"kind": "reproduce", "of": mv.ref, "run": recipe.run_id})
+            steps.update(1)
+            reproduced = run.version if run.status != "failed" else None
+            checks = [_run_check(mv, run, reproduced)]
+            prior = (mv.reproduction or {}).get("inputs")
+            inputs = input_files(recipe.steps, recipe.parameters, mv.created_at, prior)
+            if reproduced is None:
+                checks += [skipped(n, "the re-run registered no version to compare") for n in ("data", "metrics",
+                                                                                               "predictions")]
+                steps.update(3)
+            else:
+                again = self.versions.get(reproduced)
+                for name, compare in (("data", lambda: data_check(mv.ref, mv.lineage, again.lineage, inputs)),
+                                      ("metrics", lambda: metrics_check(mv.ref, mv.metrics, again.metrics, tol)),
+                                      ("predictions", lambda: self._predictions(mv, again.ref, tol))):
+                    steps.set_postfix_str(f"checking {name}")
+                    checks.append(compare())
+                    steps.update(1)
         result = Reproduction(
             ref=mv.ref, status=FAIL if any(c["status"] == "fail" for c in checks) else PASS, checks=checks,
             differences=[f"{c['name']}: {d}" for c in checks for d in c["differences"]],

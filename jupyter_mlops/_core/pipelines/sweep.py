@@ -38,6 +38,7 @@ from typing import Any, Callable
 
 from ..collaborators import AuditRecorder
 from ..errors import InvalidInput
+from ..progress import bar
 from .release import Release
 from .runs import RunStore
 from .sweep_results import Sweep, Trial
@@ -140,16 +141,18 @@ class Sweeper:
         self.release = release
         self.audit = audit
 
-    def run(self, plan, trial_plans: list, workers: int, metric: str | None, direction: str, by: str) -> Sweep:
+    def run(self, plan, trial_plans: list, workers: int, metric: str | None, direction: str, by: str,
+            progress: bool | None = None) -> Sweep:
         """``plan``: the sweep as planned (its gate, promote, deploy, endpoint, for the best);
-        ``trial_plans``: one per parameter set, with no release of their own."""
+        ``trial_plans``: one per parameter set, with no release of their own; ``progress``: a bar
+        of the trials ended (``progress.py``)."""
         sweep_id, started = self.runs.open("sweep", plan.name)
         step = plan.steps[0]
         sweep = Sweep(sweep_id, plan.name, str(step.path), step.sha256, "running", [], workers, metric, direction,
                       started, options={k: v for k, v in plan.options().items() if k not in ("retries", "cache")})
         self.runs.save(sweep, final=False)
         try:
-            trials = self._trials(sweep, trial_plans, workers, by)
+            trials = self._trials(sweep, trial_plans, workers, by, progress)
             sweep = self._decided(plan, dataclasses.replace(sweep, trials=trials), metric)
         except BaseException as exc:  # an interrupt, or a failure of ours: the row says so
             sweep = dataclasses.replace(sweep, status="failed", finished_at=_now(),
@@ -164,7 +167,7 @@ class Sweeper:
             "gate": sweep.gate and sweep.gate.get("passed")})
         return sweep
 
-    def _trials(self, sweep: Sweep, trial_plans: list, workers: int, by: str) -> list[Trial]:
+    def _trials(self, sweep: Sweep, trial_plans: list, workers: int, by: str, progress: bool | None) -> list[Trial]:
         """Every trial, ``workers`` at a time; the sweep's row is updated as each one ends. On an
         interrupt, trials not started never start; those running finish and record themselves."""
         done: dict[int, Trial] = {}
@@ -172,12 +175,16 @@ class Sweeper:
         try:
             pending = {pool.submit(self._trial, i, p, {"kind": "sweep", "sweep": sweep.id, "trial": i, "by": by})
                        for i, p in enumerate(trial_plans, 1)}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    trial = future.result()
-                    done[trial.trial] = trial
-                self.runs.save(dataclasses.replace(sweep, trials=[done[i] for i in sorted(done)]), final=False)
+            with bar(progress, total=len(trial_plans), desc=f"sweep {sweep.name}", unit="trials") as ended:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        trial = future.result()
+                        done[trial.trial] = trial
+                        ended.update(1)
+                    failed = sum(1 for t in done.values() if t.status == "failed")
+                    ended.set_postfix_str(f"{failed} failed" if failed else "")
+                    self.runs.save(dataclasses.replace(sweep, trials=[done[i] for i in sorted(done)]), final=False)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return [done[i] for i in sorted(done)]

@@ -9,8 +9,10 @@ one place that builds the parts (through ``Workspace``) and hands the daemon wha
 import os
 import sys
 
+from ..progress import disable_everywhere
 from ..workspace import Workspace
 
 os.umask(0o077)  # its log, reports and pid file are the workspace owner's alone
+disable_everywhere()  # nobody watches a daemon's stderr: it is its log file
 
 sys.exit(Workspace().run_scheduler(sys.argv[1] if len(sys.argv) > 1 else None))

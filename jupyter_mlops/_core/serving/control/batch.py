@@ -12,6 +12,7 @@ from typing import Any
 from ... import html
 from ...errors import InvalidInput, PayloadError
 from ...inputs import frame_format
+from ...progress import bar
 from ...results import Result, jsonable
 
 
@@ -73,8 +74,20 @@ def score_frame(variant, frame):
     return out
 
 
+def _rows_in(path: str) -> int | None:
+    """The input's row count when it is cheap to know (Parquet's footer), for the bar's total."""
+    if frame_format(path) == "csv":
+        return None
+    import fsspec
+    import pyarrow.parquet as pq
+
+    with fsspec.open(path, "rb") as fh:
+        return pq.ParquetFile(fh).metadata.num_rows
+
+
 def run_batch(variant, ref: str, input: str, output: str, chunk_rows: int = 10_000,
-              workers: int = 1, dask: str | None = None) -> BatchJob:
+              workers: int = 1, dask: str | None = None, progress: bool | None = None) -> BatchJob:
+    """``progress``: a bar of the rows scored (see ``progress.py``; not with ``dask``)."""
     import pandas as pd
 
     if int(chunk_rows) < 1 or int(workers) < 1:
@@ -85,14 +98,20 @@ def run_batch(variant, ref: str, input: str, output: str, chunk_rows: int = 10_0
     if dask:
         scored, chunks, engine = _with_dask(variant, input, chunk_rows, dask)
     else:
-        parts = list(_chunks(input, int(chunk_rows)))
-        if int(workers) > 1:
-            from concurrent.futures import ThreadPoolExecutor
+        with bar(progress, total=_rows_in(input), desc=f"batch {ref}", unit="rows") as rows_done:
+            def scored_chunk(frame):
+                out = score_frame(variant, frame)
+                rows_done.update(len(frame))  # tqdm's update takes a lock: safe from the pool's threads
+                return out
 
-            with ThreadPoolExecutor(int(workers)) as pool:
-                scored_parts = list(pool.map(lambda f: score_frame(variant, f), parts))
-        else:
-            scored_parts = [score_frame(variant, f) for f in parts]
+            parts = list(_chunks(input, int(chunk_rows)))
+            if int(workers) > 1:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(int(workers)) as pool:
+                    scored_parts = list(pool.map(scored_chunk, parts))
+            else:
+                scored_parts = [scored_chunk(f) for f in parts]
         scored = pd.concat(scored_parts, ignore_index=True) if scored_parts else pd.DataFrame()
         chunks, engine = len(parts), f"{workers} thread(s)"
     if out_format == "csv":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...collaborators import ArtifactSource, AuditRecorder, VersionSource
 from ...errors import Conflict, DeployError, InvalidInput
@@ -120,7 +120,10 @@ class Serving:
                percent: float | None = None, bake: float | None = None,
                guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0, compiled: bool = True) -> Endpoint:
+               timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Callable | None = None) -> Endpoint:
+        """``wait``: once the endpoint serves the change, follow the rollout it started until it
+        completes or rolls back (``watch``), handing each look to ``on_update`` (default: the view
+        layer's live display, if any); the ``Endpoint`` returned then shows how it ended."""
         if endpoint is None:  # one endpoint per model is the common case: it takes the model's name
             endpoint = parse_ref(ref).name
         validate_name(endpoint, "endpoint name")
@@ -141,6 +144,8 @@ class Serving:
                                                        guardrails, capture)
             self._await(paths, record, config.generation, timeout, revert_to=before)
             self.audit.record("endpoint.deploy", endpoint, details)
+            if wait:
+                self._follow(paths, record, None, on_update)
             return self._describe(paths, record)
         if strategy == "shadow":
             raise Conflict(f"Endpoint {endpoint!r} is not running: a shadow variant needs a "
@@ -210,6 +215,21 @@ class Serving:
         self.audit.record("endpoint.refused", paths.name, {"error": refusal})
         raise DeployError(f"Endpoint {paths.name!r} refused the change: {refusal}",
                           hint="No request reached the new version.")
+
+    # -- watching a rollout ----------------------------------------------------------------------
+    def watch(self, endpoint: str, timeout: float | None = None, on_update: Callable | None = None):
+        """Follow the endpoint's rollout until it ends (or ``timeout`` s), each look handed to
+        ``on_update`` (default: the view layer's live display); at once when none is baking.
+        Returns the last ``RolloutWatch`` (``watch.py``)."""
+        paths, record = self._existing(endpoint)
+        return self._follow(paths, record, timeout, on_update)
+
+    def _follow(self, paths: EndpointPaths, record: EndpointRecord, timeout: float | None, on_update):
+        from ...displays import default_display
+        from .watch import follow
+
+        return follow(paths, on_update if on_update is not None else default_display(), timeout,
+                      alive=lambda: self._alive(paths, record))
 
     # -- traffic and rollback ------------------------------------------------------------------
     def traffic(self, endpoint: str, weights: dict[str, float], timeout: float = 30.0) -> Endpoint:
@@ -332,7 +352,7 @@ class Serving:
         return upload
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000,
-              workers: int = 1, dask: str | None = None):
+              workers: int = 1, dask: str | None = None, progress: bool | None = None):
         """Score a file with ``ref`` (hash-checked and smoke-tested like an endpoint variant)."""
         from ..inference.variant import LoadedVariant, silence_feature_name_warning
         from .batch import run_batch
@@ -340,7 +360,7 @@ class Serving:
         spec = self._variant(ref, None, self.paths("_batch"))
         silence_feature_name_warning()
         variant = LoadedVariant(spec).load()
-        job = run_batch(variant, spec.ref, str(input), str(output), chunk_rows, workers, dask)
+        job = run_batch(variant, spec.ref, str(input), str(output), chunk_rows, workers, dask, progress)
         if not variant.compiled.startswith("no ("):
             job.engine += f", compiled: {variant.compiled}"  # a tree model's proven compiled form
         self.audit.record("batch", spec.ref, {
