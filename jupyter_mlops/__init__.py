@@ -234,3 +234,13 @@ def unload_ipython_extension(ipython):
     from .magics import unload
 
     unload(ipython)
+
+
+def _warm_up_when_idle() -> None:
+    # a kernel imports what the first register needs after this cell, while a person reads it
+    from ._idle import schedule_warm_up
+
+    schedule_warm_up()
+
+
+_warm_up_when_idle()
