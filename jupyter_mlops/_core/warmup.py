@@ -45,7 +45,15 @@ def _lineage() -> None:
 
 
 def _migrations() -> None:
-    import alembic.command  # noqa: F401  a new workspace's database is created by migrations
+    # a new workspace's database is created by migrations; an existing one (the usual case: a
+    # notebook run again) never needs Alembic, so it is not imported for it
+    import os
+
+    from .home import find_home
+
+    if os.environ.get("MLOPS_DB_URL") or (find_home() / "mlops.db").exists():
+        return
+    import alembic.command  # noqa: F401
     import alembic.config  # noqa: F401
 
 
