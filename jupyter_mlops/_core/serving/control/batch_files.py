@@ -16,7 +16,7 @@ from ...errors import InvalidInput
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
            ".parquet": "parquet", ".pq": "parquet"}
-_SCAN_BLOCK = 8 << 20  # bytes read at a time when finding the chunk boundaries
+_SCAN_BLOCK = 4 << 20  # bytes read at a time when finding the chunk boundaries
 
 
 def batch_format(path: str) -> str | None:
