@@ -34,7 +34,9 @@ def score_frame(variant, frame, join_input: bool = True):
         if missing:
             raise PayloadError(f"The input lacks column(s) {', '.join(map(repr, missing))}; the "
                                f"model expects: {schema.describe()}.")
-        table = schema.from_columns({n: frame[n].tolist() for n in schema.names})
+        table = _numeric_table(frame, schema.names) if schema.all_numeric else None
+        if table is None:
+            table = schema.from_columns({n: frame[n].tolist() for n in schema.names})
     else:
         table = schema.from_rows(frame.to_numpy().tolist())
     predictions = variant.predict(table)
@@ -45,6 +47,18 @@ def score_frame(variant, frame, join_input: bool = True):
     return out
 
 
+def _numeric_table(frame, names):
+    """The float64 array ``from_columns`` would build, straight from numeric columns (no Python
+    lists: the batch's largest cost after CSV formatting); None when a column is not numeric."""
+    import numpy as np
+
+    from ..inference.schema import Table
+
+    if not all(np.issubdtype(frame[n].dtype, np.number) or frame[n].dtype == bool for n in names):
+        return None
+    return Table(array=frame[list(names)].to_numpy(np.float64))
+
+
 def part_path(job_dir: Path, file_index: int, chunk_index: int) -> Path:
     return Path(job_dir) / "parts" / f"{file_index:05d}-{chunk_index:07d}"
 
@@ -53,8 +67,12 @@ def run_chunk(variant, chunk: Chunk, file_index: int, options: Options, job_dir:
     """Score ``chunk`` into its part file; (rows written, bad records sent to the error part)."""
     data = None if chunk.format == "parquet" else read_bytes(chunk)
     bad: list[tuple[int, bytes, str]] = []
+    # CSV in and out, joined: each output line is the input line as read plus ",prediction" (as
+    # SageMaker joins), which spares formatting the input's values again
+    raw_join = chunk.format == options.out_format == "csv" and options.join_input \
+        and options.assemble == "Line"
     try:
-        out = score_frame(variant, read_frame(chunk, data), options.join_input)
+        out = score_frame(variant, read_frame(chunk, data), options.join_input and not raw_join)
     except Exception as exc:
         bad = _bad_records(variant, chunk, data)
         if not bad:  # not one record's fault (the model itself fails): say which chunk
@@ -63,9 +81,12 @@ def run_chunk(variant, chunk: Chunk, file_index: int, options: Options, job_dir:
         if options.errors != "file":
             line, _, reason = bad[0]
             raise PayloadError(f"{chunk.url}, {_where(chunk, line)}: {reason}") from None
-        out = _without(variant, chunk, data, {line for line, _, _ in bad}, options.join_input)
+        data = _good_lines(chunk, data, {line for line, _, _ in bad})
+        out = _without(variant, chunk, data, {line for line, _, _ in bad},
+                       options.join_input and not raw_join)
     target = part_path(job_dir, file_index, chunk.index)
-    _write_atomically(target, _encode(out, chunk.index == 0, options))
+    _write_atomically(target, _joined_csv(chunk, data, out) if raw_join
+                      else _encode(out, chunk.index == 0, options))
     if bad:
         _write_atomically(target.with_suffix(".err"), b"".join(
             json.dumps({"file": chunk.url, _key(chunk): line, "error": reason,
@@ -108,15 +129,32 @@ def _bad_records(variant, chunk: Chunk, data: bytes | None) -> list[tuple[int, b
     return bad
 
 
-def _without(variant, chunk: Chunk, data: bytes | None, bad_lines: set[int], join_input: bool):
+def _good_lines(chunk: Chunk, data: bytes | None, bad_lines: set[int]) -> bytes | None:
+    if data is None:
+        return None
+    lines = data.splitlines(keepends=True)
+    return b"".join(raw for offset, raw in enumerate(lines) if chunk.first_line + offset not in bad_lines)
+
+
+def _without(variant, chunk: Chunk, good: bytes | None, bad_lines: set[int], join_input: bool):
     """The chunk scored without its bad records (re-read whole so dtypes match the other chunks)."""
     if chunk.format == "parquet":
         frame = read_frame(chunk)
         keep = [i for i in range(len(frame)) if chunk.first_line + i not in bad_lines]
         return score_frame(variant, frame.iloc[keep].reset_index(drop=True), join_input)
-    lines = data.splitlines(keepends=True)
-    good = b"".join(raw for offset, raw in enumerate(lines) if chunk.first_line + offset not in bad_lines)
     return score_frame(variant, read_frame(chunk, good), join_input)
+
+
+def _joined_csv(chunk: Chunk, data: bytes, out) -> bytes:
+    lines = [line for line in data.splitlines() if line.strip()]  # pandas skips blank lines too
+    predictions = out["prediction"].to_csv(index=False, header=False).encode().splitlines()
+    if len(predictions) != len(lines):  # a quoted value spanning lines: records are lines here
+        raise PayloadError(f"{chunk.url}, lines {chunk.first_line}-{chunk.first_line + chunk.rows - 1}: "
+                           f"{len(lines)} lines hold {len(predictions)} records; with split=\"Line\" "
+                           f"each record must be one line.")
+    body = b"\n".join(a + b"," + p for a, p in zip(lines, predictions))
+    head = chunk.header.rstrip(b"\r\n") + b",prediction\n" if chunk.index == 0 else b""
+    return head + body + (b"\n" if body else b"")
 
 
 def _encode(out, first: bool, options: Options) -> bytes:
