@@ -4,6 +4,7 @@ variant once."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .batch_chunks import score_frame
@@ -13,6 +14,7 @@ from .batch_files import batch_format
 def with_dask(variant, input: str, output: str, join_input: bool, address: str) -> tuple[int, int]:
     """Scores ``input`` into ``output`` on the cluster; (rows, partitions)."""
     import dask.dataframe as dd
+    import fsspec
     from dask.distributed import Client
 
     fmt = batch_format(input)
@@ -25,12 +27,17 @@ def with_dask(variant, input: str, output: str, join_input: bool, address: str) 
                                       meta=sample.iloc[:0])
         result = client.compute(scored).result().reset_index(drop=True)
     out_fmt = batch_format(output)
-    if out_fmt == "parquet":
-        result.to_parquet(output, index=False)
-    elif out_fmt == "jsonl":
-        result.to_json(output, orient="records", lines=True)
-    else:
-        result.to_csv(output, index=False)
+    fs, path = fsspec.core.url_to_fs(output)
+    fs.makedirs(fs._parent(path), exist_ok=True)
+    with fs.open(path, "wb") as fh:
+        if out_fmt == "parquet":
+            result.to_parquet(fh, index=False)
+        elif out_fmt == "jsonl" and not join_input:  # one value a line, as the local engine writes
+            fh.write("".join(json.dumps(v) + "\n" for v in result["prediction"].tolist()).encode())
+        elif out_fmt == "jsonl":
+            fh.write(result.to_json(orient="records", lines=True).encode())
+        else:
+            fh.write(result.to_csv(index=False).encode())
     return len(result), frame.npartitions
 
 
