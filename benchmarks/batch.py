@@ -5,7 +5,9 @@ Python process so that its peak RSS (getrusage, the process and its workers) is 
 
     python benchmarks/batch.py [--rows 1000000] [--chunk-rows 100000] [--workers 1,2]
 
-Goal (issue 12): ``ws.batch`` with 2 workers at least 0.9x the floor. The load average is printed
+``ws.batch`` runs twice in its process: the 1st call includes loading, hash-checking and
+smoke-testing the model (and the imports it brings); the 2nd is comparable with the floor, whose
+model is loaded before its clock starts. Goal (issue 12): ``ws.batch`` with 2 workers at least 0.9x the floor. The load average is printed
 at the start and the end: the machine may be shared.
 """
 
@@ -72,14 +74,22 @@ def run_one(method: str, folder: Path, chunk_rows: int, workers: int) -> dict:
                 frame.to_csv(out, index=False, header=i == 0)
                 rows += len(frame)
     else:
-        job = ws.batch("churn:1", str(source), str(folder / f"{method}-out"), chunk_rows=chunk_rows,
+        ws.load("churn:1")  # as for the floor: scikit-learn imported before the clock starts
+        t0 = time.perf_counter()
+        job = ws.batch("churn:1", str(source), str(folder / f"{method}-cold"), chunk_rows=chunk_rows,
+                       workers=workers, progress=False)
+        cold = time.perf_counter() - t0
+        # again in the same process: the model loaded, hash-checked and smoke-tested, imports
+        # done, as the floor's model is (it is loaded before its clock starts)
+        t0 = time.perf_counter()
+        job = ws.batch("churn:1", str(source), str(folder / f"{method}-warm"), chunk_rows=chunk_rows,
                        workers=workers, progress=False)
         rows = job.rows
     seconds = time.perf_counter() - t0
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {"method": method, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
-            "peak_rss_mb": peak_kb / 1024}
+            "peak_rss_mb": peak_kb / 1024, "cold_seconds": cold if method.startswith("ws") else None}
 
 
 def main() -> None:
@@ -108,12 +118,18 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--one", method, "--folder", str(folder),
                                   "--chunk-rows", str(args.chunk_rows)], env=env, check=True,
                                  capture_output=True, text=True).stdout
-            results.append(json.loads(out.strip().splitlines()[-1]))
-            results[-1]["method"] = method.replace(":", " workers=")
+            result = json.loads(out.strip().splitlines()[-1])
+            result["method"] = method.replace(":", " workers=")
+            if result["cold_seconds"]:
+                results.append({**result, "method": result["method"] + " (1st)",
+                                "seconds": result["cold_seconds"],
+                                "rows_per_s": result["rows"] / result["cold_seconds"]})
+                result["method"] += " (2nd)"
+            results.append(result)
         floor = results[0]["rows_per_s"]
-        print(f"{'method':<22}{'rows':>10}{'seconds':>9}{'rows/s':>12}{'x floor':>9}{'peak RSS':>11}")
+        print(f"{'method':<28}{'rows':>10}{'seconds':>9}{'rows/s':>12}{'x floor':>9}{'peak RSS':>11}")
         for r in results:
-            print(f"{r['method']:<22}{r['rows']:>10,}{r['seconds']:>9.2f}{r['rows_per_s']:>12,.0f}"
+            print(f"{r['method']:<28}{r['rows']:>10,}{r['seconds']:>9.2f}{r['rows_per_s']:>12,.0f}"
                   f"{r['rows_per_s'] / floor:>9.2f}{r['peak_rss_mb']:>8.0f} MB")
     print(f"load average at end: {os.getloadavg()}")
 
