@@ -86,10 +86,14 @@ def bad_csv(sws, tmp_path):
 def test_a_bad_record_fails_with_its_file_and_line(sws, bad_csv, tmp_path):
     _, path = bad_csv
     with pytest.raises(PayloadError) as caught:
-        sws.batch("churn:1", str(path), str(tmp_path / "o"), chunk_rows=100, progress=False)
+        sws.batch("churn:1", str(path), str(tmp_path / "o"), chunk_rows=100, workers=2,
+                  job_id="bad", progress=False)
     message = str(caught.value)
     assert message.startswith(f"{path}, line 43: ") and "\n" not in message
     assert sws.batch_jobs()["status"].tolist()[0] == "failed"
+    with pytest.raises(InvalidInput, match="ran with other parameters"):
+        sws.batch("churn:1", str(path), str(tmp_path / "o"), chunk_rows=50, job_id="bad",
+                  resume=True)
 
 
 def test_bad_records_go_to_an_error_file_on_request(sws, bad_csv, tmp_path):
