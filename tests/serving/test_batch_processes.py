@@ -41,6 +41,19 @@ def run_job(home, **args) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(p) for p in fh.read().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def write_csv(sws, path, copies: int) -> int:
     """``copies`` times the test rows, written block by block (never held whole)."""
     X, _ = sws._test_data
@@ -68,22 +81,34 @@ def test_a_job_killed_halfway_resumes_from_its_last_finished_chunk(sws, tmp_path
     home = os.environ["MLOPS_HOME"]
     whole = run_job(home, output=str(tmp_path / "whole"), job_id="whole", **args)
     parts = tmp_path / ".mlops" / "batch" / "killed" / "parts"
-    proc = start_job(home, output=str(tmp_path / "resumed"), job_id="killed", **args)
+    proc = start_job(home, output=str(tmp_path / "resumed"), job_id="killed", workers=2, **args)
+    workers: list[int] = []
     try:
         deadline = time.monotonic() + 120
         while (not parts.exists() or len(list(parts.glob("*[0-9]"))) < 20) and proc.poll() is None \
                 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert proc.poll() is None, "the job ended before it could be killed"
+        workers = children(proc.pid)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    try:
+        assert len(workers) == 2
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in workers), "the workers outlived their killed job"
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
     finished = len(list(parts.glob("*[0-9]")))
     assert 20 <= finished < 420 and not (tmp_path / "resumed" / "in.csv.out").exists()
     assert sws.batch_jobs().set_index("id").loc["killed", "status"] == "interrupted"
 
     resumed = sws.batch("churn:1", str(tmp_path / "in.csv"), str(tmp_path / "resumed"),
-                        chunk_rows=500, job_id="killed", resume=True, workers=2, progress=False)
+                        chunk_rows=500, job_id="killed", resume=True, progress=False)
     assert whole["rows"] == resumed.rows == rows and resumed.status == "done"
     assert (tmp_path / "resumed" / "in.csv.out").read_bytes() == \
         (tmp_path / "whole" / "in.csv.out").read_bytes()

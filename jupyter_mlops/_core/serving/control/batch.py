@@ -36,6 +36,21 @@ _worker_variant: Any = None  # a forked worker's copy of the loaded (hash-checke
 def _set_variant(variant) -> None:
     global _worker_variant
     _worker_variant = variant
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A worker whose job process is killed (kill -9: no cleanup runs) must not live on, waiting
+    forever on a queue nobody writes to: Linux sends it SIGKILL when its parent dies."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def _in_worker(chunk, file_index, options, job_dir):
