@@ -91,8 +91,13 @@ def test_a_bad_record_fails_with_its_file_and_line(sws, bad_csv, tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{path}, line 43: ") and "\n" not in message
     assert sws.batch_jobs()["status"].tolist()[0] == "failed"
-    with pytest.raises(InvalidInput, match="ran with other parameters"):
+    with pytest.raises(InvalidInput, match=r"ran with other parameters \(chunk_rows=100\)"):
         sws.batch("churn:1", str(path), str(tmp_path / "o"), chunk_rows=50, job_id="bad",
+                  resume=True)
+    with open(path, "a") as fh:
+        fh.write("1.0,2.0,3.0\n")
+    with pytest.raises(InvalidInput, match="its input files changed"):
+        sws.batch("churn:1", str(path), str(tmp_path / "o"), chunk_rows=100, job_id="bad",
                   resume=True)
 
 

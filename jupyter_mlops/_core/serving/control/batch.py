@@ -74,7 +74,9 @@ def run_batch(variant, ref: str, input: str, output: str, home: Path, chunk_rows
     targets, out_format = _targets(files, str(output))
     params = {"input": str(input), "output": str(output), "chunk_rows": int(chunk_rows),
               "join_input": bool(join_input), "split": split, "assemble": assemble,
-              "errors": errors, "ref": ref}
+              "errors": errors, "ref": ref,
+              # a resumed job must read the same files: their sizes tell a changed input
+              "sizes": [_size(url) for url in files]}
     job = _job(home, ref, params, job_id, resume)
     job_dir = batch_jobs.folder(home, job.id)
     t0 = time.perf_counter() - job.seconds
@@ -101,6 +103,13 @@ def run_batch(variant, ref: str, input: str, output: str, home: Path, chunk_rows
     return job
 
 
+def _size(url: str) -> int:
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url)
+    return int(fs.size(path))
+
+
 def _targets(files: list[str], output: str) -> tuple[list[str], str | None]:
     """One named output file for one input, in the format its name says; otherwise a folder (or
     URL prefix) receiving ``<input>.out`` per input file, in the input's format."""
@@ -118,9 +127,15 @@ def _job(home: Path, ref: str, params: dict, job_id: str | None, resume: bool) -
             if earlier.status == "done":
                 raise InvalidInput(f"Batch job {job_id!r} is done already; its output is "
                                    f"{earlier.output}.")
+            if earlier.params.get("sizes") != params["sizes"]:
+                raise InvalidInput(f"Batch job {job_id!r}: its input files changed since it ran "
+                                   f"(sizes {earlier.params.get('sizes')}, now {params['sizes']}); "
+                                   f"run it as a new job.")
             if earlier.params != params:
+                changed = sorted(k for k in params if earlier.params.get(k) != params[k])
                 raise InvalidInput(f"Batch job {job_id!r} ran with other parameters "
-                                   f"({earlier.params}); resume it with the same ones.")
+                                   f"({', '.join(f'{k}={earlier.params.get(k)!r}' for k in changed)}); "
+                                   f"resume it with the same ones.")
             earlier.status, earlier.pid, earlier.error = "running", os.getpid(), None
             batch_jobs.save(home, earlier)
             return earlier
