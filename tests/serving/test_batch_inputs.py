@@ -124,3 +124,16 @@ def test_every_job_is_listed_with_its_record(sws, folder, tmp_path):
     assert "nightly" in job._repr_html_() and "done" in job._repr_html_()
     with pytest.raises(InvalidInput, match="exists: pass resume=True"):
         sws.batch("churn:2", str(src / "a.csv"), str(tmp_path / "two.csv"), job_id="nightly")
+
+
+def test_a_bad_parquet_row_is_named_by_its_row_number_from_0(sws, tmp_path):
+    X, _ = sws._test_data
+    frame = X.assign(monthly=X["monthly"].astype(str))  # numbers as text: one is not a number
+    frame.loc[120, "monthly"] = "abc"
+    frame.to_parquet(tmp_path / "bad.parquet", row_group_size=100)
+    with pytest.raises(PayloadError, match=r"bad.parquet, row 120: "):
+        sws.batch("churn:1", str(tmp_path / "bad.parquet"), str(tmp_path / "o"), progress=False)
+    job = sws.batch("churn:1", str(tmp_path / "bad.parquet"), str(tmp_path / "f"), errors="file",
+                    progress=False)
+    assert [json.loads(x)["row"] for x in open(job.error_file)] == [120]
+    assert len(pd.read_parquet(tmp_path / "f" / "bad.parquet.out")) == len(X) - 1

@@ -51,12 +51,13 @@ def _numeric_table(frame, names):
     """The float64 array ``from_columns`` would build, straight from numeric columns (no Python
     lists: the batch's largest cost after CSV formatting); None when a column is not numeric."""
     import numpy as np
+    from pandas.api.types import is_numeric_dtype  # also takes pandas' own dtypes (strings...)
 
     from ..inference.schema import Table
 
-    if not all(np.issubdtype(frame[n].dtype, np.number) or frame[n].dtype == bool for n in names):
+    if not all(is_numeric_dtype(frame[n].dtype) for n in names):
         return None
-    return Table(array=frame[list(names)].to_numpy(np.float64))
+    return Table(array=frame[list(names)].to_numpy(np.float64, na_value=np.nan))
 
 
 def part_path(job_dir: Path, file_index: int, chunk_index: int) -> Path:
