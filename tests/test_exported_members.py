@@ -33,7 +33,7 @@ def test_result_types_render_in_notebooks():
 def test_workspace_offers_the_verbs_of_surface_md():
     for method in ("register", "models", "versions", "get", "load", "promote", "approve", "reject",
                    "diff", "archive", "audit", "verify_audit", "save_dataset", "datasets", "dataset", "policy",
-                   "deploy", "endpoints", "endpoint", "traffic", "rollback", "stop", "batch",
+                   "deploy", "endpoints", "endpoint", "traffic", "rollback", "stop", "batch", "batch_jobs",
                    "baseline", "check", "drift", "quality", "bias", "attribution_drift", "monitor",
                    "schedules", "unschedule", "runs", "retrain", "pipeline", "schedule"):
         assert callable(getattr(jupyter_mlops.Workspace, method)), method

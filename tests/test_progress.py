@@ -76,6 +76,6 @@ def test_the_cli_shows_progress_on_stderr_and_not_with_no_progress(registered, t
 
     shown = batch("--progress")
     assert shown.returncode == 0, shown.stderr
-    assert "batch churn:1: 400rows" in shown.stderr  # a CSV: rows counted, no total known
+    assert "400/400" in shown.stderr  # a CSV: its lines counted when the chunks are planned
     quiet = batch("--no-progress")
     assert quiet.returncode == 0 and "batch churn:1" not in quiet.stderr

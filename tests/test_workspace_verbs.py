@@ -30,7 +30,7 @@ FORWARDS = {
     "rollback": ("_serving", "rollback"), "stop": ("_serving", "stop"),
     "shadow_report": ("_serving", "shadow_report"), "captured": ("_serving", "captured"),
     "endpoint_history": ("_serving", "history"),
-    "batch": ("_serving", "batch"), "ground_truth": ("_serving", "ground_truth"),
+    "batch": ("_serving", "batch"), "batch_jobs": ("_serving", "batch_jobs"), "ground_truth": ("_serving", "ground_truth"),
     "replay": ("_replayer", "replay"),
     "baseline": ("_monitoring", "baseline"), "import_baseline": ("_monitoring", "import_baseline"),
     "check": ("_monitoring", "check"),

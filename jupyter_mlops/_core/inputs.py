@@ -23,7 +23,7 @@ __all__ = [
     "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
-    "sweep_sets",
+    "sweep_sets", "sagemaker_split",
 ]
 
 _FRAME_SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -188,6 +188,17 @@ def frame_format(path: str) -> str:
     and in batch jobs, and the name is all there is to tell the format by (an fsspec URL has no
     local file to sniff)."""
     return _format_of(path, _FRAME_SUFFIXES, "neither CSV nor Parquet")
+
+
+def sagemaker_split(text: str | None) -> str | None:
+    """A batch job's ``--split``/``--assemble``: SageMaker's ``Line`` or ``None`` (typed as the
+    word, any case), which the Workspace takes as ``"Line"`` or ``None``."""
+    if text is None or text.lower() == "none":
+        return None
+    if text.lower() == "line":
+        return "Line"
+    raise InvalidInput(f"{text!r}: split and assemble are Line or None (SageMaker's SplitType and "
+                       f"AssembleWith).")
 
 
 def is_data_file(text: str) -> bool:

@@ -336,12 +336,26 @@ class Workspace:
         return self._serving.ground_truth(endpoint, labels)
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000, workers: int = 1,
-              dask: str | None = None, progress: bool | None = None):
-        """Batch transform: score a CSV/Parquet file in chunks; the output adds ``prediction``.
+              dask: str | None = None, progress: bool | None = None, join_input: bool = True,
+              split: str | None = "Line", assemble: str | None = "Line", errors: str = "raise",
+              job_id: str | None = None, resume: bool = False):
+        """Batch transform (SageMaker's): score a CSV/JSON Lines/Parquet file, a folder of them or
+        an fsspec URL in chunks of ``chunk_rows`` on ``workers`` processes (or a Dask cluster); a
+        named output file, or ``<input>.out`` per file in the ``output`` folder, in input order.
+        ``join_input``: input columns + ``prediction`` (JoinSource=Input), else ``prediction``
+        alone; ``split``/``assemble``: "Line" or None (whole file; one JSON array);
+        ``errors="file"``: bad records to ``<output>.err`` instead of failing with file and line;
+        ``job_id`` + ``resume=True``: continue a killed job from its last finished chunk.
         ``progress``: None shows a bar of the rows once it takes over a second, True at once,
-        False never."""
+        False never. Returns a ``BatchJob``, also listed by ``batch_jobs()``."""
         return self._serving.batch(ref, input, output, chunk_rows=chunk_rows, workers=workers, dask=dask,
-                                   progress=progress)
+                                   progress=progress, join_input=join_input, split=split,
+                                   assemble=assemble, errors=errors, job_id=job_id, resume=resume)
+
+    def batch_jobs(self):
+        """Every batch job, newest first (id, ref, input, output, status, rows, seconds, engine):
+        a killed one shows ``interrupted`` until resumed."""
+        return self._serving.batch_jobs()
 
     # -- retraining ----------------------------------------------------------------------------
     def replay(self, ref: Any, endpoint: str, since: Any = None):

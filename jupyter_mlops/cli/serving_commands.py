@@ -144,13 +144,33 @@ def captured_cmd(ctx, endpoint, since, with_ground_truth):
 
 @main.command("batch")
 @click.argument("ref")
-@click.option("--input", "-i", "input_", required=True, help=".csv or .parquet (any fsspec URL)")
-@click.option("--output", "-o", required=True, help="output .csv or .parquet")
+@click.option("--input", "-i", "input_", required=True,
+              help=".csv, .jsonl or .parquet, or a folder of them (any fsspec URL)")
+@click.option("--output", "-o", required=True,
+              help="an output file for one input, else a folder receiving <input>.out per file")
 @click.option("--chunk-rows", type=int, default=10_000, show_default=True)
-@click.option("--workers", type=int, default=1, show_default=True, help="threads")
+@click.option("--workers", type=int, default=1, show_default=True, help="worker processes")
 @click.option("--dask", help="Dask scheduler address")
+@click.option("--no-join-input", is_flag=True, help="write the predictions alone (JoinSource=None)")
+@click.option("--split", default="Line", show_default=True, help="Line or None (the whole file)")
+@click.option("--assemble", default="Line", show_default=True, help="Line or None (one JSON array)")
+@click.option("--errors", type=click.Choice(["raise", "file"]), default="raise", show_default=True,
+              help="file: bad records to <output>.err instead of stopping at the first")
+@click.option("--job-id", help="the job's id (default: a new one)")
+@click.option("--resume", is_flag=True, help="continue --job-id from its last finished chunk")
 @click.pass_context
-def batch_cmd(ctx, ref, input_, output, chunk_rows, workers, dask):
+def batch_cmd(ctx, ref, input_, output, chunk_rows, workers, dask, no_join_input, split, assemble,
+              errors, job_id, resume):
     """Batch transform: score INPUT with REF, write input + prediction to OUTPUT."""
     emit(ctx, workspace(ctx).batch(ref, input_, output, chunk_rows=chunk_rows, workers=workers,
-                                   dask=dask))
+                                   dask=dask, join_input=not no_join_input,
+                                   split=inputs.sagemaker_split(split),
+                                   assemble=inputs.sagemaker_split(assemble), errors=errors,
+                                   job_id=job_id, resume=resume))
+
+
+@main.command("batch-jobs")
+@click.pass_context
+def batch_jobs_cmd(ctx):
+    """The batch jobs (a killed one shows interrupted until resumed)."""
+    emit(ctx, workspace(ctx).batch_jobs())

@@ -120,12 +120,30 @@ def captured(view, args):
 
 @verb("batch")
 @argument("ref", help="the model version, e.g. churn@production")
-@argument("--input", "-i", required=True, help="a .csv or .parquet file (any fsspec URL)")
-@argument("--output", "-o", required=True, help="where to write input + prediction (.csv/.parquet)")
-@argument("--chunk-rows", type=int, default=10_000, help="rows per chunk")
-@argument("--workers", type=int, default=1, help="threads scoring chunks")
+@argument("--input", "-i", required=True,
+          help="a .csv, .jsonl or .parquet file, or a folder of them (any fsspec URL)")
+@argument("--output", "-o", required=True,
+          help="an output file for one input, else a folder receiving <input>.out per file")
+@argument("--chunk-rows", type=int, default=10_000, help="records per chunk")
+@argument("--workers", type=int, default=1, help="worker processes scoring chunks")
 @argument("--dask", help="a Dask scheduler address to run on (e.g. tcp://127.0.0.1:8786)")
+@argument("--no-join-input", action="store_true", help="write the predictions alone (JoinSource=None)")
+@argument("--split", default="Line", help="Line (a record per line) or None (the whole file)")
+@argument("--assemble", default="Line", help="Line (a record per line) or None (one JSON array)")
+@argument("--errors", choices=["raise", "file"], default="raise",
+          help="raise: stop at a bad record (file and line); file: write it to <output>.err")
+@argument("--job-id", help="the job's id (default: a new one)")
+@argument("--resume", action="store_true", help="continue job --job-id from its last finished chunk")
 def batch(view, args):
-    """Batch transform: score a file in chunks with a registered version."""
+    """Batch transform: score files in chunks with a registered version."""
     return view.ws.batch(args.ref, args.input, args.output, chunk_rows=args.chunk_rows,
-                         workers=args.workers, dask=args.dask)
+                         workers=args.workers, dask=args.dask, join_input=not args.no_join_input,
+                         split=inputs.sagemaker_split(args.split),
+                         assemble=inputs.sagemaker_split(args.assemble), errors=args.errors,
+                         job_id=args.job_id, resume=args.resume)
+
+
+@verb("batch-jobs")
+def batch_jobs(view, args):
+    """The batch jobs: id, ref, input, output, status, rows, seconds, engine."""
+    return view.ws.batch_jobs()

@@ -3,6 +3,8 @@ signature checks; the output is the input plus a prediction column."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -52,3 +54,18 @@ def test_on_a_dask_cluster(sws, big, tmp_path):
     assert job.engine.startswith("dask ")
     out = pd.read_csv(tmp_path / "out.csv")
     assert out["prediction"].tolist() == sws.load("churn:1").predict(frame).tolist()
+
+
+def test_a_json_lines_file_on_a_dask_cluster_gives_its_out_file(sws, big, tmp_path):
+    from dask.distributed import LocalCluster
+
+    frame, _ = big
+    frame.to_json(tmp_path / "in.jsonl", orient="records", lines=True)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        job = sws.batch("churn:1", str(tmp_path / "in.jsonl"), str(tmp_path / "out"),
+                        dask=cluster.scheduler_address, join_input=False)
+    assert job.files == [str(tmp_path / "out" / "in.jsonl.out")] and job.status == "done"
+    lines = (tmp_path / "out" / "in.jsonl.out").read_text().splitlines()
+    assert [json.loads(x) for x in lines] == sws.load("churn:1").predict(frame).tolist()
+    assert sws.batch_jobs().loc[0, "engine"].startswith("dask ")

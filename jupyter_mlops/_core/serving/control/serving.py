@@ -352,20 +352,30 @@ class Serving:
         return upload
 
     def batch(self, ref: Any, input: str, output: str, chunk_rows: int = 10_000,
-              workers: int = 1, dask: str | None = None, progress: bool | None = None):
-        """Score a file with ``ref`` (hash-checked and smoke-tested like an endpoint variant)."""
+              workers: int = 1, dask: str | None = None, progress: bool | None = None,
+              join_input: bool = True, split: str | None = "Line", assemble: str | None = "Line",
+              errors: str = "raise", job_id: str | None = None, resume: bool = False):
+        """Score files with ``ref`` (hash-checked and smoke-tested like an endpoint variant)."""
         from ..inference.variant import LoadedVariant, silence_feature_name_warning
         from .batch import run_batch
 
         spec = self._variant(ref, None, self.paths("_batch"))
         silence_feature_name_warning()
         variant = LoadedVariant(spec).load()
-        job = run_batch(variant, spec.ref, str(input), str(output), chunk_rows, workers, dask, progress)
+        job = run_batch(variant, spec.ref, str(input), str(output), self.home, chunk_rows, workers,
+                        dask, progress, join_input=join_input, split=split, assemble=assemble,
+                        errors=errors, job_id=job_id, resume=resume)
         if not variant.compiled.startswith("no ("):
             job.engine += f", compiled: {variant.compiled}"  # a tree model's proven compiled form
         self.audit.record("batch", spec.ref, {
-            "input": job.input, "output": job.output, "rows": job.rows, "engine": job.engine})
+            "job": job.id, "input": job.input, "output": job.output, "rows": job.rows,
+            "engine": job.engine})
         return job
+
+    def batch_jobs(self):
+        from . import batch_jobs
+
+        return batch_jobs.listing(self.home)
 
     def endpoint(self, endpoint: str):
         from .handle import EndpointHandle
