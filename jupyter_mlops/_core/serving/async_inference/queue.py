@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -109,7 +110,8 @@ class AsyncQueue:
                 continue
             job = Job.from_dict(orjson.loads(target.read_bytes()))
             job.status, job.started_at, job.attempts = RUNNING, time.time(), job.attempts + 1
-            _write_durably(target, job.to_dict())
+            # not fsynced: after a crash the claim is requeued whatever this file says
+            _write_durably(target, job.to_dict(), sync=False)
             return job
         return None
 
@@ -155,14 +157,17 @@ def _count(folder: Path) -> int:
         return 0
 
 
-def _write_durably(path: Path, document: dict[str, Any]) -> None:
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+def _write_durably(path: Path, document: dict[str, Any], sync: bool = True) -> None:
+    """Atomic (a temporary file renamed in); with ``sync``, on disk before returning."""
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(tmp, "wb") as fh:
         fh.write(orjson.dumps(document))
-        fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    if sync:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
