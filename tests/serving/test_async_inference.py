@@ -293,3 +293,38 @@ def test_input_and_output_on_s3(moto_s3, sws):
     assert finished(sws, "churn", r["InferenceId"]).status == "succeeded"
     body = s3.get_object(Bucket="requests", Key=f"out/{r['InferenceId']}.out")["Body"].read()
     assert [int(v) for v in body.split()] == sws.load("churn:1").predict(X.head(20)).tolist()
+
+
+# -- bounded memory --------------------------------------------------------------------------------
+
+def test_a_large_input_is_streamed_with_bounded_memory(sws, tmp_path):
+    """An input of about 80 MB: the endpoint grows by far less than the input (chunks of 1 MB
+    are parsed, predicted and written one at a time)."""
+    import psutil
+
+    ep = sws.deploy("churn:1", "churn")
+    X, _ = sws._test_data
+    block = csv_of(X)                      # 300 rows
+    path = tmp_path / "large.csv"
+    with open(path, "w") as fh:
+        for _ in range(10_000):            # 3,000,000 rows
+            fh.write(block)
+    size = path.stat().st_size
+    proc = psutil.Process(ep.pid)
+    before = proc.memory_info().rss
+    peak = [before]
+    r = client(ep.url).invoke_endpoint_async(EndpointName="churn", InputLocation=str(path),
+                                             ContentType="text/csv")
+
+    def done() -> bool:
+        peak[0] = max(peak[0], proc.memory_info().rss)
+        return sws.async_result("churn", r["InferenceId"]).done
+
+    assert wait_until(done, timeout=300, every=0.02)
+    result = sws.async_result("churn", r["InferenceId"])
+    assert result.status == "succeeded" and result.rows == 3_000_000
+    assert peak[0] - before < size / 2, (size, before, peak[0])
+    expected = sws.load("churn:1").predict(X).tolist()
+    with open(r["OutputLocation"]) as fh:
+        head = [int(next(fh)) for _ in range(600)]
+    assert head == expected * 2
