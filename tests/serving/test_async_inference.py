@@ -165,6 +165,35 @@ def test_a_request_past_its_ttl_fails_as_expired(sws, tmp_path):
     assert queue_depth(ep.url) == {"pending": 0, "running": 0}
 
 
+def test_a_request_over_its_invocation_timeout_fails_between_chunks(sws, tmp_path):
+    ep = sws.deploy("churn:1", "churn")
+    X, _ = sws._test_data
+    block = csv_of(X)
+    first, rest = block * 200, block * 200            # about 2.5 MB each: chunks of 1 MB
+    pipe = tmp_path / "trickle.csv"
+    os.mkfifo(pipe)
+
+    def trickle():
+        try:
+            with open(pipe, "w") as fh:
+                fh.write(first)
+                fh.flush()
+                wait_until(lambda: False, timeout=1.5)   # the timeout passes mid-input
+                fh.write(rest)
+        except BrokenPipeError:   # the endpoint stopped reading: what this test expects
+            pass
+
+    writer = threading.Thread(target=trickle, daemon=True)
+    writer.start()
+    r = client(ep.url).invoke_endpoint_async(EndpointName="churn", InputLocation=str(pipe),
+                                             InvocationTimeoutSeconds=1)
+    writer.join(timeout=60)
+    result = finished(sws, "churn", r["InferenceId"])
+    assert result.status == "failed" and result.error.startswith("timed out")
+    assert "InvocationTimeoutSeconds of 1 s" in open(r["FailureLocation"]).read()
+    assert not os.path.exists(r["OutputLocation"])
+
+
 # -- durability ------------------------------------------------------------------------------------
 
 def test_queued_requests_survive_a_kill_9_and_run_after_the_restart(sws, tmp_path):
