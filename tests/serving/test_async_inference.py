@@ -357,3 +357,22 @@ def test_a_large_input_is_streamed_with_bounded_memory(sws, tmp_path):
     with open(r["OutputLocation"]) as fh:
         head = [int(next(fh)) for _ in range(600)]
     assert head == expected * 2
+
+
+def test_with_two_workers_every_accepted_request_is_processed(sws, tmp_path):
+    """Any worker accepts (connections spread over both); the first works through the queue."""
+    ep = sws.deploy("churn:1", "churn", workers=2)
+    X, _ = sws._test_data
+    path = tmp_path / "rows.csv"
+    path.write_text(csv_of(X.head(7)))
+    ids = []
+    for _ in range(4):   # a new client each time: a new connection, either worker
+        smr = client(ep.url)
+        ids += [smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(path))["InferenceId"]
+                for _ in range(5)]
+    assert len(set(ids)) == 20
+    expected = sws.load("churn:1").predict(X.head(7)).tolist()
+    for i in ids:
+        result = finished(sws, "churn", i)
+        assert result.status == "succeeded"
+        assert [int(v) for v in open(result.output_location).read().split()] == expected

@@ -79,9 +79,10 @@ class AsyncQueue:
         return any((d / f"{job_id}.json").exists() for d in (self.queued, self.running, self.done))
 
     def put(self, job: Job) -> None:
-        """Durable on return: the file and its folder entry are on disk."""
+        """Durable on return: the file and its folder entry are on disk. Two requests with one
+        InferenceId at once: the second gets ``FileExistsError`` (a hard link never replaces)."""
         self.ensure()
-        _write_durably(self.queued / f"{job.id}.json", job.to_dict())
+        _write_durably(self.queued / f"{job.id}.json", job.to_dict(), replace=False)
 
     # -- processing --------------------------------------------------------------------------
     def recover(self) -> int:
@@ -157,15 +158,23 @@ def _count(folder: Path) -> int:
         return 0
 
 
-def _write_durably(path: Path, document: dict[str, Any], sync: bool = True) -> None:
-    """Atomic (a temporary file renamed in); with ``sync``, on disk before returning."""
+def _write_durably(path: Path, document: dict[str, Any], sync: bool = True,
+                   replace: bool = True) -> None:
+    """Atomic (a temporary file renamed in, or linked in when it must not ``replace`` one);
+    with ``sync``, on disk before returning."""
     tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     with open(tmp, "wb") as fh:
         fh.write(orjson.dumps(document))
         if sync:
             fh.flush()
             os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    if replace:
+        os.replace(tmp, path)
+    else:
+        try:
+            os.link(tmp, path)
+        finally:
+            tmp.unlink()
     if sync:
         _fsync_dir(path.parent)
 

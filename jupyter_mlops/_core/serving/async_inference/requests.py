@@ -28,6 +28,10 @@ def _seconds(header, name: str, default: float, limit: float) -> float:
     return value
 
 
+def already_used(job_id: str, endpoint: str) -> InvalidRequest:
+    return InvalidRequest(f"InferenceId {job_id!r} was already used on endpoint {endpoint!r}.")
+
+
 def _join(prefix: str, name: str) -> str:
     return prefix.rstrip("/") + "/" + name
 
@@ -41,7 +45,7 @@ def job_from_headers(header, live, queue) -> Job:
         raise InvalidRequest(f"InferenceId {job_id!r} is not valid: up to 64 letters, digits and "
                              "'.', '_', ':' or '-', starting with a letter or digit.")
     if queue.exists(job_id):
-        raise InvalidRequest(f"InferenceId {job_id!r} was already used on endpoint {live.name!r}.")
+        raise already_used(job_id, live.name)
     settings = dict(getattr(live.config, "async_inference", None) or {})
     extension = (header(b"x-amzn-sagemaker-s3outputpathextension") or "").strip("/")
     output_root = settings.get("output") or str(queue.root / "output")

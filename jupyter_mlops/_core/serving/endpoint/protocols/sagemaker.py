@@ -107,10 +107,13 @@ class SageMakerRuntime(WireProtocol):
 
     def queued(self, request: Request, live, queue) -> Reply:
         """InvokeEndpointAsync: the request, durably queued, answered 202 with its locations."""
-        from ...async_inference.requests import job_from_headers
+        from ...async_inference.requests import already_used, job_from_headers
 
         job = job_from_headers(request.header, live, queue)
-        queue.put(job)
+        try:
+            queue.put(job)
+        except FileExistsError:  # the same InferenceId sent twice at once
+            raise already_used(job.id, live.name) from None
         return Reply(202, orjson.dumps({"InferenceId": job.id}), JSON,
                      [(b"x-amzn-sagemaker-outputlocation", job.output.encode()),
                       (b"x-amzn-sagemaker-failurelocation", job.failure.encode()),
