@@ -208,9 +208,11 @@ def test_queued_requests_survive_a_kill_9_and_run_after_the_restart(sws, tmp_pat
         path = tmp_path / f"rows{i}.csv"
         path.write_text(csv_of(X.iloc[i * 10:(i + 1) * 10]))
         ids.append(smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(path))["InferenceId"])
+    assert sws.endpoints().set_index("name").loc["churn", "async_queue"] == 4
     os.kill(ep.pid, signal.SIGKILL)
     assert wait_dead(ep.pid)
     assert all(sws.async_result("churn", i).status == "pending" for i in ids)
+    assert sws.endpoints(all=True).set_index("name").loc["churn", "async_queue"] == 4
 
     # a new process with two at a time: the held request is queued again, the others pass it
     sws.deploy("churn:1", "churn", async_concurrency=2)
