@@ -378,3 +378,23 @@ def test_with_two_workers_every_accepted_request_is_processed(sws, tmp_path):
         result = finished(sws, "churn", i)
         assert result.status == "succeeded"
         assert [int(v) for v in open(result.output_location).read().split()] == expected
+
+
+def test_a_token_endpoint_takes_async_requests_signed_with_the_token(sws, tmp_path):
+    ep = sws.deploy("churn:1", "locked", token="s3cret-token")
+    X, _ = sws._test_data
+    path = tmp_path / "rows.csv"
+    path.write_text(csv_of(X.head(2)))
+
+    def signed(secret):
+        return boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1",
+                            aws_access_key_id="me", aws_secret_access_key=secret,
+                            config=Config(retries={"total_max_attempts": 1}))
+
+    r = signed("s3cret-token").invoke_endpoint_async(EndpointName="locked", InputLocation=str(path))
+    assert finished(sws, "locked", r["InferenceId"]).status == "succeeded"
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as e:
+        signed("wrong").invoke_endpoint_async(EndpointName="locked", InputLocation=str(path))
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
