@@ -23,7 +23,7 @@ from . import notify
 from .queue import FAILED, SUCCEEDED, AsyncQueue, Job
 
 CHUNK_BYTES = 1 << 20
-IDLE_SECONDS = 0.05
+IDLE_SECONDS = 0.2   # how often an idle processor looks for requests other workers queued
 
 
 class Expired(Exception):
@@ -67,12 +67,17 @@ class Processor:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            job = self.queue.claim()
-            if job is None:
-                self._wake.wait(IDLE_SECONDS * 4)
-                self._wake.clear()
-                continue
-            self.run(job)
+            try:
+                job = self.queue.claim()
+                if job is None:
+                    self._wake.wait(IDLE_SECONDS)
+                    self._wake.clear()
+                    continue
+                self.run(job)
+            except Exception as exc:  # a full disk, say: say so, keep the thread (the claim is
+                # requeued at the next start)
+                print(f"async: {type(exc).__name__}: {exc}", flush=True)
+                self._stop.wait(1.0)
 
     def run(self, job: Job) -> None:
         live = self.runtime.live
