@@ -228,6 +228,22 @@ def test_queued_requests_survive_a_kill_9_and_run_after_the_restart(sws, tmp_pat
     assert result.status == "succeeded" and result.attempts == 2
 
 
+def test_a_stop_mid_request_leaves_it_to_run_after_the_next_start(sws, tmp_path):
+    ep = sws.deploy("churn:1", "churn")
+    X, _ = sws._test_data
+    blocker = Pipe(tmp_path / "slow.csv", csv_of(X.head(4)))
+    r = client(ep.url).invoke_endpoint_async(EndpointName="churn", InputLocation=str(blocker.path))
+    assert wait_until(lambda: sws.async_result("churn", r["InferenceId"]).status == "running")
+    sws.stop("churn")
+    assert sws.endpoints(all=True).set_index("name").loc["churn", "status"] == "stopped"
+    assert sws.endpoint("churn").status_reason.endswith("(endpoint, SIGTERM)")  # drained, no SIGKILL
+    sws.deploy("churn:1", "churn")
+    blocker.release()
+    blocker.join()
+    result = finished(sws, "churn", r["InferenceId"])
+    assert result.status == "succeeded" and result.attempts == 2
+
+
 # -- notifications ---------------------------------------------------------------------------------
 
 class Webhook:
