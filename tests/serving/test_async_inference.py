@@ -100,6 +100,18 @@ def test_async_output_equals_direct_invocation_on_the_same_rows(sws, tmp_path):
         sws.load("churn:1").predict(rows).tolist()
 
 
+def test_json_lines_input_is_streamed_and_answered_as_one_json_array(sws, tmp_path):
+    ep = sws.deploy("churn:1", "churn")
+    X, _ = sws._test_data
+    rows = X.sample(30_000, replace=True, random_state=2)    # about 2.4 MB of records
+    path = tmp_path / "rows.jsonl"
+    path.write_text(rows.to_json(orient="records", lines=True))
+    r = client(ep.url).invoke_endpoint_async(EndpointName="churn", InputLocation=str(path),
+                                             ContentType="application/jsonlines")
+    assert finished(sws, "churn", r["InferenceId"]).status == "succeeded"
+    assert json.loads(open(r["OutputLocation"]).read()) == sws.load("churn:1").predict(rows).tolist()
+
+
 def test_result_shows_itself_and_an_inference_id_is_used_once(sws, tmp_path):
     ep = sws.deploy("churn:1", "churn")
     X, _ = sws._test_data

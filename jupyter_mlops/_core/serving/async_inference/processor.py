@@ -3,9 +3,9 @@ controller): each request's input is streamed from its location (a path, ``file:
 fsspec URL) and predicted chunk by chunk, so memory stays bounded whatever the input's size; the
 predictions are streamed to the output location, an error goes to the failure location.
 
-CSV inputs are read in chunks of whole lines (about ``CHUNK_BYTES``), each parsed, predicted and
-written before the next is read. JSON and NPY documents cannot be split by lines and are read
-whole. ``RequestTTLSeconds`` counts from acceptance to the start of processing;
+CSV and JSON Lines inputs are read in chunks of whole lines (about ``CHUNK_BYTES``), each parsed,
+predicted and written before the next is read. JSON and NPY documents cannot be split by lines and
+are read whole. ``RequestTTLSeconds`` counts from acceptance to the start of processing;
 ``InvocationTimeoutSeconds`` is checked between chunks (a single ``predict`` is not interrupted).
 """
 
@@ -23,6 +23,8 @@ from . import notify
 from .queue import FAILED, SUCCEEDED, AsyncQueue, Job
 
 CHUNK_BYTES = 1 << 20
+#: one JSON record (or row array) per line, as SageMaker batch and async clients send
+JSON_LINES = ("application/jsonlines", "application/x-jsonlines", "application/jsonl")
 IDLE_SECONDS = 0.2   # how often an idle processor looks for requests other workers queued
 
 
@@ -117,10 +119,12 @@ def predict_streaming(job: Job, variant) -> tuple[int, str]:
         if not head.strip():
             raise PayloadError(f"The input {job.input} is empty.")
         mime = codec.request_media_type(job.content_type) or codec.sniff(head)
-        answer_as = codec.choose_output(job.accept, mime)
+        lines = mime in codec.CSV_TYPES or mime in JSON_LINES
+        answer_as = codec.choose_output(job.accept, "application/json" if mime in JSON_LINES else mime)
         with _Output(job.output) as out:
-            if mime in codec.CSV_TYPES:
-                rows = _csv_chunks(src, head, variant, answer_as, out, deadline, job)
+            if lines:
+                rows = _line_chunks(src, head, variant, answer_as, out, deadline, job,
+                                    json_lines=mime in JSON_LINES)
             else:  # one document: read whole
                 body = head + src.read()
                 table, _ = codec.parse(body, job.content_type or mime, variant.schema)
@@ -130,7 +134,16 @@ def predict_streaming(job: Job, variant) -> tuple[int, str]:
     return rows, answer_as
 
 
-def _csv_chunks(src, head: bytes, variant, answer_as: str, out, deadline: float, job: Job) -> int:
+def _parse_chunk(chunk: bytes, json_lines: bool, schema):
+    if not json_lines:
+        return codec.parse(chunk, "text/csv", schema)[0]
+    records = [line for line in chunk.split(b"\n") if line.strip()]
+    return codec.parse(b"[" + b",".join(records) + b"]", "application/json", schema)[0]
+
+
+def _line_chunks(src, head: bytes, variant, answer_as: str, out, deadline: float, job: Job,
+                 json_lines: bool = False) -> int:
+    """CSV rows or JSON Lines records, about ``CHUNK_BYTES`` of whole lines at a time."""
     rows, line, pending, parts = 0, 1, head, []
     json_out, npy_out = answer_as == "application/json", answer_as == codec.NPY
     if json_out:
@@ -145,7 +158,7 @@ def _csv_chunks(src, head: bytes, variant, answer_as: str, out, deadline: float,
         if not chunk.strip():
             continue
         try:
-            table, _ = codec.parse(chunk, "text/csv", variant.schema)
+            table = _parse_chunk(chunk, json_lines, variant.schema)
         except PayloadError as exc:
             raise PayloadError(f"{job.input}, in the chunk starting at line {line}: "
                                      f"{exc.message}") from None
