@@ -125,6 +125,14 @@ def test_result_shows_itself_and_an_inference_id_is_used_once(sws, tmp_path):
     assert json.dumps(result.to_dict(), allow_nan=False)
     with pytest.raises(smr.exceptions.ValidationError, match="already used"):
         smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(path), InferenceId="once")
+    named = smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(path),
+                                      S3OutputPathExtension="daily/2026-11-28", Filename="few.out")
+    assert named["OutputLocation"].endswith("/async/output/daily/2026-11-28/few.out")
+    assert finished(sws, "churn", named["InferenceId"]).status == "succeeded"
+    assert os.path.exists(named["OutputLocation"])
+    with pytest.raises(smr.exceptions.ValidationError, match="must not contain"):
+        smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(path),
+                                  S3OutputPathExtension="../../elsewhere")
     from jupyter_mlops._core.errors import AsyncRequestNotFound
 
     with pytest.raises(AsyncRequestNotFound):

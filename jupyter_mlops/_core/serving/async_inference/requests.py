@@ -48,12 +48,14 @@ def job_from_headers(header, live, queue) -> Job:
         raise already_used(job_id, live.name)
     settings = dict(getattr(live.config, "async_inference", None) or {})
     extension = (header(b"x-amzn-sagemaker-s3outputpathextension") or "").strip("/")
+    if ".." in extension.split("/"):  # stays under the output prefix
+        raise InvalidRequest(f"S3OutputPathExtension {extension!r} must not contain '..'.")
     output_root = settings.get("output") or str(queue.root / "output")
     failure_root = settings.get("failure") or str(queue.root / "failure")
     if extension:
         output_root = _join(output_root, extension)
     filename = header(b"x-amzn-sagemaker-filename") or f"{job_id}.out"
-    if "/" in filename or filename in (".", ".."):
+    if "/" in filename or "\\" in filename or filename in (".", ".."):
         raise InvalidRequest(f"Filename {filename!r} must be a plain file name.")
     return Job(id=job_id, input=location, output=_join(output_root, filename),
                failure=_join(failure_root, f"{job_id}-error.out"),
