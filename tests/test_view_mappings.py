@@ -122,6 +122,9 @@ MAGICS = [
                   percent=10.0, bake=600.0, guardrails={"max_error_rate": 0.02, "max_p99_ms": 50.0}, variant="v2",
                   compiled=True)]),
     ("deploy churn:1 --no-compiled", [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "compiled": False})]),
+    ("deploy churn:1 --async-concurrency 2 --async-output s3://b/out --async-notify-error http://h/e",
+     [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "async_concurrency": 2, "async_output": "s3://b/out",
+                                      "async_notify": {"error": "http://h/e"}})]),
     ("deploy churn:2 -e churn --linear 25", [call.deploy("churn:2", "churn", **{
         **DEPLOY_DEFAULTS, "strategy": "linear", "percent": 25.0})]),
     ("deploy churn:2 -e churn --blue-green --max-p99-ms 80", [call.deploy("churn:2", "churn", **{
@@ -422,6 +425,9 @@ CLI = [
                   percent=10.0, bake=600.0, guardrails={"max_error_rate": 0.02, "max_p99_ms": 50.0}, variant="v2",
                   compiled=True)]),
     (["deploy", "churn:1", "--no-compiled"], [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "compiled": False})]),
+    (["deploy", "churn:1", "--async-concurrency", "2", "--async-notify-success", "http://h/ok"],
+     [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "async_concurrency": 2,
+                                      "async_notify": {"success": "http://h/ok"}})]),
     (["deploy", "churn:2", "-e", "churn", "--linear", "25"],
      [call.deploy("churn:2", "churn", **{**DEPLOY_DEFAULTS, "strategy": "linear", "percent": 25.0})]),
     (["deploy", "churn:2", "-e", "churn", "--blue-green", "--max-error-rate", "0.05"],

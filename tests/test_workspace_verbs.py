@@ -26,7 +26,8 @@ FORWARDS = {
     "save_dataset": ("_datasets", "save"), "datasets": ("_datasets", "list"),
     "dataset": ("_datasets", "load"),
     "deploy": ("_serving", "deploy"), "watch": ("_serving", "watch"), "endpoints": ("_serving", "endpoints"),
-    "endpoint": ("_serving", "endpoint"), "traffic": ("_serving", "traffic"),
+    "endpoint": ("_serving", "endpoint"), "async_result": ("_serving", "async_result"),
+    "traffic": ("_serving", "traffic"),
     "rollback": ("_serving", "rollback"), "stop": ("_serving", "stop"),
     "shadow_report": ("_serving", "shadow_report"), "captured": ("_serving", "captured"),
     "endpoint_history": ("_serving", "history"),
@@ -109,8 +110,10 @@ def test_the_workspace_deploy_passes_every_argument_through(tmp_path, monkeypatc
     monkeypatch.setattr(type(ws._serving), "deploy", lambda self, *a, **k: seen.update(args=a, kwargs=k))
     ws.deploy("m:1", "e", port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
               guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
-              compiled=False)
+              compiled=False, async_concurrency=2, async_output="s3://b/out",
+              async_notify={"success": "http://h/ok"})
     assert seen == {"args": ("m:1", "e"), "kwargs": dict(
         port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
         guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
-        compiled=False, wait=False, on_update=None)}
+        compiled=False, wait=False, on_update=None, async_concurrency=2, async_output="s3://b/out",
+        async_notify={"success": "http://h/ok"})}

@@ -192,6 +192,10 @@ class EndpointNotFound(ServingError):
     pass
 
 
+class AsyncRequestNotFound(ServingError):
+    """No asynchronous request with that InferenceId on the endpoint."""
+
+
 class DeployError(ServingError):
     pass
 

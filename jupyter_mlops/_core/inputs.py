@@ -20,7 +20,7 @@ from typing import Any, Callable
 from .errors import InvalidInput
 
 __all__ = [
-    "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from",
+    "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from", "async_options",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
     "sweep_sets", "sagemaker_split",
@@ -153,6 +153,21 @@ def guardrails_from(max_error_rate: float | None = None, max_p99_ms: float | Non
     given = {name: limit for name, limit in (("max_error_rate", max_error_rate), ("max_p99_ms", max_p99_ms))
              if limit is not None}
     return given or None
+
+
+def async_options(concurrency: int | None = None, output: str | None = None,
+                  notify_success: str | None = None, notify_error: str | None = None) -> dict:
+    """The asynchronous-inference flags -> ``Workspace.deploy`` keywords, only those given
+    (``--async-notify-success URL --async-notify-error URL`` -> ``async_notify``)."""
+    options: dict = {}
+    if concurrency is not None:
+        options["async_concurrency"] = concurrency
+    if output:
+        options["async_output"] = output
+    notify = {k: v for k, v in (("success", notify_success), ("error", notify_error)) if v}
+    if notify:
+        options["async_notify"] = notify
+    return options
 
 
 def number_or_text(text: str | None) -> Any:

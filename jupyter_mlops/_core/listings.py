@@ -116,6 +116,7 @@ LISTINGS: dict[str, Listing] = {
     p50_ms           number|null     median latency in milliseconds over the same window
     p99_ms           number|null     99th percentile latency in milliseconds over the same window
     error_rate       number|null     the share of requests that failed over the same window
+    async_queue      integer         asynchronous requests waiting or running (invoke_endpoint_async)
     cpu_percent      number|null     CPU use of the server and its workers
     rss_mb           number|null     resident memory of the server and its workers, in MB
     pid              integer|null    the server's process id

@@ -272,18 +272,30 @@ class Workspace:
                token: str | None = None, strategy: str | None = None, percent: float | None = None,
                bake: float | None = None, guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Any = None):
+               timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Any = None,
+               async_concurrency: int | None = None, async_output: str | None = None,
+               async_notify: dict | None = None):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
         ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``).
         ``wait=True``: return only when the rollout has completed or rolled back, showing it live
         meanwhile (as ``watch``; ``on_update`` receives each look instead).
-        ``compiled=False``: a tree model never predicts through its compiled form."""
+        ``compiled=False``: a tree model never predicts through its compiled form.
+        Asynchronous requests (boto3 ``invoke_endpoint_async``): ``async_concurrency`` at a time
+        (default 1), results under ``async_output`` (a folder or fsspec URL; default the
+        endpoint's ``async/output``), ``async_notify={"success": URL, "error": URL}`` webhooks."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
                                     request_timeout=request_timeout, timeout=timeout, compiled=compiled, wait=wait,
-                                    on_update=on_update)
+                                    on_update=on_update, async_concurrency=async_concurrency,
+                                    async_output=async_output, async_notify=async_notify)
+
+    def async_result(self, endpoint: str, inference_id: str):
+        """The state of an asynchronous request (boto3 ``invoke_endpoint_async``'s InferenceId):
+        an ``AsyncResult`` with status pending | running | succeeded | failed, its output or
+        failure location, the error and timings."""
+        return self._serving.async_result(endpoint, inference_id)
 
     def watch(self, endpoint: str, timeout: float | None = None, on_update: Any = None):
         """Follow ``endpoint``'s rollout until it completes or rolls back (or ``timeout`` s): one

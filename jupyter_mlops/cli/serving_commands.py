@@ -31,16 +31,23 @@ ROLLED_BACK_EXIT = 3
 @click.option("--max-p99-ms", type=float, help="guardrail: max p99 latency in ms")
 @click.option("--no-compiled", is_flag=True, help="never predict a tree model through its compiled form")
 @click.option("--wait", is_flag=True, help="show the rollout on stderr until it ends; exit 3 if it rolled back")
+@click.option("--async-concurrency", type=int, metavar="N", help="async requests processed at a time (default 1)")
+@click.option("--async-output", metavar="URL", help="folder or fsspec URL for async results")
+@click.option("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
+@click.option("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
 @click.pass_context
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
-               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait):
+               blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait,
+               async_concurrency, async_output, async_notify_success, async_notify_error):
     """Serve REF at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
     waiting = {"wait": True, "on_update": terminal_display()} if wait else {}
     ep = workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
                                token=token, strategy=strategy, percent=percent, bake=bake,
                                guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant,
-                               compiled=not no_compiled, **waiting)
+                               compiled=not no_compiled, **waiting,
+                               **inputs.async_options(async_concurrency, async_output,
+                                                      async_notify_success, async_notify_error))
     emit(ctx, ep)
     if wait and (ep.rollout or {}).get("status") in FAILED:
         ctx.exit(ROLLED_BACK_EXIT)

@@ -28,6 +28,10 @@ from ._verbs import inputs, verb
 @argument("--no-compiled", action="store_true",
           help="never predict a tree model through its compiled (ONNX Runtime) form")
 @argument("--wait", action="store_true", help="show the rollout live until it completes or rolls back")
+@argument("--async-concurrency", type=int, metavar="N", help="async requests processed at a time (default 1)")
+@argument("--async-output", metavar="URL", help="folder or fsspec URL for async results (default: the endpoint's)")
+@argument("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
+@argument("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
 def deploy(view, args):
     """Serve a model version at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(args.canary, args.linear, args.blue_green, args.shadow, args.ab)
@@ -35,7 +39,9 @@ def deploy(view, args):
     return view.ws.deploy(args.ref, args.endpoint, port=args.port, workers=args.workers,
                           capture=args.capture, token=args.token, strategy=strategy, percent=percent,
                           bake=args.bake, guardrails=inputs.guardrails_from(args.max_error_rate, args.max_p99_ms),
-                          variant=args.variant, compiled=not args.no_compiled, **waiting)
+                          variant=args.variant, compiled=not args.no_compiled, **waiting,
+                          **inputs.async_options(args.async_concurrency, args.async_output,
+                                                 args.async_notify_success, args.async_notify_error))
 
 
 @verb("watch")

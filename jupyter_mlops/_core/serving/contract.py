@@ -183,6 +183,8 @@ class EndpointConfig:
     history: list[HistoryEntry] = field(default_factory=list)
     #: every variant that ever served here -> its signature, to read its captured rows back
     signatures: dict[str, dict | None] = field(default_factory=dict)
+    #: asynchronous inference: concurrency, output/failure prefixes, notify webhooks
+    async_inference: dict = field(default_factory=dict)
     status: str = "starting"
     status_reason: str | None = None
     updated_at: float | None = None

@@ -13,7 +13,7 @@ from .records import EndpointRecord
 from .results import Endpoint, ShadowReport
 
 LISTING_COLUMNS = ["name", "status", "url", "variants", "req_per_s", "p50_ms", "p99_ms",
-                   "error_rate", "cpu_percent", "rss_mb", "pid", "workers", "reason"]
+                   "error_rate", "async_queue", "cpu_percent", "rss_mb", "pid", "workers", "reason"]
 
 
 def live_status(record: EndpointRecord, alive: bool) -> tuple[str, str | None]:
@@ -90,9 +90,19 @@ def listing(serving, records: list[EndpointRecord], stopped: bool = False):
                 " (shadow)" if v["role"] == "shadow" else "") for v in ep.variants),
             "req_per_s": stats.get("req_per_s"), "p50_ms": stats.get("p50_ms"),
             "p99_ms": stats.get("p99_ms"), "error_rate": stats.get("error_rate"),
+            "async_queue": async_depth(paths),
             "cpu_percent": usage.get("cpu_percent"), "rss_mb": usage.get("rss_mb"),
             "pid": ep.pid, "workers": ep.workers, "reason": ep.status_reason})
     return listing_frame("endpoints", pd.DataFrame(rows, columns=LISTING_COLUMNS))
+
+
+def async_depth(paths: EndpointPaths) -> int:
+    """Asynchronous requests waiting or running (read from the queue folder: a stopped endpoint
+    shows the requests it will run when started again)."""
+    from ..async_inference.queue import AsyncQueue
+
+    depth = AsyncQueue(paths.dir / "async").depth()
+    return depth["pending"] + depth["running"]
 
 
 def variant_metrics(paths: EndpointPaths) -> dict[str, Any]:

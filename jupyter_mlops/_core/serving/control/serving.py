@@ -120,7 +120,9 @@ class Serving:
                percent: float | None = None, bake: float | None = None,
                guardrails: dict | None = None, variant: str | None = None,
                max_payload_mb: float | None = None, request_timeout: float | None = None,
-               timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Callable | None = None) -> Endpoint:
+               timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Callable | None = None,
+               async_concurrency: int | None = None, async_output: str | None = None,
+               async_notify: dict | None = None) -> Endpoint:
         """``wait``: once the endpoint serves the change, follow the rollout it started until it
         completes or rolls back (``watch``), handing each look to ``on_update`` (default: the view
         layer's live display, if any); the ``Endpoint`` returned then shows how it ended."""
@@ -133,6 +135,7 @@ class Serving:
         if int(workers) < 1:
             raise InvalidInput(f"workers must be at least 1, got {workers!r}.")
         guardrails = rollouts.checked_guardrails(guardrails)
+        async_settings = async_inference_settings(async_concurrency, async_output, async_notify)
         paths = self.paths(endpoint)
         spec = self._variant(ref, variant, paths)
         spec.compiled = bool(compiled)
@@ -142,6 +145,8 @@ class Serving:
             with ConfigFile(paths.config).updating() as config:
                 details, before = rollouts.plan_deploy(config, spec, strategy, percent, bake,
                                                        guardrails, capture)
+                if async_settings:  # read per request (concurrency: at the next start)
+                    config.async_inference = {**config.async_inference, **async_settings}
             self._await(paths, record, config.generation, timeout, revert_to=before)
             self.audit.record("endpoint.deploy", endpoint, details)
             if wait:
@@ -155,7 +160,14 @@ class Serving:
             max_payload_bytes=int(max_payload_mb * 1024 * 1024) if max_payload_mb else DEFAULT_MAX_PAYLOAD,
             request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT,
             capture_percent=capture, workers=workers)
+        config.async_inference = async_settings
         return self._start(paths, config, spec, port, token, timeout)
+
+    def async_result(self, endpoint: str, inference_id: str):
+        from .async_results import async_result
+
+        validate_name(endpoint, "endpoint name")
+        return async_result(self.paths(endpoint), inference_id)
 
     def _refuse_new_settings(self, paths, record, port, workers, token) -> None:
         """Port, workers and token belong to the process: changing them needs a new one."""
@@ -391,3 +403,22 @@ class Serving:
         from ..contract import read_worker_reports
 
         return read_worker_reports(self.paths(endpoint))
+
+
+def async_inference_settings(concurrency, output, notify) -> dict:
+    """The deploy options of asynchronous inference as the endpoint config keeps them."""
+    settings: dict = {}
+    if concurrency is not None:
+        if not 1 <= int(concurrency) <= 1000:  # SageMaker's MaxConcurrentInvocationsPerInstance
+            raise InvalidInput(f"async_concurrency must be 1-1000, got {concurrency!r}.")
+        settings["concurrency"] = int(concurrency)
+    if output:
+        settings["output"] = str(output)
+        settings["failure"] = str(output).rstrip("/") + "/failure"
+    if notify:
+        unknown = set(notify) - {"success", "error"}
+        if unknown or not all(str(u).startswith(("http://", "https://")) for u in notify.values()):
+            raise InvalidInput('async_notify takes {"success": URL, "error": URL} with http(s) '
+                               f"URLs; got {notify!r}.")
+        settings["notify"] = {k: str(v) for k, v in notify.items()}
+    return settings

@@ -83,6 +83,8 @@ class EndpointApp:
                     params = protocol.match("POST", request.path, request.raw_path)
                     if params is not None:
                         request.params = params
+                        if params.get("async"):
+                            return await self.enqueue(request, protocol, live, receive, send)
                         return await self.predict(request, protocol, live, receive, send)
             elif request.method in ("GET", "HEAD"):
                 return await _send(send, self._get(request, live))
@@ -105,7 +107,8 @@ class EndpointApp:
     def _get(self, request: Request, live: Live) -> Reply:
         if request.path == "/metrics":
             reports = self.runtime.all_reports()
-            text = prometheus_text(live.name, merge(reports), reports)
+            text = prometheus_text(live.name, merge(reports), reports) + \
+                self.runtime.async_metrics_text()
             return Reply(200, text.encode(), METRICS_TYPE)
         if request.path == "/metrics/history":
             return Reply(200, orjson.dumps(self.runtime.history_rows(_last(request.query))), JSON_TYPE)
@@ -124,6 +127,22 @@ class EndpointApp:
         if isinstance(error, Unauthorized):
             reply.headers.append((b"www-authenticate", b"Bearer"))
         return reply
+
+    # -- asynchronous requests ---------------------------------------------------------------
+    async def enqueue(self, request: Request, protocol: WireProtocol, live: Live, receive, send):
+        """Queued durably (fsynced) before the 202 goes out; the model runs later (worker 0)."""
+        try:
+            protocol.admit(request, live)
+            body = await self._read_body_in_time(request, receive, live)
+            if request.sigv4 and not self._signed(request, body, live):
+                raise Unauthorized(DENIED)
+            reply = await asyncio.to_thread(protocol.queued, request, live, self.runtime.async_queue)
+        except Disconnected:
+            return
+        except Exception as exc:
+            return await _send(send, self._error_reply(protocol, request, served_error(exc, live)))
+        await _send(send, reply)
+        self.runtime.wake_async()
 
     # -- prediction ----------------------------------------------------------------------------
     async def predict(self, request: Request, protocol: WireProtocol, live: Live, receive, send):

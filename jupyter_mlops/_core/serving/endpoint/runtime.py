@@ -70,6 +70,8 @@ class Runtime:
         self.started_at = time.time()
         self.controller = None
         self.listening = False
+        self.async_processor = None   # worker 0 only
+        self._async_queue = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, first_apply: bool = True) -> "Runtime":
@@ -85,11 +87,42 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.async_processor is not None:
+            self.async_processor.stop()
         if self.controller is not None:
             self.controller.stop()
         if self.capture is not None:
             self.capture.close()
         self.write_report(final=True)
+
+    # -- asynchronous inference -------------------------------------------------------------
+    @property
+    def async_queue(self):
+        if self._async_queue is None:
+            from ..async_inference.queue import AsyncQueue
+
+            self._async_queue = AsyncQueue(self.dir / "async")
+        return self._async_queue
+
+    def start_async(self) -> None:
+        """Worker 0 works through the queue (requests any worker accepted, and those a killed
+        process left behind), ``async_inference["concurrency"]`` at a time."""
+        from ..async_inference.processor import Processor, settings_of
+
+        concurrency = settings_of(self.live.config).get("concurrency") or 1
+        self.async_processor = Processor(self, self.async_queue, concurrency).start()
+
+    def wake_async(self) -> None:
+        if self.async_processor is not None:
+            self.async_processor.wake()
+
+    def async_metrics_text(self) -> str:
+        depth = self.async_queue.depth()
+        name = (self.live.name if self.live else self.dir.name).replace("\\", "\\\\").replace('"', '\\"')
+        return ("# HELP mlops_async_queue_depth Asynchronous requests waiting or running.\n"
+                "# TYPE mlops_async_queue_depth gauge\n"
+                f'mlops_async_queue_depth{{endpoint="{name}",state="pending"}} {depth["pending"]}\n'
+                f'mlops_async_queue_depth{{endpoint="{name}",state="running"}} {depth["running"]}\n')
 
     # -- applying configs --------------------------------------------------------------------
     def poll(self) -> bool:
@@ -209,6 +242,7 @@ class Runtime:
                   "compiled": {n: v.compiled for n, v in (
                       self.live.variants.items() if self.live else [])},
                   "capture_written": self.capture.written if self.capture else 0,
+                  "async_queue": self.async_queue.depth() if self.worker == 0 else None,
                   "accepts_missing": {n: v.schema.allow_missing for n, v in (
                       self.live.variants.items() if self.live else [])},
                   STEP_BASELINE: self.step_baseline,

@@ -142,6 +142,7 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
         runtime.write_report()  # the supervisor waits for every worker to say so
         if worker == 0:
             runtime.controller = Controller(runtime).start()
+            runtime.start_async()
         if announce:
             write_server_file(runtime.paths.server, pid=os.getpid(), port=port,
                               url=f"http://{host}:{port}", started_at=time.time(), workers=1)

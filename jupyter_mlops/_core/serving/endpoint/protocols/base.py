@@ -96,6 +96,10 @@ class WireProtocol:
     def encode(self, request: Request, decoded: Decoded, predictions, variant) -> Reply:
         raise NotImplementedError
 
+    def queued(self, request: Request, live, queue) -> Reply:
+        """The answer to an asynchronous request once it is queued (protocols that have them)."""
+        raise NotImplementedError
+
     def captured_input(self, request: Request, decoded: Decoded, body: bytes) -> tuple[str, bytes]:
         """(media type, bytes) of the request as data capture records it."""
         return request.header(b"content-type") or decoded.media_type, body

@@ -35,6 +35,7 @@ from .base import JSON, Decoded, Reply, Request, WireProtocol, pick_variant
 
 PREFIX = "/endpoints/"
 SUFFIXES = {"/invocations": False, "/invocations-response-stream": True}
+ASYNC_SUFFIX = "/async-invocations"
 ERROR_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.sagemaker/"
 
 #: The runtime service's own errors: (code, status; None keeps the tree's status). Every other
@@ -65,6 +66,10 @@ class SageMakerRuntime(WireProtocol):
     def match(self, method: str, path: str, raw_path: bytes) -> dict | None:
         if not path.startswith(PREFIX):
             return None
+        raw = raw_path.decode("latin-1") if raw_path else path
+        if path.endswith(ASYNC_SUFFIX):  # InvokeEndpointAsync: queued, answered 202
+            return {"endpoint": unquote(raw[len(PREFIX):-len(ASYNC_SUFFIX)]), "stream": False,
+                    "async": True}
         for suffix, stream in SUFFIXES.items():
             if path.endswith(suffix):
                 # the name as sent (percent-encoded in the raw path), not as decoded by the server
@@ -99,6 +104,20 @@ class SageMakerRuntime(WireProtocol):
             return Reply(200, eventstream.payload_part(body), eventstream.CONTENT_TYPE, headers,
                          chunked=True, captured=(decoded.answer_as, body))
         return Reply(200, body, decoded.answer_as.encode(), headers)
+
+    def queued(self, request: Request, live, queue) -> Reply:
+        """InvokeEndpointAsync: the request, durably queued, answered 202 with its locations."""
+        from ...async_inference.requests import already_used, job_from_headers
+
+        job = job_from_headers(request.header, live, queue)
+        try:
+            queue.put(job)
+        except FileExistsError:  # the same InferenceId sent twice at once
+            raise already_used(job.id, live.name) from None
+        return Reply(202, orjson.dumps({"InferenceId": job.id}), JSON,
+                     [(b"x-amzn-sagemaker-outputlocation", job.output.encode()),
+                      (b"x-amzn-sagemaker-failurelocation", job.failure.encode()),
+                      (b"x-amzn-requestid", str(uuid.uuid4()).encode())])
 
     def error(self, request: Request | None, error: MlopsError) -> Reply:
         if isinstance(error, ModelError) and request is not None and request.params.get("stream"):
