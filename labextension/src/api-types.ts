@@ -436,6 +436,7 @@ export interface components {
             status: "ok" | "warn" | "alert" | "info";
             /** @description one line saying what it found */
             summary: string;
+            top_n: number;
         };
         Endpoint: {
             capture_percent: number;
@@ -459,6 +460,8 @@ export interface components {
         };
         /** @description A row of Workspace.endpoints(all=False). */
         EndpointListingRecord: {
+            /** @description asynchronous requests waiting or running (invoke_endpoint_async) */
+            async_queue: number;
             /** @description CPU use of the server and its workers */
             cpu_percent: number | null;
             /** @description the share of requests that failed over the same window */
