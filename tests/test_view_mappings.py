@@ -135,6 +135,11 @@ MAGICS = [
         **DEPLOY_DEFAULTS, "strategy": "ab", "percent": 50.0})]),
     ("deploy churn:2 -e churn --canary 10 --bake 2 --wait", [call.deploy("churn:2", "churn", **{
         **DEPLOY_DEFAULTS, "strategy": "canary", "percent": 10.0, "bake": 2.0, "wait": True, "on_update": ANY})]),
+    ("deploy churn:1 churn:2 churn:3 -e many --multi-model --max-models 2 --max-memory-mb 64",
+     [call.deploy(["churn:1", "churn:2", "churn:3"], "many", **{
+         **DEPLOY_DEFAULTS, "multi_model": True, "max_models": 2, "max_memory_mb": 64.0})]),
+    ("deploy churn:1 churn:2 --multi-model", [call.deploy(["churn:1", "churn:2"], None, **{
+        **DEPLOY_DEFAULTS, "multi_model": True})]),
     ("watch churn", [call.watch("churn", timeout=None, on_update=ANY)]),
     ("watch churn --timeout 30", [call.watch("churn", timeout=30.0, on_update=ANY)]),
     ("endpoints", [call.endpoints(all=False)]),
@@ -320,6 +325,7 @@ def test_out_keeps_what_the_workspace_call_returned(ip, ws, monkeypatch):
     ("deploy churn:2 --endpoint churn --canary 10 --ab 5",
      r"^Choose one of --canary, --linear, --blue-green, --shadow, --ab\.$"),
     ("deploy churn:2 --endpoint churn --linear 10 --blue-green", "^Choose one of"),
+    ("deploy churn:1 churn:2 -e many", r"^Several model versions \(churn:1, churn:2\) need --multi-model"),
     ("traffic churn churn-v1", r"^traffic expects VARIANT=WEIGHT, got 'churn-v1'\.$"),
     ("traffic churn churn-v1=half", r"^traffic 'churn-v1=half': the weight must be a number\.$"),
     ("register clf --name churn --tag team", r"^--tag expects KEY=VALUE, got 'team'\.$"),
@@ -437,6 +443,8 @@ CLI = [
      [call.deploy("churn:2", "churn", **{**DEPLOY_DEFAULTS, "strategy": "shadow", "percent": 5.0})]),
     (["deploy", "churn:2", "-e", "churn", "--ab", "25"],
      [call.deploy("churn:2", "churn", **{**DEPLOY_DEFAULTS, "strategy": "ab", "percent": 25.0})]),
+    (["deploy", "churn:1", "churn:2", "-e", "many", "--multi-model", "--max-models", "10"],
+     [call.deploy(["churn:1", "churn:2"], "many", **{**DEPLOY_DEFAULTS, "multi_model": True, "max_models": 10})]),
     (["endpoints"], [call.endpoints(all=False)]),
     (["endpoints", "--all"], [call.endpoints(all=True)]),
     (["traffic", "churn", "churn-v1=50", "churn-v2=12.5"],
@@ -687,6 +695,7 @@ def assert_usage_error_before_any_workspace_call(ws, argv, message):
 @pytest.mark.parametrize("argv, message", [
     (["deploy", "churn:2", "-e", "churn", "--canary", "10", "--ab", "5"],
      "Choose one of --canary, --linear, --blue-green, --shadow, --ab."),
+    (["deploy", "churn:1", "churn:2"], "Several model versions (churn:1, churn:2) need --multi-model"),
     (["traffic", "churn", "churn-v1"], "traffic expects VARIANT=WEIGHT, got 'churn-v1'."),
     (["traffic", "churn", "churn-v1=half"], "traffic 'churn-v1=half': the weight must be a number."),
     (["register", "model.skops", "-n", "churn", "--metric", "auc"], "--metric expects KEY=VALUE, got 'auc'."),
