@@ -84,8 +84,8 @@ def test_every_one_of_100_models_answers_with_its_own_predictions(smr, url):
         r = invoke(smr, f"tiny:{i}")
         assert r["Body"].read().decode() == expected(i)
         assert r["InvokedProductionVariant"] == f"tiny-v{i}"
-    # each was loaded on its first use; no more than 10 stay loaded, the rest were evicted
-    assert metric(url, "mlops_multi_model_loads_total") - loads_before >= N_MODELS
+    # each was loaded on its first use (tiny:1 already at start); no more than 10 stay loaded
+    assert metric(url, "mlops_multi_model_loads_total") - loads_before >= N_MODELS - 1
     assert metric(url, "mlops_multi_model_loaded") <= MAX_MODELS
     assert metric(url, "mlops_multi_model_evictions_total") >= N_MODELS - MAX_MODELS
 
@@ -183,3 +183,12 @@ def test_past_the_memory_budget_the_least_recently_used_models_are_evicted(many)
         cache.get(ref)
     assert list(cache.loaded) == ["tiny:1", "tiny:3"]
     assert (cache.loads, cache.evictions, cache.hits) == (3, 1, 1)
+
+
+def test_a_deploy_whose_first_model_cannot_load_fails_and_names_it(sws):
+    """The first model is loaded (hash check, smoke test) when the endpoint starts."""
+    from jupyter_mlops._core.errors import DeployError
+
+    with pytest.raises(DeployError) as e:
+        sws.deploy(["broken:1", "churn:1"], "mm", multi_model=True, timeout=30)
+    assert "broken" in str(e.value)

@@ -197,7 +197,7 @@ class Runtime:
                     capture_fraction=fraction, config=config)
 
     def _build_multi_model(self, config: EndpointConfig) -> Live:
-        """Nothing loaded up front: the cache loads each model on its first request. A new
+        """One model loaded up front, the others by the cache on their first request. A new
         generation with the same models and limits keeps the cache (and what it has loaded)."""
         from .model_cache import ModelCache
 
@@ -206,6 +206,10 @@ class Runtime:
         same = previous is not None and previous.same_deployment(config.variants, settings)
         models = previous if same else ModelCache(
             config.variants, settings.get("max_models"), settings.get("max_memory_mb"), config.name)
+        if not same and config.variants:
+            # the first model loads now: a deploy of models that cannot load fails at once, and
+            # the process's first request does not pay for importing the model classes (~1 s)
+            models.load(config.variants[0].ref)
         return Live(generation=config.generation, name=config.name, variants={},
                     router=Router({}, {}), token_secret=_read_secret(config.token_file),
                     max_payload_bytes=int(config.max_payload_bytes),
