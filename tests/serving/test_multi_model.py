@@ -185,6 +185,37 @@ def test_past_the_memory_budget_the_least_recently_used_models_are_evicted(many)
     assert (cache.loads, cache.evictions, cache.hits) == (3, 1, 1)
 
 
+def test_concurrent_requests_for_one_cold_model_load_it_once_and_all_answer(url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    httpx.delete(url + "/models/tiny:77")   # cold, whether or not an earlier test loaded it
+    before = metric(url, "mlops_multi_model_loads_total")
+
+    def one(target: str) -> str:
+        return httpx.post(url + "/endpoints/many/invocations", content=PROBE, timeout=60,
+                          headers={"content-type": "text/csv",
+                                   "x-amzn-sagemaker-target-model": target}).text
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(one, ["tiny:77"] * 16))
+    assert answers == [expected(77)] * 16
+    assert metric(url, "mlops_multi_model_loads_total") - before == 1
+
+
+def test_deploying_again_replaces_the_models_and_limits_of_the_running_endpoint(many, url):
+    """Last in this module: it changes the shared endpoint."""
+    ep = many.deploy([f"tiny:{i}" for i in range(1, 21)], "many", multi_model=True, max_models=5)
+    assert ep.multi_model["deployed"] == 20 and ep.multi_model["max_models"] == 5
+    smr = boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x",
+                       config=Config(retries={"total_max_attempts": 1}))
+    for i in range(1, 21):
+        assert invoke(smr, f"tiny:{i}")["Body"].read().decode() == expected(i)
+    assert metric(url, "mlops_multi_model_loaded") <= 5
+    with pytest.raises(smr.exceptions.ValidationError):
+        invoke(smr, "tiny:21")
+
+
 def test_a_deploy_whose_first_model_cannot_load_fails_and_names_it(sws):
     """The first model is loaded (hash check, smoke test) when the endpoint starts."""
     from jupyter_mlops._core.errors import DeployError

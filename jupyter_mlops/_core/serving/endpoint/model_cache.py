@@ -53,6 +53,7 @@ class ModelCache:
         self.cold_seconds: list[float] = []
         self.warm_seconds: list[float] = []
         self._lock = threading.Lock()
+        self._loading: dict[str, _Loading] = {}   # ref -> the load under way
 
     def same_deployment(self, specs: list[Variant], settings: dict) -> bool:
         return ([(s.ref, s.sha256) for s in specs] == [(s.ref, s.sha256) for s in self.specs.values()]
@@ -89,9 +90,8 @@ class ModelCache:
                 self.loaded.move_to_end(ref)
                 self.hits += 1
                 return variant, False
-            self._load(ref)
             self.misses += 1
-            return self.loaded[ref], True
+        return self._load(ref), True
 
     def load(self, name: str) -> LoadedVariant:
         """The container API's ``POST /models``: 409 when already loaded."""
@@ -99,8 +99,11 @@ class ModelCache:
         with self._lock:
             if ref in self.loaded:
                 raise ModelAlreadyLoaded(f"Model {ref!r} is already loaded.")
-            self._load(ref)
-            return self.loaded[ref]
+        return self._load(ref)
+
+    def loaded_refs(self) -> list[str]:
+        with self._lock:
+            return list(self.loaded)
 
     def unload(self, name: str) -> None:
         ref = self.resolve(name)
@@ -125,17 +128,36 @@ class ModelCache:
         """The memory a model is counted for: the size of the file it loads from."""
         return _size(self.specs[ref])
 
-    def _load(self, ref: str) -> None:
+    def _load(self, ref: str) -> LoadedVariant:
+        """Loads outside the lock, so a warm request never waits for a cold one; a second
+        request for a model being loaded waits for that load instead of loading it again."""
         size = self.entry_size(ref)
-        spec = self.specs[ref]
         if self.max_bytes is not None and size > self.max_bytes:
             raise ModelOverMemoryBudget(f"Model {ref!r} ({size / 1024 / 1024:.1f} MB) does not fit the "
-                                   f"endpoint's memory budget of {self.max_bytes / 1024 / 1024:g} MB.")
-        variant = LoadedVariant(spec).load()   # hash-verified and smoke-tested
-        self.loaded[ref] = variant
-        self.sizes[ref] = size
-        self.loads += 1
-        self._evict(keep=ref)
+                                        f"endpoint's memory budget of {self.max_bytes / 1024 / 1024:g} MB.")
+        with self._lock:
+            loading = self._loading.get(ref)
+            mine = loading is None
+            if mine:
+                loading = self._loading[ref] = _Loading()
+        if not mine:
+            return loading.result()
+        try:
+            variant = LoadedVariant(self.specs[ref]).load()   # hash-verified and smoke-tested
+        except BaseException as exc:
+            with self._lock:
+                self._loading.pop(ref, None)
+            loading.finish(None, exc)
+            raise
+        with self._lock:
+            self.loaded[ref] = variant
+            self.loaded.move_to_end(ref)
+            self.sizes[ref] = size
+            self.loads += 1
+            self._evict(keep=ref)
+            self._loading.pop(ref, None)
+        loading.finish(variant, None)
+        return variant
 
     def _evict(self, keep: str) -> None:
         while len(self.loaded) > 1 and (
@@ -156,10 +178,12 @@ class ModelCache:
             del kept[:len(kept) - LATENCY_KEPT]
 
     def stats(self) -> dict[str, Any]:
-        return {"deployed": len(self.specs), "loaded": list(self.loaded),
+        with self._lock:   # the reporter thread reads while requests load and evict
+            loaded, memory = list(self.loaded), sum(self.sizes.values())
+        return {"deployed": len(self.specs), "loaded": loaded,
                 "max_models": self.max_models,
                 "max_memory_mb": self.max_bytes / 1024 / 1024 if self.max_bytes else None,
-                "memory_bytes": sum(self.sizes.values()), "loads": self.loads,
+                "memory_bytes": memory, "loads": self.loads,
                 "evictions": self.evictions, "unloads": self.unloads, "hits": self.hits,
                 "misses": self.misses,
                 "cold_p50_ms": _ms(self.cold_seconds, 0.5), "cold_p99_ms": _ms(self.cold_seconds, 0.99),
@@ -189,6 +213,25 @@ class ModelCache:
                     lines.append(f'mlops_multi_model_latency_ms{{endpoint="{name}",state="{state}",'
                                  f'quantile="{q}"}} {value:.3f}')
         return "\n".join(lines) + "\n"
+
+
+class _Loading:
+    """One model's load under way, awaited by the requests that arrive meanwhile."""
+
+    def __init__(self):
+        self._done = threading.Event()
+        self._variant: LoadedVariant | None = None
+        self._error: BaseException | None = None
+
+    def finish(self, variant: LoadedVariant | None, error: BaseException | None) -> None:
+        self._variant, self._error = variant, error
+        self._done.set()
+
+    def result(self) -> LoadedVariant:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._variant
 
 
 def _size(spec: Variant) -> int:

@@ -61,7 +61,7 @@ class MultiModelContainer(SageMakerRuntime):
         models = _cache(live)
         if request.path == ROOT:
             return json_reply(200, {"models": [{"modelName": ref, "modelUrl": models.entry(ref)["modelUrl"]}
-                                               for ref in list(models.loaded)]})
+                                               for ref in models.loaded_refs()]})
         return json_reply(200, models.describe(_name(request.path)))
 
     def manages(self, method: str, path: str) -> bool:
