@@ -106,11 +106,13 @@ def rollback_cmd(ctx, endpoint):
 @click.argument("endpoint")
 @click.option("--data", "-d", required=True, help="rows to send (.csv/.parquet)")
 @click.option("--variant", help="TargetVariant")
+@click.option("--model", "-m", help="a multi-model endpoint's model, e.g. churn:3 (TargetModel)")
 @click.pass_context
-def invoke_cmd(ctx, endpoint, data, variant):
+def invoke_cmd(ctx, endpoint, data, variant, model):
     """Send rows to ENDPOINT and print the predictions."""
     rows = inputs.read_frame(data)
-    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant).tolist())
+    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant,
+                                                        **({"model": model} if model else {})).tolist())
 
 
 @main.command("logs")

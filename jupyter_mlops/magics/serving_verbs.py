@@ -87,10 +87,12 @@ def rollback(view, args):
 @argument("endpoint", help="endpoint name")
 @argument("--data", "-d", required=True, help="variable with the rows to send (DataFrame, array, list)")
 @argument("--variant", help="send to this variant (TargetVariant)")
+@argument("--model", "-m", help="a multi-model endpoint's model, e.g. churn:3 (TargetModel)")
 def invoke(view, args):
     """Call the endpoint over HTTP and return the predictions."""
     rows = view.value(args.data, "--data")
-    return view.ws.endpoint(args.endpoint).predict(rows, variant=args.variant)
+    return view.ws.endpoint(args.endpoint).predict(rows, variant=args.variant,
+                                                   **({"model": args.model} if args.model else {}))
 
 
 @verb("logs")
