@@ -142,6 +142,20 @@ def test_container_api_refuses_a_model_that_is_not_deployed(url):
                       headers={"content-type": "text/csv"}).status_code == 400
 
 
+def test_open_inference_v2_names_the_model_in_its_path(url):
+    body = {"inputs": [{"name": "input-0", "shape": [2, 2], "datatype": "FP64",
+                        "data": [0.5, 0.5, -0.5, 0.1]}]}
+    r = httpx.post(url + "/v2/models/tiny/versions/21/infer", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["outputs"][0]["data"] == list(tiny_labels(21))
+    latest = httpx.post(url + "/v2/models/tiny/infer", json=body)   # the highest deployed version
+    assert latest.json()["outputs"][0]["data"] == list(tiny_labels(N_MODELS))
+    assert httpx.get(url + "/v2/models/tiny/versions/21/ready").json() == {"name": "tiny", "ready": True}
+    missing = httpx.post(url + "/v2/models/tiny/versions/999/infer", json=body)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "Model with name tiny version 999 does not exist."
+
+
 def test_cold_and_warm_latency_and_counts_are_metrics_and_in_the_workers_report(smr, url, many):
     invoke(smr, "tiny:60")
     invoke(smr, "tiny:60")

@@ -179,8 +179,7 @@ class EndpointApp:
             body = await self._read_body_in_time(request, receive, live)
             if request.sigv4 and not self._signed(request, body, live):
                 raise Unauthorized(DENIED)
-            if live.models is not None and not live.models.is_loaded(
-                    request.params.get("model") or request.header(TARGET_MODEL) or ""):
+            if live.models is not None and not live.models.is_loaded(_target_model(request)):
                 # a cold model loads in a thread: warm models keep being answered meanwhile
                 variant = await asyncio.to_thread(protocol.route, request, live)
             else:
@@ -281,6 +280,15 @@ class EndpointApp:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(self._model_pool, variant.predict,
                                                            table), live.request_timeout_s)
+
+
+def _target_model(request: Request) -> str:
+    """The model a request to a multi-model endpoint names: in its path (the container API's
+    ``/models/{name}/invoke``, V2's ``/v2/models/{model}/versions/{v}``) or its TargetModel."""
+    model, version = request.params.get("model"), request.params.get("version")
+    if model:
+        return f"{model}:{version}" if version else model
+    return request.header(TARGET_MODEL) or ""
 
 
 def _last(query: bytes) -> float | None:

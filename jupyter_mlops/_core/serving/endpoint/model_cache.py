@@ -62,10 +62,12 @@ class ModelCache:
                     self.max_bytes / 1024 / 1024 if self.max_bytes else None))
 
     def is_loaded(self, name: str) -> bool:
+        """Whether a request naming ``name`` can be answered without loading (on the event
+        loop); a name that does not resolve as it stands is routed in a thread."""
         try:
             return self.resolve(name) in self.loaded
         except InvalidRequest:
-            return True   # answered at once (400) where it is resolved again
+            return False
 
     # -- naming --------------------------------------------------------------------------------
     def resolve(self, name: str) -> str:
