@@ -237,3 +237,16 @@ def test_a_deploy_whose_first_model_cannot_load_fails_and_names_it(sws):
     with pytest.raises(DeployError) as e:
         sws.deploy(["broken:1", "churn:1"], "mm", multi_model=True, timeout=30)
     assert "broken" in str(e.value)
+
+
+def test_data_capture_records_which_model_answered(sws):
+    ws = sws
+    ep = ws.deploy(["churn:1", "churn:2"], "mmc", multi_model=True, capture=100)
+    smr = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x",
+                       config=Config(retries={"total_max_attempts": 1}))
+    smr.invoke_endpoint(EndpointName="mmc", Body="1,70,3", ContentType="text/csv",
+                        TargetModel="churn:2", InferenceId="mm-1")
+    assert wait_until(lambda: "mm-1" in set(ws.captured("mmc")["inference_id"].dropna()))
+    row = ws.captured("mmc").set_index("inference_id").loc["mm-1"]
+    assert row["variant"] == "churn-v2" and row["tenure"] == 1.0

@@ -139,7 +139,8 @@ class Serving:
         async_settings = async_inference_settings(async_concurrency, async_output, async_notify)
         if multi_model or max_models is not None or max_memory_mb is not None:
             return self._deploy_multi_model(ref, endpoint, port, workers, token, max_models,
-                                            max_memory_mb, max_payload_mb, request_timeout, timeout)
+                                            max_memory_mb, max_payload_mb, request_timeout, timeout,
+                                            capture)
         paths = self.paths(endpoint)
         spec = self._variant(ref, variant, paths)
         spec.compiled = bool(compiled)
@@ -168,7 +169,7 @@ class Serving:
         return self._start(paths, config, spec, port, token, timeout)
 
     def _deploy_multi_model(self, refs, endpoint, port, workers, token, max_models, max_memory_mb,
-                            max_payload_mb, request_timeout, timeout) -> Endpoint:
+                            max_payload_mb, request_timeout, timeout, capture=0) -> Endpoint:
         """Every ref a variant spec, loaded by the endpoint on first use (``multi_model.py``)."""
         from . import multi_model
 
@@ -186,7 +187,8 @@ class Serving:
         config = EndpointConfig.new(
             endpoint, self.home, token_sha256=hashlib.sha256(token.encode()).hexdigest() if token else None,
             max_payload_bytes=int(max_payload_mb * 1024 * 1024) if max_payload_mb else DEFAULT_MAX_PAYLOAD,
-            request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT, workers=workers)
+            request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT, capture_percent=capture,
+            workers=workers)
         config.multi_model = limits
         return self._start(paths, config, specs, port, token, timeout)
 

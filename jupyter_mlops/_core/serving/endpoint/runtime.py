@@ -185,16 +185,21 @@ class Runtime:
                 loaded.spec = spec
             variants[spec.name] = loaded
         self._loaded = {(v.spec.sha256, v.spec.artifact_path, n): v for n, v in variants.items()}
-        fraction = float(config.capture.percent) / 100.0
-        if fraction > 0 and self.capture is None:
-            self.capture = CaptureWriter(config.capture.dir or self.dir / "capture",
-                                         self.worker).start()
+        fraction = self._capture_fraction(config)
         return Live(generation=config.generation, name=config.name, variants=variants,
                     router=Router(config.production_weights(), config.shadow_fractions()),
                     token_secret=_read_secret(config.token_file),
                     max_payload_bytes=int(config.max_payload_bytes),
                     request_timeout_s=float(config.request_timeout_s),
                     capture_fraction=fraction, config=config)
+
+    def _capture_fraction(self, config: EndpointConfig) -> float:
+        """The share of requests captured; the writer starts with the first config that asks."""
+        fraction = float(config.capture.percent) / 100.0
+        if fraction > 0 and self.capture is None:
+            self.capture = CaptureWriter(config.capture.dir or self.dir / "capture",
+                                         self.worker).start()
+        return fraction
 
     def _build_multi_model(self, config: EndpointConfig) -> Live:
         """One model loaded up front, the others by the cache on their first request. A new
@@ -214,7 +219,7 @@ class Runtime:
                     router=Router({}, {}), token_secret=_read_secret(config.token_file),
                     max_payload_bytes=int(config.max_payload_bytes),
                     request_timeout_s=float(config.request_timeout_s),
-                    capture_fraction=0.0, config=config, models=models)
+                    capture_fraction=self._capture_fraction(config), config=config, models=models)
 
     def _note_step(self, config: EndpointConfig) -> None:
         """Counters at the moment this worker starts serving a new rollout step: the rollout
