@@ -199,6 +199,17 @@ def test_past_the_memory_budget_the_least_recently_used_models_are_evicted(many)
     assert (cache.loads, cache.evictions, cache.hits) == (3, 1, 1)
 
 
+def test_a_model_that_alone_passes_the_memory_budget_is_refused_with_507(many):
+    from jupyter_mlops._core.errors import ModelOverMemoryBudget, http_status
+    from jupyter_mlops._core.serving.endpoint.model_cache import ModelCache
+
+    spec = many._serving._variant("tiny:1", None, many._serving.paths("many"))
+    cache = ModelCache([spec], max_memory_mb=1e-6)
+    with pytest.raises(ModelOverMemoryBudget) as e:
+        cache.get("tiny:1")
+    assert http_status(e.value) == 507 and "tiny:1" in str(e.value) and not cache.loaded
+
+
 def test_concurrent_requests_for_one_cold_model_load_it_once_and_all_answer(url):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -237,6 +248,20 @@ def test_a_deploy_whose_first_model_cannot_load_fails_and_names_it(sws):
     with pytest.raises(DeployError) as e:
         sws.deploy(["broken:1", "churn:1"], "mm", multi_model=True, timeout=30)
     assert "broken" in str(e.value)
+
+
+def test_a_model_that_fails_to_load_on_first_use_is_a_model_error_naming_it(sws):
+    ep = sws.deploy(["churn:1", "broken:1"], "mmb", multi_model=True)
+    smr = boto3.client("sagemaker-runtime", endpoint_url=ep.url, region_name="us-east-1",
+                       aws_access_key_id="x", aws_secret_access_key="x",
+                       config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(smr.exceptions.ModelError) as e:
+        smr.invoke_endpoint(EndpointName="mmb", Body="1,70,3", ContentType="text/csv",
+                            TargetModel="broken:1")
+    assert "broken" in e.value.response["OriginalMessage"]
+    r = smr.invoke_endpoint(EndpointName="mmb", Body="1,70,3", ContentType="text/csv",
+                            TargetModel="churn:1")   # the others keep answering
+    assert r["InvokedProductionVariant"] == "churn-v1"
 
 
 def test_data_capture_records_which_model_answered(sws):
