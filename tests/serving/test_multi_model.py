@@ -227,6 +227,16 @@ def test_concurrent_requests_for_one_cold_model_load_it_once_and_all_answer(url)
     assert metric(url, "mlops_multi_model_loads_total") - before == 1
 
 
+def test_single_versions_traffic_and_rollback_are_refused_on_a_multi_model_endpoint(many):
+    from jupyter_mlops._core.errors import Conflict
+
+    for attempt in (lambda: many.deploy("tiny:3", "many", strategy="canary", percent=10),
+                    lambda: many.traffic("many", {"tiny-v1": 100}),
+                    lambda: many.rollback("many")):
+        with pytest.raises(Conflict, match="multi-model endpoint"):
+            attempt()
+
+
 def test_deploying_again_replaces_the_models_and_limits_of_the_running_endpoint(many, url):
     """Last in this module: it changes the shared endpoint."""
     ep = many.deploy([f"tiny:{i}" for i in range(1, 21)], "many", multi_model=True, max_models=5)

@@ -57,3 +57,12 @@ def replace_models(paths, specs: list[Variant], limits: dict) -> int:
             config.signatures[spec.name] = spec.signature
         config.status_reason = f"multi-model: {len(specs)} models"
     return config.generation
+
+
+def refuse_variant_changes(paths, to: str) -> None:
+    """Weights, rollouts and rollbacks mean nothing on a multi-model endpoint (the caller picks
+    the model): refused before anything is written."""
+    if ConfigFile(paths.config).read().multi_model:
+        raise Conflict(f"Endpoint {paths.name!r} is a multi-model endpoint: the caller picks the model "
+                       f"(TargetModel), so it cannot {to}.",
+                       hint=f"deploy([refs], {paths.name!r}, multi_model=True) changes its models.")

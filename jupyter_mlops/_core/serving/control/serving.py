@@ -22,6 +22,7 @@ from ...trust import write_private
 from ..contract import (DEFAULT_MAX_PAYLOAD, DEFAULT_REQUEST_TIMEOUT, ConfigFile, EndpointConfig,
                         EndpointPaths, Variant, read_events, read_json)
 from . import figures, processes, rollouts
+from . import multi_model as multi_model_endpoints
 from .acknowledgements import wait_for_generation
 from .records import EndpointRecord, EndpointRecords
 from .results import Endpoint, GroundTruthUpload
@@ -147,6 +148,7 @@ class Serving:
         record = self.records.get(endpoint)
         if self._alive(paths, record):
             self._refuse_new_settings(paths, record, port, workers, token)
+            multi_model_endpoints.refuse_variant_changes(paths, "take a single version or a rollout")
             with ConfigFile(paths.config).updating() as config:
                 details, before = rollouts.plan_deploy(config, spec, strategy, percent, bake,
                                                        guardrails, capture)
@@ -171,16 +173,14 @@ class Serving:
     def _deploy_multi_model(self, refs, endpoint, port, workers, token, max_models, max_memory_mb,
                             max_payload_mb, request_timeout, timeout, capture=0) -> Endpoint:
         """Every ref a variant spec, loaded by the endpoint on first use (``multi_model.py``)."""
-        from . import multi_model
-
-        limits = multi_model.settings(max_models, max_memory_mb)
+        limits = multi_model_endpoints.settings(max_models, max_memory_mb)
         paths = self.paths(endpoint)
-        specs = multi_model.specs_for(self, multi_model.refs_of(refs), paths)
+        specs = multi_model_endpoints.specs_for(self, multi_model_endpoints.refs_of(refs), paths)
         record = self.records.get(endpoint)
         details = {"multi_model": True, "refs": [s.ref for s in specs], **limits}
         if self._alive(paths, record):
             self._refuse_new_settings(paths, record, port, workers, token)
-            generation = multi_model.replace_models(paths, specs, limits)
+            generation = multi_model_endpoints.replace_models(paths, specs, limits)
             self._await(paths, record, generation, timeout)
             self.audit.record("endpoint.deploy", endpoint, details)
             return self._describe(paths, record)
@@ -279,6 +279,7 @@ class Serving:
     # -- traffic and rollback ------------------------------------------------------------------
     def traffic(self, endpoint: str, weights: dict[str, float], timeout: float = 30.0) -> Endpoint:
         paths, record = self._running(endpoint, "change its traffic")
+        multi_model_endpoints.refuse_variant_changes(paths, "take traffic weights")
         with ConfigFile(paths.config).updating() as config:
             rollouts.plan_traffic(config, weights)
         self._await(paths, record, config.generation, timeout)
@@ -287,6 +288,7 @@ class Serving:
 
     def rollback(self, endpoint: str, timeout: float = 30.0) -> Endpoint:
         paths, record = self._running(endpoint, "roll it back")
+        multi_model_endpoints.refuse_variant_changes(paths, "be rolled back")
         with ConfigFile(paths.config).updating() as config:
             details = rollouts.plan_rollback(config)
         self._await(paths, record, config.generation, timeout)
