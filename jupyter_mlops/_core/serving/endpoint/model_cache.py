@@ -29,12 +29,6 @@ from ..inference.variant import LoadedVariant
 LATENCY_KEPT = 1000   # the last cold and warm latencies kept for the percentiles
 
 
-def settings_of(config) -> dict[str, Any] | None:
-    """The config's multi-model settings, or None for an ordinary endpoint."""
-    settings = getattr(config, "multi_model", None)
-    return dict(settings) if settings else None
-
-
 class ModelCache:
     def __init__(self, specs: list[Variant], max_models: int | None = None,
                  max_memory_mb: float | None = None, endpoint: str = "endpoint"):
