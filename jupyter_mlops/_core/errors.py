@@ -240,6 +240,18 @@ class RequestTimeout(ServingError):
     pass
 
 
+class ModelNotLoaded(RouteNotFound):
+    """A multi-model endpoint's model that is not loaded now (the container API's 404)."""
+
+
+class ModelAlreadyLoaded(RequestRejected):
+    """``POST /models`` of a model a multi-model endpoint has loaded already (409)."""
+
+
+class ModelOverMemoryBudget(ServingError):
+    """A model that alone does not fit a multi-model endpoint's memory budget (507)."""
+
+
 class NoVariantAvailable(ServingError):
     pass
 
@@ -323,6 +335,9 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     RouteNotFound: 404,
     MethodNotAllowed: 405,
     RequestTimeout: 408,
+    ModelNotLoaded: 404,
+    ModelAlreadyLoaded: 409,
+    ModelOverMemoryBudget: 507,
     NoVariantAvailable: 503,
     ModelError: 500,
     ModelTimeout: 504,

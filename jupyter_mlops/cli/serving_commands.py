@@ -14,7 +14,7 @@ ROLLED_BACK_EXIT = 3
 
 
 @main.command("deploy")
-@click.argument("ref")
+@click.argument("ref", nargs=-1, required=True)
 @click.option("--endpoint", "-e", help="endpoint name (default: the model's name)")
 @click.option("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
 @click.option("--workers", type=int, default=1, show_default=True, help="worker processes")
@@ -35,11 +35,17 @@ ROLLED_BACK_EXIT = 3
 @click.option("--async-output", metavar="URL", help="folder or fsspec URL for async results")
 @click.option("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
 @click.option("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
+@click.option("--multi-model", is_flag=True, help="one endpoint serves every REF, each loaded on first use (TargetModel)")
+@click.option("--max-models", type=int, metavar="K", help="multi-model: at most K loaded, least recently used evicted")
+@click.option("--max-memory-mb", type=float, metavar="M", help="multi-model: memory budget of the loaded models")
 @click.pass_context
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
                blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait,
-               async_concurrency, async_output, async_notify_success, async_notify_error):
-    """Serve REF at a local endpoint, or roll it out on a running one."""
+               async_concurrency, async_output, async_notify_success, async_notify_error,
+               multi_model, max_models, max_memory_mb):
+    """Serve REF at a local endpoint, or roll it out on a running one; several REFs behind one
+    endpoint with --multi-model."""
+    ref, multi = inputs.multi_model_options(ref, multi_model, max_models, max_memory_mb)
     strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
     waiting = {"wait": True, "on_update": terminal_display()} if wait else {}
     ep = workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
@@ -47,7 +53,8 @@ def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canar
                                guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant,
                                compiled=not no_compiled, **waiting,
                                **inputs.async_options(async_concurrency, async_output,
-                                                      async_notify_success, async_notify_error))
+                                                      async_notify_success, async_notify_error),
+                               **multi)
     emit(ctx, ep)
     if wait and (ep.rollout or {}).get("status") in FAILED:
         ctx.exit(ROLLED_BACK_EXIT)
@@ -99,11 +106,13 @@ def rollback_cmd(ctx, endpoint):
 @click.argument("endpoint")
 @click.option("--data", "-d", required=True, help="rows to send (.csv/.parquet)")
 @click.option("--variant", help="TargetVariant")
+@click.option("--model", "-m", help="a multi-model endpoint's model, e.g. churn:3 (TargetModel)")
 @click.pass_context
-def invoke_cmd(ctx, endpoint, data, variant):
+def invoke_cmd(ctx, endpoint, data, variant, model):
     """Send rows to ENDPOINT and print the predictions."""
     rows = inputs.read_frame(data)
-    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant).tolist())
+    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant,
+                                                        **({"model": model} if model else {})).tolist())
 
 
 @main.command("logs")

@@ -185,6 +185,8 @@ class EndpointConfig:
     signatures: dict[str, dict | None] = field(default_factory=dict)
     #: asynchronous inference: concurrency, output/failure prefixes, notify webhooks
     async_inference: dict = field(default_factory=dict)
+    #: a multi-model endpoint (``endpoint/model_cache.py``): max_models, max_memory_mb
+    multi_model: dict = field(default_factory=dict)
     status: str = "starting"
     status_reason: str | None = None
     updated_at: float | None = None
