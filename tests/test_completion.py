@@ -8,6 +8,7 @@ deployed endpoint "scoring" and a monitoring schedule on it.
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ def workspace(tmp_path_factory, clf, numeric_data):
         ws.deploy("churn:1", "scoring", capture=100)
         try:
             ws.endpoint("scoring").predict(X.head(20))
+            deadline = time.monotonic() + 30  # capture is written off the request path
+            while len(ws.captured("scoring")) < 20 and time.monotonic() < deadline:
+                time.sleep(0.1)
             schedule = ws.monitor("scoring", every="1h")
             ws.run_now(schedule.id, wait=True)
             yield ws, schedule.id
