@@ -274,7 +274,8 @@ class Workspace:
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Any = None,
                async_concurrency: int | None = None, async_output: str | None = None,
-               async_notify: dict | None = None):
+               async_notify: dict | None = None, serverless: bool = False, idle: float | None = None,
+               max_concurrency: int | None = None, provisioned: int | None = None):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
         ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``).
@@ -283,13 +284,19 @@ class Workspace:
         ``compiled=False``: a tree model never predicts through its compiled form.
         Asynchronous requests (boto3 ``invoke_endpoint_async``): ``async_concurrency`` at a time
         (default 1), results under ``async_output`` (a folder or fsspec URL; default the
-        endpoint's ``async/output``), ``async_notify={"success": URL, "error": URL}`` webhooks."""
+        endpoint's ``async/output``), ``async_notify={"success": URL, "error": URL}`` webhooks.
+        ``serverless=True``: after ``idle`` seconds (default 300) without traffic the workers exit
+        and give back their memory, the next request starts them again (a cold start, counted);
+        past ``max_concurrency`` requests at once the endpoint throttles (boto3's
+        ``ThrottlingException``); ``provisioned=N`` workers stay warm."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
                                     request_timeout=request_timeout, timeout=timeout, compiled=compiled, wait=wait,
                                     on_update=on_update, async_concurrency=async_concurrency,
-                                    async_output=async_output, async_notify=async_notify)
+                                    async_output=async_output, async_notify=async_notify,
+                                    serverless=serverless, idle=idle, max_concurrency=max_concurrency,
+                                    provisioned=provisioned)
 
     def async_result(self, endpoint: str, inference_id: str):
         """The state of an asynchronous request (boto3 ``invoke_endpoint_async``'s InferenceId):

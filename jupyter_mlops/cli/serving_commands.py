@@ -35,10 +35,15 @@ ROLLED_BACK_EXIT = 3
 @click.option("--async-output", metavar="URL", help="folder or fsspec URL for async results")
 @click.option("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
 @click.option("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
+@click.option("--serverless", is_flag=True, help="release the workers' memory when idle; the next request starts them")
+@click.option("--idle", type=float, metavar="S", help="serverless: seconds without traffic before release (default 300)")
+@click.option("--max-concurrency", type=int, metavar="C", help="serverless: throttle past C requests at once")
+@click.option("--provisioned", type=int, metavar="N", help="serverless: N workers always warm")
 @click.pass_context
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
                blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait,
-               async_concurrency, async_output, async_notify_success, async_notify_error):
+               async_concurrency, async_output, async_notify_success, async_notify_error,
+               serverless, idle, max_concurrency, provisioned):
     """Serve REF at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
     waiting = {"wait": True, "on_update": terminal_display()} if wait else {}
@@ -47,7 +52,8 @@ def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canar
                                guardrails=inputs.guardrails_from(max_error_rate, max_p99_ms), variant=variant,
                                compiled=not no_compiled, **waiting,
                                **inputs.async_options(async_concurrency, async_output,
-                                                      async_notify_success, async_notify_error))
+                                                      async_notify_success, async_notify_error),
+                               **inputs.serverless_options(serverless, idle, max_concurrency, provisioned))
     emit(ctx, ep)
     if wait and (ep.rollout or {}).get("status") in FAILED:
         ctx.exit(ROLLED_BACK_EXIT)

@@ -32,6 +32,11 @@ from ._verbs import inputs, verb
 @argument("--async-output", metavar="URL", help="folder or fsspec URL for async results (default: the endpoint's)")
 @argument("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
 @argument("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
+@argument("--serverless", action="store_true",
+          help="release the workers' memory when idle; the next request starts them again")
+@argument("--idle", type=float, metavar="S", help="serverless: seconds without traffic before release (default 300)")
+@argument("--max-concurrency", type=int, metavar="C", help="serverless: throttle past C requests at once")
+@argument("--provisioned", type=int, metavar="N", help="serverless: N workers always warm")
 def deploy(view, args):
     """Serve a model version at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(args.canary, args.linear, args.blue_green, args.shadow, args.ab)
@@ -41,7 +46,9 @@ def deploy(view, args):
                           bake=args.bake, guardrails=inputs.guardrails_from(args.max_error_rate, args.max_p99_ms),
                           variant=args.variant, compiled=not args.no_compiled, **waiting,
                           **inputs.async_options(args.async_concurrency, args.async_output,
-                                                 args.async_notify_success, args.async_notify_error))
+                                                 args.async_notify_success, args.async_notify_error),
+                          **inputs.serverless_options(args.serverless, args.idle, args.max_concurrency,
+                                                      args.provisioned))
 
 
 @verb("watch")

@@ -13,7 +13,8 @@ from .records import EndpointRecord
 from .results import Endpoint, ShadowReport
 
 LISTING_COLUMNS = ["name", "status", "url", "variants", "req_per_s", "p50_ms", "p99_ms",
-                   "error_rate", "async_queue", "cpu_percent", "rss_mb", "pid", "workers", "reason"]
+                   "error_rate", "async_queue", "cpu_percent", "rss_mb", "pid", "workers",
+                   "serverless", "cold_starts", "last_cold_start_s", "reason"]
 
 
 def live_status(record: EndpointRecord, alive: bool) -> tuple[str, str | None]:
@@ -49,7 +50,18 @@ def describe(record: EndpointRecord, config: EndpointConfig, alive: bool,
                    "compiled": (compiled or {}).get(v.name)} for v in config.variants],
         rollout=config.rollout.public() if config.rollout else None,
         status_reason=why or config.status_reason, workers=int(config.workers),
-        capture_percent=float(config.capture.percent), token_required=bool(config.token_hash))
+        capture_percent=float(config.capture.percent), token_required=bool(config.token_hash),
+        serverless=serverless_state(EndpointPaths(config.home, config.name), config, alive))
+
+
+def serverless_state(paths: EndpointPaths, config: EndpointConfig, alive: bool) -> dict | None:
+    """A serverless endpoint's settings and what its supervisor last wrote: ``state`` (warm,
+    cold, starting), ``cold_starts``, ``last_cold_start_s``; None for an always-on endpoint."""
+    if not config.serverless:
+        return None
+    state = (read_json(paths.serverless) or {}) if alive else {"state": "stopped"}
+    return {**config.serverless, **{k: state.get(k) for k in (
+        "state", "cold_starts", "last_cold_start_s", "cold_since", "warm_workers")}}
 
 
 def last_minute(paths: EndpointPaths) -> dict[str, Any]:
@@ -92,7 +104,11 @@ def listing(serving, records: list[EndpointRecord], stopped: bool = False):
             "p99_ms": stats.get("p99_ms"), "error_rate": stats.get("error_rate"),
             "async_queue": async_depth(paths),
             "cpu_percent": usage.get("cpu_percent"), "rss_mb": usage.get("rss_mb"),
-            "pid": ep.pid, "workers": ep.workers, "reason": ep.status_reason})
+            "pid": ep.pid, "workers": ep.workers,
+            "serverless": (ep.serverless or {}).get("state"),
+            "cold_starts": (ep.serverless or {}).get("cold_starts"),
+            "last_cold_start_s": (ep.serverless or {}).get("last_cold_start_s"),
+            "reason": ep.status_reason})
     return listing_frame("endpoints", pd.DataFrame(rows, columns=LISTING_COLUMNS))
 
 

@@ -23,6 +23,8 @@ class Endpoint(Result):
     workers: int = 1
     capture_percent: float = 0.0
     token_required: bool = False
+    #: a serverless endpoint's settings, state (warm/cold), cold starts and the last one's seconds
+    serverless: dict[str, Any] | None = None
     #: reads the recent request history (an ``EndpointHistory``) when the endpoint is displayed;
     #: set by serving, not a field: it is neither data nor on the wire
     history_source = None
@@ -39,6 +41,15 @@ class Endpoint(Result):
         info = [("url", self.url), ("pid", self.pid), ("workers", self.workers),
                 ("capture %", self.capture_percent), ("token", "required" if self.token_required
                                                       else "none")]
+        if self.serverless:
+            s = self.serverless
+            info += [("serverless", f"{s.get('state') or '?'}, idle after {s.get('idle'):g} s"),
+                     ("cold starts", f"{s.get('cold_starts') or 0}" + (
+                         f" (last {s['last_cold_start_s']:.2f} s)" if s.get("last_cold_start_s") else ""))]
+            if s.get("max_concurrency"):
+                info.append(("max concurrency", s["max_concurrency"]))
+            if s.get("provisioned"):
+                info.append(("provisioned", s["provisioned"]))
         sections = [("", html.kv_table(info)), ("variants", html.table(
             ["variant", "ref", "role", "weight", "compiled"], rows))]
         if self.rollout:

@@ -29,6 +29,7 @@ from .results import Endpoint, GroundTruthUpload
 
 #: how far back the charts in an endpoint's own view look
 RECENT_SECONDS = 15 * 60.0
+DEFAULT_IDLE_SECONDS = 300.0  # a serverless endpoint without idle=: five minutes without traffic
 
 
 class Serving:
@@ -122,7 +123,8 @@ class Serving:
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Callable | None = None,
                async_concurrency: int | None = None, async_output: str | None = None,
-               async_notify: dict | None = None) -> Endpoint:
+               async_notify: dict | None = None, serverless: bool = False, idle: float | None = None,
+               max_concurrency: int | None = None, provisioned: int | None = None) -> Endpoint:
         """``wait``: once the endpoint serves the change, follow the rollout it started until it
         completes or rolls back (``watch``), handing each look to ``on_update`` (default: the view
         layer's live display, if any); the ``Endpoint`` returned then shows how it ended."""
@@ -136,12 +138,13 @@ class Serving:
             raise InvalidInput(f"workers must be at least 1, got {workers!r}.")
         guardrails = rollouts.checked_guardrails(guardrails)
         async_settings = async_inference_settings(async_concurrency, async_output, async_notify)
+        serverless_settings = serverless_config(serverless, idle, max_concurrency, provisioned)
         paths = self.paths(endpoint)
         spec = self._variant(ref, variant, paths)
         spec.compiled = bool(compiled)
         record = self.records.get(endpoint)
         if self._alive(paths, record):
-            self._refuse_new_settings(paths, record, port, workers, token)
+            self._refuse_new_settings(paths, record, port, workers, token, serverless_settings)
             with ConfigFile(paths.config).updating() as config:
                 details, before = rollouts.plan_deploy(config, spec, strategy, percent, bake,
                                                        guardrails, capture)
@@ -161,6 +164,7 @@ class Serving:
             request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT,
             capture_percent=capture, workers=workers)
         config.async_inference = async_settings
+        config.serverless = serverless_settings
         return self._start(paths, config, spec, port, token, timeout)
 
     def async_result(self, endpoint: str, inference_id: str):
@@ -169,8 +173,9 @@ class Serving:
         validate_name(endpoint, "endpoint name")
         return async_result(self.paths(endpoint), inference_id)
 
-    def _refuse_new_settings(self, paths, record, port, workers, token) -> None:
-        """Port, workers and token belong to the process: changing them needs a new one."""
+    def _refuse_new_settings(self, paths, record, port, workers, token, serverless=None) -> None:
+        """Port, workers, token and serverless settings belong to the process: changing them
+        needs a new one."""
         running = ConfigFile(paths.config).read()
         changed = []
         if port is not None and port != record.port:
@@ -179,6 +184,8 @@ class Serving:
             changed.append(f"workers={workers!r} (it runs with {running.workers!r})")
         if token and not running.accepts_token(token):
             changed.append("a different token")
+        if serverless and serverless != running.serverless:
+            changed.append(f"serverless settings {serverless} (it runs with {running.serverless or 'none'})")
         if changed:
             raise Conflict(f"Endpoint {paths.name!r} is running; {', '.join(changed)} needs a new "
                            "process.", hint=f"stop({paths.name!r}) first.")
@@ -403,6 +410,29 @@ class Serving:
         from ..contract import read_worker_reports
 
         return read_worker_reports(self.paths(endpoint))
+
+
+def serverless_config(serverless: bool, idle, max_concurrency, provisioned) -> dict:
+    """The deploy options of a serverless endpoint as the endpoint config keeps them (ranges as
+    SageMaker's ``ServerlessConfig``: MaxConcurrency and ProvisionedConcurrency 1-200)."""
+    if not serverless:
+        given = [n for n, v in (("idle", idle), ("max_concurrency", max_concurrency),
+                                ("provisioned", provisioned)) if v is not None]
+        if given:
+            raise InvalidInput(f"{', '.join(given)} apply to serverless endpoints: add serverless=True.")
+        return {}
+    settings: dict = {"idle": DEFAULT_IDLE_SECONDS if idle is None else float(idle)}
+    if not settings["idle"] > 0:
+        raise InvalidInput(f"idle is the seconds without traffic before the endpoint releases its "
+                           f"memory; it must be positive, got {idle!r}.")
+    for name, value in (("max_concurrency", max_concurrency), ("provisioned", provisioned)):
+        if value is None:
+            continue
+        if int(value) != value or not (0 if name == "provisioned" else 1) <= int(value) <= 200:
+            raise InvalidInput(f"{name} must be a whole number "
+                               f"{0 if name == 'provisioned' else 1}-200, got {value!r}.")
+        settings[name] = int(value)
+    return settings
 
 
 def async_inference_settings(concurrency, output, notify) -> dict:
