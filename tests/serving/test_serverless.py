@@ -243,3 +243,27 @@ def test_serverless_settings_of_a_running_endpoint_need_a_new_process(sws, lefto
     leftovers.add(ep.pid)
     with pytest.raises(Conflict, match="serverless"):
         sws.deploy("churn:2", "churn", serverless=True, idle=5)
+
+
+def test_an_async_request_keeps_it_warm_until_done_and_a_cold_endpoint_wakes_for_one(sws, leftovers, tmp_path):
+    from .test_async_inference import Pipe, csv_of, finished
+
+    X, _ = sws._test_data
+    ep = sws.deploy("churn:1", "churn", serverless=True, idle=1)
+    leftovers.update([ep.pid, *workers_of(sws, "churn")])
+    smr = client(ep.url)
+    held = Pipe(tmp_path / "held.csv", csv_of(X.head(5)))
+    r = smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(held.path), ContentType="text/csv")
+    seen = sws._serving._reports("churn")[0]["t"]
+    until(lambda: sws._serving._reports("churn")[0]["t"] > seen + 3, what="three seconds with the job held")
+    assert state_of(sws, "churn")["state"] == "warm"     # idle 1 s, but the job is not done
+    held.release()
+    assert finished(sws, "churn", r["InferenceId"]).status == "succeeded"
+    until(lambda: state_of(sws, "churn").get("state") == "cold", what="going cold after the job")
+
+    path = tmp_path / "rows.csv"
+    path.write_text(csv_of(X.head(5)))
+    r = smr.invoke_endpoint_async(EndpointName="churn", InputLocation=str(path), ContentType="text/csv")
+    assert finished(sws, "churn", r["InferenceId"]).status == "succeeded"
+    assert state_of(sws, "churn")["cold_starts"] == 1
+    leftovers.update(workers_of(sws, "churn"))

@@ -85,6 +85,8 @@ class EndpointApp:
                     if params is not None:
                         request.params = params
                         if params.get("async"):
+                            if self.runtime.gate is not None:
+                                self.runtime.gate.touch()
                             return await self.enqueue(request, protocol, live, receive, send)
                         if self.runtime.gate is not None:  # serverless (serverless.py)
                             return await self.predict_gated(request, protocol, live, receive, send)

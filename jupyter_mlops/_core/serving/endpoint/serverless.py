@@ -17,8 +17,8 @@ duration). The listener never reads a byte of a request.
 shared through byte-range locks on one file, one byte per slot: held by a process, released by the
 kernel if the process dies, so a killed worker never leaks a slot.
 
-``provisioned``: workers ``0..N-1`` are never released; when one of them sees traffic after an
-idle period it wakes the supervisor (SIGUSR1) to start the released ones again.
+``provisioned``: workers ``0..N-1`` are never released; one that sees traffic wakes the supervisor
+(SIGUSR1, at most once per idle period) to start any released worker again.
 """
 
 from __future__ import annotations
@@ -91,14 +91,18 @@ class Gate:
         self.in_flight = 0
         self.throttled = 0
         self.last = time.monotonic()
+        self.last_wake = float("-inf")
         self.on_release = None   # set by the worker: ends its server as a stop would
         self._stop = threading.Event()
 
     def enter(self):
         """A token to hand to ``leave``, or None: over the limit (the caller throttles)."""
         now = time.monotonic()
-        if self.provisioned and self.idle and now - self.last >= self.idle and self.supervisor:
-            try:  # the others were released meanwhile: bring them back (no request waits for it)
+        if self.provisioned and self.idle and self.supervisor and now - self.last_wake >= self.idle:
+            # others may have been released: ask the supervisor to start any missing (at most
+            # once per idle period: a signal it ignores when all run; no request waits for it)
+            self.last_wake = now
+            try:
                 os.kill(self.supervisor, signal.SIGUSR1)
             except OSError:
                 pass
@@ -126,9 +130,27 @@ class Gate:
     def stop(self) -> None:
         self._stop.set()
 
+    def touch(self) -> None:
+        """Traffic that is not a prediction (an asynchronous request queued) also keeps it warm."""
+        self.last = time.monotonic()
+
+    def busy(self) -> bool:
+        """Work that a release would interrupt: a rollout baking (its controller runs on worker
+        0), or asynchronous requests queued or running (worker 0 processes them)."""
+        live = self.runtime.live
+        if live is not None and live.config.baking is not None:
+            return True
+        if self.runtime.worker == 0:
+            depth = self.runtime.async_queue.depth()
+            return bool(depth["pending"] or depth["running"])
+        return False
+
     def _watch(self) -> None:
         while not self._stop.wait(CHECK_SECONDS):
             if self.in_flight == 0 and time.monotonic() - self.last >= self.idle:
+                if self.busy():
+                    self.touch()
+                    continue
                 self.release()
                 return
 
