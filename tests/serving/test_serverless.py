@@ -267,3 +267,13 @@ def test_an_async_request_keeps_it_warm_until_done_and_a_cold_endpoint_wakes_for
     assert finished(sws, "churn", r["InferenceId"]).status == "succeeded"
     assert state_of(sws, "churn")["cold_starts"] == 1
     leftovers.update(workers_of(sws, "churn"))
+
+
+def test_a_cold_endpoint_stops_by_its_pid(sws, leftovers):
+    ep = sws.deploy("churn:1", "churn", serverless=True, idle=1)
+    leftovers.update([ep.pid, *workers_of(sws, "churn")])
+    until(lambda: state_of(sws, "churn").get("state") == "cold", what="going cold")
+    sws.stop("churn")
+    assert not processes._alive(ep.pid)
+    info = sws.endpoint("churn").info()
+    assert info.status == "stopped" and info.serverless["state"] == "stopped"
