@@ -199,6 +199,8 @@ def test_past_max_concurrency_boto3_raises_throttling_exception(sws, leftovers):
     assert 1 <= outcomes.count("ok") and throttled, outcomes
     assert {o[:2] for o in throttled} == {("ThrottlingException", 400)}
     assert "max_concurrency" in throttled[0][2]
+    until(lambda: state_of(sws, "slow").get("throttled") == len(throttled), timeout=10,
+          what="the workers' reports counting the throttled requests")
     assert invoke(smr, X.head(2), "slow") == sws.load("churn:1").predict(X.head(2)).tolist()
 
 

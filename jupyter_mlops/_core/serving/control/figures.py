@@ -60,8 +60,11 @@ def serverless_state(paths: EndpointPaths, config: EndpointConfig, alive: bool) 
     if not config.serverless:
         return None
     state = (read_json(paths.serverless) or {}) if alive else {"state": "stopped"}
+    # throttled: requests refused past max_concurrency since the workers last started
+    throttled = sum(int(r.get("throttled") or 0) for r in read_worker_reports(paths)) if alive else None
     return {**config.serverless, **{k: state.get(k) for k in (
-        "state", "cold_starts", "last_cold_start_s", "cold_since", "warm_workers")}}
+        "state", "cold_starts", "last_cold_start_s", "cold_since", "warm_workers")},
+        "throttled": throttled}
 
 
 def last_minute(paths: EndpointPaths) -> dict[str, Any]:

@@ -47,7 +47,8 @@ class Endpoint(Result):
                      ("cold starts", f"{s.get('cold_starts') or 0}" + (
                          f" (last {s['last_cold_start_s']:.2f} s)" if s.get("last_cold_start_s") else ""))]
             if s.get("max_concurrency"):
-                info.append(("max concurrency", s["max_concurrency"]))
+                info.append(("max concurrency", f"{s['max_concurrency']} ({s.get('throttled') or 0} "
+                                                "throttled)"))
             if s.get("provisioned"):
                 info.append(("provisioned", s["provisioned"]))
         sections = [("", html.kv_table(info)), ("variants", html.table(
