@@ -12,8 +12,10 @@ import os
 import sys
 import threading
 
-#: seconds after the importing cell; the loop runs the callback only when no cell is executing
-DELAY = 0.05
+#: seconds the kernel must stay idle (no cell run) before warming up: a person reading the
+#: importing cell's output, never a notebook run cell after cell by papermill or nbval, which
+#: shuts its kernel down right after the last cell (a step under way would delay the shutdown)
+IDLE = 0.5
 STEP_GAP = 0.005
 _scheduled = False
 
@@ -41,12 +43,34 @@ def schedule_warm_up() -> bool:
         return False
     from ._core.warmup import STEPS, run_step
 
+    import time
+
+    shell = sys.modules["IPython"].get_ipython()
+    last_cell_end = [time.monotonic()]  # the importing cell's end, then each later cell's
+
+    def cell_ended(*_args) -> None:
+        last_cell_end[0] = time.monotonic()
+
+    shell.events.register("post_run_cell", cell_ended)
+
+    def when_idle() -> None:
+        if getattr(shell, "exit_now", False):
+            return
+        quiet = time.monotonic() - last_cell_end[0]
+        if quiet < IDLE:  # a cell ended less than IDLE ago: wait for a pause
+            loop.call_later(IDLE - quiet, when_idle)
+            return
+        shell.events.unregister("post_run_cell", cell_ended)
+        next_step(0)
+
     def next_step(index: int) -> None:
+        if getattr(shell, "exit_now", False):  # the kernel is shutting down: nothing to warm
+            return
         run_step(STEPS[index])
         if index + 1 < len(STEPS):
             # a timer, not call_soon: a cell that arrived meanwhile runs before the next step
             loop.call_later(STEP_GAP, next_step, index + 1)
 
-    loop.call_later(DELAY, next_step, 0)
+    loop.call_later(IDLE, when_idle)
     _scheduled = True
     return True

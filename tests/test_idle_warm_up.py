@@ -65,6 +65,20 @@ def test_a_kernel_imports_what_register_needs_after_the_importing_cell(home, tmp
     assert created.strip() == "False"  # warming up opens no workspace and creates no file
 
 
+def test_cells_run_back_to_back_are_not_interleaved_with_the_warm_up(home, tmp_path):
+    """papermill and nbval send the next cell at once and shut the kernel down after the last:
+    the warm-up waits for a pause, so it neither slows such a run nor delays its shutdown."""
+    km, client = _kernel(home, tmp_path)
+    try:
+        _run(client, "import jupyter_mlops")
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:  # cells one after the other, each ending in ~ms
+            busy = json.loads(_run(client, "import time; time.sleep(0.1)\n" + LOADED))
+    finally:
+        _stop(km, client)  # right after the last cell: a graceful exit (code 0), not a kill
+    assert not any(busy.values()), busy
+
+
 def test_mlops_warmup_0_keeps_every_import_lazy(home, tmp_path):
     km, client = _kernel(home, tmp_path, MLOPS_WARMUP="0")
     try:

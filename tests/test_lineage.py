@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -120,3 +122,18 @@ def test_installed_packages_reads_the_same_names_and_versions_as_the_metadata_pa
         if name and name.lower() not in seen:
             seen[name.lower()] = f"{name}=={dist.version}"
     assert installed_packages() == tuple(sorted(seen.values(), key=str.lower))
+
+
+def test_a_package_installed_after_the_first_look_is_listed(tmp_path, monkeypatch):
+    """``pip install`` in a running kernel adds a ``.dist-info`` to a folder on sys.path: the next
+    lineage lists it (the list is cached only while no such folder changes)."""
+    from jupyter_mlops._core.lineage import installed_packages
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = installed_packages()
+    info = tmp_path / "late_package-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: late-package\nVersion: 1.2.3\n\n")
+    os.utime(tmp_path, ns=(time.time_ns() + 10**9,) * 2)  # a coarse clock must still see the change
+    assert "late-package==1.2.3" not in before
+    assert "late-package==1.2.3" in installed_packages()

@@ -246,6 +246,18 @@ class Throttled(RequestRejected):
     ``ThrottlingException``)."""
 
 
+class ModelNotLoaded(RouteNotFound):
+    """A multi-model endpoint's model that is not loaded now (the container API's 404)."""
+
+
+class ModelAlreadyLoaded(RequestRejected):
+    """``POST /models`` of a model a multi-model endpoint has loaded already (409)."""
+
+
+class ModelOverMemoryBudget(ServingError):
+    """A model that alone does not fit a multi-model endpoint's memory budget (507)."""
+
+
 class NoVariantAvailable(ServingError):
     pass
 
@@ -330,6 +342,9 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     MethodNotAllowed: 405,
     Throttled: 429,
     RequestTimeout: 408,
+    ModelNotLoaded: 404,
+    ModelAlreadyLoaded: 409,
+    ModelOverMemoryBudget: 507,
     NoVariantAvailable: 503,
     ModelError: 500,
     ModelTimeout: 504,

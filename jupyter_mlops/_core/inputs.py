@@ -23,7 +23,7 @@ __all__ = [
     "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from", "async_options", "serverless_options",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
-    "sweep_sets", "sagemaker_split",
+    "sweep_sets", "sagemaker_split", "multi_model_options",
 ]
 
 _FRAME_SUFFIXES = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -180,6 +180,27 @@ def serverless_options(serverless: bool = False, idle: float | None = None,
         if value is not None:
             options[name] = value
     return options
+
+
+def multi_model_options(refs: list[str] | tuple[str, ...], multi_model: bool = False,
+                        max_models: int | None = None, max_memory_mb: float | None = None) -> tuple[Any, dict]:
+    """``deploy REF [REF …] [--multi-model] [--max-models K] [--max-memory-mb M]`` -> the ``ref``
+    argument of ``Workspace.deploy`` (one ref, or the list a multi-model endpoint serves) and the
+    keywords given. Several refs are a multi-model endpoint only when asked for: they are refused
+    otherwise, so a stray word is never served."""
+    refs = list(refs)
+    multi = bool(multi_model or max_models is not None or max_memory_mb is not None)
+    if len(refs) > 1 and not multi:
+        raise InvalidInput(f"Several model versions ({', '.join(refs)}) need --multi-model: one "
+                           "endpoint then serves them all, each picked by TargetModel.")
+    if not multi:
+        return refs[0], {}
+    options: dict = {"multi_model": True}
+    if max_models is not None:
+        options["max_models"] = max_models
+    if max_memory_mb is not None:
+        options["max_memory_mb"] = max_memory_mb
+    return refs, options
 
 
 def number_or_text(text: str | None) -> Any:

@@ -184,9 +184,24 @@ def kernel_hygiene(history: list[str], notebook: Path | None) -> dict:
             "reexecuted_inputs": repeats}
 
 
-@lru_cache(maxsize=1)
 def installed_packages() -> tuple[str, ...]:
-    """``name==version`` for every installed distribution (what ``pip freeze`` lists)."""
+    """``name==version`` for every installed distribution (what ``pip freeze`` lists), read again
+    once a folder on ``sys.path`` changed (a ``pip install`` in the kernel adds a ``.dist-info``)."""
+    return _installed_packages(_path_fingerprint())
+
+
+def _path_fingerprint() -> tuple:
+    found = []
+    for entry in sys.path:
+        try:
+            found.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            found.append((entry, None))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _installed_packages(fingerprint: tuple) -> tuple[str, ...]:
     from importlib import metadata
 
     seen = {}

@@ -3,9 +3,10 @@
 A fresh kernel's first ``register`` used to spend most of its time importing: skops (its trusted
 types walk scikit-learn and NumPy/SciPy's ufuncs), SQLAlchemy (the metadata store), Alembic (a new
 workspace's migrations), the installed packages' versions (lineage) and our own registry and
-baseline modules. ``warm_up`` does those imports; ``jupyter_mlops/_idle.py`` calls it from the
-kernel's event loop, on the kernel's main thread, once the cell that imported ``jupyter_mlops``
-has finished: in the time a person takes to run the next cell, not in it.
+baseline modules. ``warm_up`` does those imports; ``jupyter_mlops/_idle.py`` runs its steps from the
+kernel's event loop, on the kernel's main thread, once the kernel has been idle for half a
+second after a cell: in the time a person takes to run the next cell, not in it (a notebook run
+cell after cell, as papermill and nbval run it, never pauses, so it is never slowed).
 
 On the main thread, not a background thread: imports and ``warnings.catch_warnings`` (which
 skops' import uses) are not safe to run beside the user's code, and a ``fork`` while another

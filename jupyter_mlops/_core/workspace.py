@@ -275,7 +275,8 @@ class Workspace:
                timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Any = None,
                async_concurrency: int | None = None, async_output: str | None = None,
                async_notify: dict | None = None, serverless: bool = False, idle: float | None = None,
-               max_concurrency: int | None = None, provisioned: int | None = None):
+               max_concurrency: int | None = None, provisioned: int | None = None, multi_model: bool = False,
+               max_models: int | None = None, max_memory_mb: float | None = None):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
         ``endpoint`` defaults to the model's name (``churn:4`` is served at ``churn``).
@@ -288,7 +289,10 @@ class Workspace:
         ``serverless=True``: after ``idle`` seconds (default 300) without traffic the workers exit
         and give back their memory, the next request starts them again (a cold start, counted);
         past ``max_concurrency`` requests at once the endpoint throttles (boto3's
-        ``ThrottlingException``); ``provisioned=N`` workers stay warm."""
+        ``ThrottlingException``); ``provisioned=N`` workers stay warm.
+        ``multi_model=True`` with a list of refs: one endpoint serves them all, each loaded on
+        its first request (boto3 ``TargetModel="churn:3"``), the least recently used evicted
+        past ``max_models`` loaded or ``max_memory_mb``."""
         return self._serving.deploy(ref, endpoint, port=port, workers=workers, capture=capture, token=token,
                                     strategy=strategy, percent=percent, bake=bake, guardrails=guardrails,
                                     variant=variant, max_payload_mb=max_payload_mb,
@@ -296,7 +300,8 @@ class Workspace:
                                     on_update=on_update, async_concurrency=async_concurrency,
                                     async_output=async_output, async_notify=async_notify,
                                     serverless=serverless, idle=idle, max_concurrency=max_concurrency,
-                                    provisioned=provisioned)
+                                    provisioned=provisioned, multi_model=multi_model, max_models=max_models,
+                                    max_memory_mb=max_memory_mb)
 
     def async_result(self, endpoint: str, inference_id: str):
         """The state of an asynchronous request (boto3 ``invoke_endpoint_async``'s InferenceId):

@@ -14,7 +14,7 @@ ROLLED_BACK_EXIT = 3
 
 
 @main.command("deploy")
-@click.argument("ref")
+@click.argument("ref", nargs=-1, required=True)
 @click.option("--endpoint", "-e", help="endpoint name (default: the model's name)")
 @click.option("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
 @click.option("--workers", type=int, default=1, show_default=True, help="worker processes")
@@ -39,12 +39,17 @@ ROLLED_BACK_EXIT = 3
 @click.option("--idle", type=float, metavar="S", help="serverless: seconds without traffic before release (default 300)")
 @click.option("--max-concurrency", type=int, metavar="C", help="serverless: throttle past C requests at once")
 @click.option("--provisioned", type=int, metavar="N", help="serverless: N workers always warm")
+@click.option("--multi-model", is_flag=True, help="one endpoint serves every REF, each loaded on first use (TargetModel)")
+@click.option("--max-models", type=int, metavar="K", help="multi-model: at most K loaded, least recently used evicted")
+@click.option("--max-memory-mb", type=float, metavar="M", help="multi-model: memory budget of the loaded models")
 @click.pass_context
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
                blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait,
                async_concurrency, async_output, async_notify_success, async_notify_error,
-               serverless, idle, max_concurrency, provisioned):
-    """Serve REF at a local endpoint, or roll it out on a running one."""
+               serverless, idle, max_concurrency, provisioned, multi_model, max_models, max_memory_mb):
+    """Serve REF at a local endpoint, or roll it out on a running one; several REFs behind one
+    endpoint with --multi-model."""
+    ref, multi = inputs.multi_model_options(ref, multi_model, max_models, max_memory_mb)
     strategy, percent = inputs.rollout_from_flags(canary, linear, blue_green, shadow, ab)
     waiting = {"wait": True, "on_update": terminal_display()} if wait else {}
     ep = workspace(ctx).deploy(ref, endpoint, port=port, workers=workers, capture=capture,
@@ -53,7 +58,8 @@ def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canar
                                compiled=not no_compiled, **waiting,
                                **inputs.async_options(async_concurrency, async_output,
                                                       async_notify_success, async_notify_error),
-                               **inputs.serverless_options(serverless, idle, max_concurrency, provisioned))
+                               **inputs.serverless_options(serverless, idle, max_concurrency, provisioned),
+                               **multi)
     emit(ctx, ep)
     if wait and (ep.rollout or {}).get("status") in FAILED:
         ctx.exit(ROLLED_BACK_EXIT)
@@ -105,11 +111,13 @@ def rollback_cmd(ctx, endpoint):
 @click.argument("endpoint")
 @click.option("--data", "-d", required=True, help="rows to send (.csv/.parquet)")
 @click.option("--variant", help="TargetVariant")
+@click.option("--model", "-m", help="a multi-model endpoint's model, e.g. churn:3 (TargetModel)")
 @click.pass_context
-def invoke_cmd(ctx, endpoint, data, variant):
+def invoke_cmd(ctx, endpoint, data, variant, model):
     """Send rows to ENDPOINT and print the predictions."""
     rows = inputs.read_frame(data)
-    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant).tolist())
+    emit(ctx, workspace(ctx).endpoint(endpoint).predict(rows, variant=variant,
+                                                        **({"model": model} if model else {})).tolist())
 
 
 @main.command("logs")

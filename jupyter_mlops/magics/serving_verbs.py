@@ -10,7 +10,8 @@ from ._verbs import inputs, verb
 
 
 @verb("deploy")
-@argument("ref", help="the model version to serve, e.g. churn@production or churn:4")
+@argument("ref", nargs="+", help="the model version to serve, e.g. churn@production or churn:4 "
+          "(several with --multi-model)")
 @argument("--endpoint", "-e", help="endpoint name (created if it does not run yet; default: the model's name)")
 @argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
 @argument("--workers", type=int, default=1, help="worker processes (SO_REUSEPORT, one socket each)")
@@ -37,18 +38,25 @@ from ._verbs import inputs, verb
 @argument("--idle", type=float, metavar="S", help="serverless: seconds without traffic before release (default 300)")
 @argument("--max-concurrency", type=int, metavar="C", help="serverless: throttle past C requests at once")
 @argument("--provisioned", type=int, metavar="N", help="serverless: N workers always warm")
+@argument("--multi-model", action="store_true",
+          help="one endpoint serves every REF, each loaded on first use (boto3 TargetModel=REF)")
+@argument("--max-models", type=int, metavar="K", help="multi-model: at most K loaded, least recently used evicted")
+@argument("--max-memory-mb", type=float, metavar="M", help="multi-model: memory budget of the loaded models")
 def deploy(view, args):
     """Serve a model version at a local endpoint, or roll it out on a running one."""
     strategy, percent = inputs.rollout_from_flags(args.canary, args.linear, args.blue_green, args.shadow, args.ab)
     waiting = {"wait": True, "on_update": live.notebook_display()} if args.wait else {}
-    return view.ws.deploy(args.ref, args.endpoint, port=args.port, workers=args.workers,
+    ref, multi_model = inputs.multi_model_options(args.ref, args.multi_model, args.max_models,
+                                                  args.max_memory_mb)
+    return view.ws.deploy(ref, args.endpoint, port=args.port, workers=args.workers,
                           capture=args.capture, token=args.token, strategy=strategy, percent=percent,
                           bake=args.bake, guardrails=inputs.guardrails_from(args.max_error_rate, args.max_p99_ms),
                           variant=args.variant, compiled=not args.no_compiled, **waiting,
                           **inputs.async_options(args.async_concurrency, args.async_output,
                                                  args.async_notify_success, args.async_notify_error),
                           **inputs.serverless_options(args.serverless, args.idle, args.max_concurrency,
-                                                      args.provisioned))
+                                                      args.provisioned),
+                          **multi_model)
 
 
 @verb("watch")
@@ -86,10 +94,12 @@ def rollback(view, args):
 @argument("endpoint", help="endpoint name")
 @argument("--data", "-d", required=True, help="variable with the rows to send (DataFrame, array, list)")
 @argument("--variant", help="send to this variant (TargetVariant)")
+@argument("--model", "-m", help="a multi-model endpoint's model, e.g. churn:3 (TargetModel)")
 def invoke(view, args):
     """Call the endpoint over HTTP and return the predictions."""
     rows = view.value(args.data, "--data")
-    return view.ws.endpoint(args.endpoint).predict(rows, variant=args.variant)
+    return view.ws.endpoint(args.endpoint).predict(rows, variant=args.variant,
+                                                   **({"model": args.model} if args.model else {}))
 
 
 @verb("logs")

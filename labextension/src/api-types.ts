@@ -440,6 +440,7 @@ export interface components {
         };
         Endpoint: {
             capture_percent: number;
+            multi_model: Record<string, never> | null;
             name: string;
             pid: number | null;
             port: number | null;

@@ -112,11 +112,18 @@ def _exported_problems(page, lab, tmp_path) -> list[str]:
 
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_function("() => !document.querySelector('.jp-NotebookPanel .jp-mod-dirty')", timeout=30_000)
+    import os
+
+    # in a venv over another Python (--system-site-packages), nbconvert's templates are under the
+    # base Python's share/jupyter, which the venv's Jupyter path does not list
+    base_share = os.path.join(sys.base_prefix, "share", "jupyter")
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(
+        p for p in (os.environ.get("JUPYTER_PATH"), base_share if sys.prefix != sys.base_prefix else None) if p)}
     problems = []
     for theme in ("light", "dark"):
         subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--theme", theme,
                         "--output-dir", str(tmp_path), "--output", f"results-{theme}",
-                        str(lab.root / NOTEBOOK)], check=True, capture_output=True, timeout=120)
+                        str(lab.root / NOTEBOOK)], check=True, capture_output=True, timeout=120, env=env)
         page.goto((tmp_path / f"results-{theme}.html").as_uri())
         page.locator(f"{OUTPUTS} .mlops-report").first.wait_for()
         problems += [f"[exported, {theme}] contrast {line}" for line in _low_contrast(page, f"exported {theme}")]

@@ -187,6 +187,8 @@ class EndpointConfig:
     async_inference: dict = field(default_factory=dict)
     #: serverless: {"idle": S, "max_concurrency": C, "provisioned": N}; {} for always-on
     serverless: dict = field(default_factory=dict)
+    #: a multi-model endpoint (``endpoint/model_cache.py``): max_models, max_memory_mb
+    multi_model: dict = field(default_factory=dict)
     status: str = "starting"
     status_reason: str | None = None
     updated_at: float | None = None

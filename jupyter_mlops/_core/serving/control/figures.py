@@ -40,7 +40,7 @@ def compiled_by_variant(paths: EndpointPaths) -> dict[str, str]:
 
 
 def describe(record: EndpointRecord, config: EndpointConfig, alive: bool,
-             compiled: dict[str, str] | None = None) -> Endpoint:
+             compiled: dict[str, str] | None = None, multi_model: dict | None = None) -> Endpoint:
     status, why = live_status(record, alive)
     if status == "running" and config.baking is not None:
         status = "updating"
@@ -51,7 +51,8 @@ def describe(record: EndpointRecord, config: EndpointConfig, alive: bool,
         rollout=config.rollout.public() if config.rollout else None,
         status_reason=why or config.status_reason, workers=int(config.workers),
         capture_percent=float(config.capture.percent), token_required=bool(config.token_hash),
-        serverless=serverless_state(EndpointPaths(config.home, config.name), config, alive))
+        serverless=serverless_state(EndpointPaths(config.home, config.name), config, alive),
+        multi_model=multi_model)
 
 
 def serverless_state(paths: EndpointPaths, config: EndpointConfig, alive: bool) -> dict | None:
@@ -65,6 +66,24 @@ def serverless_state(paths: EndpointPaths, config: EndpointConfig, alive: bool) 
     return {**config.serverless, **{k: state.get(k) for k in (
         "state", "cold_starts", "last_cold_start_s", "cold_since", "warm_workers")},
         "throttled": throttled}
+
+
+def multi_model_figures(paths: EndpointPaths, config: EndpointConfig, alive: bool) -> dict | None:
+    """A multi-model endpoint's limits and, while it runs, its cache figures over the workers:
+    counts summed, models loaded now counted per worker, latency the slowest worker's."""
+    if not config.multi_model:
+        return None
+    out: dict[str, Any] = {"deployed": len(config.variants), **config.multi_model}
+    reports = [r["multi_model"] for r in read_worker_reports(paths) if r.get("multi_model")] \
+        if alive else []
+    if reports:
+        out["loaded_now"] = sum(len(r["loaded"]) for r in reports)
+        for key in ("loads", "evictions", "unloads", "hits", "misses"):
+            out[key] = sum(r.get(key) or 0 for r in reports)
+        for key in ("cold_p50_ms", "cold_p99_ms", "warm_p50_ms", "warm_p99_ms"):
+            values = [r[key] for r in reports if r.get(key) is not None]
+            out[key] = round(max(values), 3) if values else None
+    return out
 
 
 def last_minute(paths: EndpointPaths) -> dict[str, Any]:
@@ -101,8 +120,9 @@ def listing(serving, records: list[EndpointRecord], stopped: bool = False):
             usage = processes.process_usage([ep.pid, *workers])
         rows.append({
             "name": name, "status": ep.status, "url": ep.url,
-            "variants": ", ".join(f"{v['name']}={v['weight']:g}" + (
-                " (shadow)" if v["role"] == "shadow" else "") for v in ep.variants),
+            "variants": multi_model_summary(ep.multi_model) if ep.multi_model else ", ".join(
+                f"{v['name']}={v['weight']:g}" + (" (shadow)" if v["role"] == "shadow" else "")
+                for v in ep.variants),
             "req_per_s": stats.get("req_per_s"), "p50_ms": stats.get("p50_ms"),
             "p99_ms": stats.get("p99_ms"), "error_rate": stats.get("error_rate"),
             "async_queue": async_depth(paths),
@@ -113,6 +133,16 @@ def listing(serving, records: list[EndpointRecord], stopped: bool = False):
             "last_cold_start_s": (ep.serverless or {}).get("last_cold_start_s"),
             "reason": ep.status_reason})
     return listing_frame("endpoints", pd.DataFrame(rows, columns=LISTING_COLUMNS))
+
+
+def multi_model_summary(m: dict) -> str:
+    """The listing's variants cell of a multi-model endpoint."""
+    text = f"multi-model: {m['deployed']} models"
+    if m.get("max_models"):
+        text += f", at most {m['max_models']} loaded"
+    if m.get("loaded_now") is not None:
+        text += f"; {m['loaded_now']} loaded, {m.get('loads', 0)} loads, {m.get('evictions', 0)} evictions"
+    return text
 
 
 def async_depth(paths: EndpointPaths) -> int:

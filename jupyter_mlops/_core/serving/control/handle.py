@@ -39,8 +39,9 @@ class EndpointHandle:
         return self._serving.describe(self.name)
 
     def predict(self, X: Any, variant: str | None = None, token: str | None = None,
-                timeout: float = 60.0):
-        """Send ``X`` (DataFrame, array, list of rows or records) and return the predictions."""
+                timeout: float = 60.0, model: str | None = None):
+        """Send ``X`` (DataFrame, array, list of rows or records) and return the predictions;
+        ``model``: which model of a multi-model endpoint answers (its ref, ``"churn:3"``)."""
         import httpx
         import numpy as np
         import orjson
@@ -52,6 +53,8 @@ class EndpointHandle:
         headers = {"content-type": "application/json", "accept": "application/json"}
         if variant:
             headers["x-amzn-sagemaker-target-variant"] = variant
+        if model:
+            headers["x-amzn-sagemaker-target-model"] = model
         token = token or self._stored_token()
         if token:
             headers["authorization"] = f"Bearer {token}"

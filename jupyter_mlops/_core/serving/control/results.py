@@ -25,6 +25,9 @@ class Endpoint(Result):
     token_required: bool = False
     #: a serverless endpoint's settings, state (warm/cold), cold starts and the last one's seconds
     serverless: dict[str, Any] | None = None
+    #: a multi-model endpoint: its limits, models loaded now, loads, evictions, cold and warm
+    #: latency (summed or, for latency, the slowest worker's, over the workers); None otherwise
+    multi_model: dict[str, Any] | None = None
     #: reads the recent request history (an ``EndpointHistory``) when the endpoint is displayed;
     #: set by serving, not a field: it is neither data nor on the wire
     history_source = None
@@ -53,6 +56,12 @@ class Endpoint(Result):
                 info.append(("provisioned", s["provisioned"]))
         sections = [("", html.kv_table(info)), ("variants", html.table(
             ["variant", "ref", "role", "weight", "compiled"], rows))]
+        if self.multi_model:
+            m = self.multi_model
+            sections.append(("multi-model", html.kv_table(
+                [(k, m.get(k)) for k in ("deployed", "max_models", "max_memory_mb", "loaded_now",
+                                         "loads", "evictions", "cold_p50_ms", "warm_p50_ms")
+                 if m.get(k) is not None])))
         if self.rollout:
             r = self.rollout
             sections.append(("rollout", html.kv_table(

@@ -22,6 +22,7 @@ from ...trust import write_private
 from ..contract import (DEFAULT_MAX_PAYLOAD, DEFAULT_REQUEST_TIMEOUT, ConfigFile, EndpointConfig,
                         EndpointPaths, Variant, read_events, read_json)
 from . import figures, processes, rollouts
+from . import multi_model as multi_model_endpoints
 from .acknowledgements import wait_for_generation
 from .records import EndpointRecord, EndpointRecords
 from .results import Endpoint, GroundTruthUpload
@@ -124,12 +125,13 @@ class Serving:
                timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Callable | None = None,
                async_concurrency: int | None = None, async_output: str | None = None,
                async_notify: dict | None = None, serverless: bool = False, idle: float | None = None,
-               max_concurrency: int | None = None, provisioned: int | None = None) -> Endpoint:
+               max_concurrency: int | None = None, provisioned: int | None = None, multi_model: bool = False,
+               max_models: int | None = None, max_memory_mb: float | None = None) -> Endpoint:
         """``wait``: once the endpoint serves the change, follow the rollout it started until it
         completes or rolls back (``watch``), handing each look to ``on_update`` (default: the view
         layer's live display, if any); the ``Endpoint`` returned then shows how it ended."""
         if endpoint is None:  # one endpoint per model is the common case: it takes the model's name
-            endpoint = parse_ref(ref).name
+            endpoint = parse_ref(ref[0] if isinstance(ref, (list, tuple)) and ref else ref).name
         validate_name(endpoint, "endpoint name")
         strategy = rollouts.strategy_of(strategy)
         if not 0 <= float(capture) <= 100:
@@ -139,12 +141,20 @@ class Serving:
         guardrails = rollouts.checked_guardrails(guardrails)
         async_settings = async_inference_settings(async_concurrency, async_output, async_notify)
         serverless_settings = serverless_config(serverless, idle, max_concurrency, provisioned)
+        if multi_model or max_models is not None or max_memory_mb is not None:
+            if serverless_settings:
+                raise InvalidInput("A multi-model endpoint cannot be serverless (yet): deploy it "
+                                   "without serverless=True, or serve one version serverless.")
+            return self._deploy_multi_model(ref, endpoint, port, workers, token, max_models,
+                                            max_memory_mb, max_payload_mb, request_timeout, timeout,
+                                            capture)
         paths = self.paths(endpoint)
         spec = self._variant(ref, variant, paths)
         spec.compiled = bool(compiled)
         record = self.records.get(endpoint)
         if self._alive(paths, record):
             self._refuse_new_settings(paths, record, port, workers, token, serverless_settings)
+            multi_model_endpoints.refuse_variant_changes(paths, "take a single version or a rollout")
             with ConfigFile(paths.config).updating() as config:
                 details, before = rollouts.plan_deploy(config, spec, strategy, percent, bake,
                                                        guardrails, capture)
@@ -166,6 +176,28 @@ class Serving:
         config.async_inference = async_settings
         config.serverless = serverless_settings
         return self._start(paths, config, spec, port, token, timeout)
+
+    def _deploy_multi_model(self, refs, endpoint, port, workers, token, max_models, max_memory_mb,
+                            max_payload_mb, request_timeout, timeout, capture=0) -> Endpoint:
+        """Every ref a variant spec, loaded by the endpoint on first use (``multi_model.py``)."""
+        limits = multi_model_endpoints.settings(max_models, max_memory_mb)
+        paths = self.paths(endpoint)
+        specs = multi_model_endpoints.specs_for(self, multi_model_endpoints.refs_of(refs), paths)
+        record = self.records.get(endpoint)
+        details = {"multi_model": True, "refs": [s.ref for s in specs], **limits}
+        if self._alive(paths, record):
+            self._refuse_new_settings(paths, record, port, workers, token)
+            generation = multi_model_endpoints.replace_models(paths, specs, limits)
+            self._await(paths, record, generation, timeout)
+            self.audit.record("endpoint.deploy", endpoint, details)
+            return self._describe(paths, record)
+        config = EndpointConfig.new(
+            endpoint, self.home, token_sha256=hashlib.sha256(token.encode()).hexdigest() if token else None,
+            max_payload_bytes=int(max_payload_mb * 1024 * 1024) if max_payload_mb else DEFAULT_MAX_PAYLOAD,
+            request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT, capture_percent=capture,
+            workers=workers)
+        config.multi_model = limits
+        return self._start(paths, config, specs, port, token, timeout)
 
     def async_result(self, endpoint: str, inference_id: str):
         from .async_results import async_result
@@ -190,16 +222,17 @@ class Serving:
             raise Conflict(f"Endpoint {paths.name!r} is running; {', '.join(changed)} needs a new "
                            "process.", hint=f"stop({paths.name!r}) first.")
 
-    def _start(self, paths: EndpointPaths, config: EndpointConfig, spec: Variant, port, token,
-               timeout: float) -> Endpoint:
+    def _start(self, paths: EndpointPaths, config: EndpointConfig, spec: Variant | list[Variant],
+               port, token, timeout: float) -> Endpoint:
+        specs = spec if isinstance(spec, list) else [spec]   # several: a multi-model endpoint
         if token:  # the secret itself, for checking boto3's SigV4 signatures; owner-only file
             paths.dir.mkdir(parents=True, exist_ok=True)
             paths.token.touch(mode=0o600)
             paths.token.chmod(0o600)
             paths.token.write_text(token)
             config.token_file = str(paths.token)
-        config.variants = [spec]
-        config.signatures = {spec.name: spec.signature}
+        config.variants = specs
+        config.signatures = {s.name: s.signature for s in specs}
         config.generation, config.status = 1, "running"
         file = ConfigFile(paths.config)
         with file.locked():
@@ -212,12 +245,15 @@ class Serving:
         except DeployError as exc:
             self.records.save(paths.name, status="failed", state={"error": exc.message})
             self.audit.record("endpoint.deploy_failed", paths.name,
-                              {"ref": spec.ref, "error": exc.message[:2000]})
+                              {"ref": ", ".join(s.ref for s in specs)[:2000], "error": exc.message[:2000]})
             raise
         record = self.records.save(paths.name, status="running", pid=info["pid"], port=info["port"],
                                    url=info["url"], state={"started_at": info["started_at"]})
         self.audit.record("endpoint.deploy", paths.name, {
-            "ref": spec.ref, "variant": spec.name, "url": info["url"], "workers": config.workers,
+            "ref": specs[0].ref if len(specs) == 1 else [s.ref for s in specs],
+            "variant": specs[0].name if len(specs) == 1 else None,
+            **({"multi_model": config.multi_model} if config.multi_model else {}),
+            "url": info["url"], "workers": config.workers,
             "capture": config.capture.percent, "token": bool(token)})
         return self._describe(paths, record)
 
@@ -253,6 +289,7 @@ class Serving:
     # -- traffic and rollback ------------------------------------------------------------------
     def traffic(self, endpoint: str, weights: dict[str, float], timeout: float = 30.0) -> Endpoint:
         paths, record = self._running(endpoint, "change its traffic")
+        multi_model_endpoints.refuse_variant_changes(paths, "take traffic weights")
         with ConfigFile(paths.config).updating() as config:
             rollouts.plan_traffic(config, weights)
         self._await(paths, record, config.generation, timeout)
@@ -261,6 +298,7 @@ class Serving:
 
     def rollback(self, endpoint: str, timeout: float = 30.0) -> Endpoint:
         paths, record = self._running(endpoint, "roll it back")
+        multi_model_endpoints.refuse_variant_changes(paths, "be rolled back")
         with ConfigFile(paths.config).updating() as config:
             details = rollouts.plan_rollback(config)
         self._await(paths, record, config.generation, timeout)
@@ -290,7 +328,8 @@ class Serving:
     def _describe(self, paths: EndpointPaths, record: EndpointRecord) -> Endpoint:
         config = ConfigFile(paths.config).read()
         alive = self._alive(paths, record)
-        ep = figures.describe(record, config, alive, figures.compiled_by_variant(paths) if alive else None)
+        ep = figures.describe(record, config, alive, figures.compiled_by_variant(paths) if alive else None,
+                              figures.multi_model_figures(paths, config, alive))
         # read only when the endpoint is displayed (a handle's attributes call describe often)
         ep.history_source = lambda: self._history(paths, config, RECENT_SECONDS)
         return ep

@@ -21,6 +21,7 @@ from ...errors import (InternalFailure, MethodNotAllowed, MlopsError, ModelError
                        http_status)
 from ..metrics import merge, prometheus_text
 from .protocols import Reply, Request, WireProtocol, default_protocols
+from .protocols.base import TARGET_MODEL
 from .runtime import Live, Runtime
 from .shadow import ShadowRunner
 
@@ -79,6 +80,9 @@ class EndpointApp:
                           scope.get("query_string", b""), dict(scope["headers"]))
         try:
             self._authenticate(request, live)
+            manager = self._manager(request)
+            if manager is not None:
+                return await self.manage(request, manager, live, receive, send)
             if request.method == "POST":
                 for protocol in self.protocols:
                     params = protocol.match("POST", request.path, request.raw_path)
@@ -113,7 +117,7 @@ class EndpointApp:
         if request.path == "/metrics":
             reports = self.runtime.all_reports()
             text = prometheus_text(live.name, merge(reports), reports) + \
-                self.runtime.async_metrics_text()
+                self.runtime.async_metrics_text() + (live.models.prometheus() if live.models else "")
             return Reply(200, text.encode(), METRICS_TYPE)
         if request.path == "/metrics/history":
             return Reply(200, orjson.dumps(self.runtime.history_rows(_last(request.query))), JSON_TYPE)
@@ -122,6 +126,28 @@ class EndpointApp:
             if reply is not None:
                 return reply
         raise RouteNotFound(f"No route for GET {request.path}.")
+
+    def _manager(self, request: Request) -> WireProtocol | None:
+        """The adapter that manages models at this path (a multi-model endpoint's load and
+        unload), if any."""
+        for protocol in self.protocols:
+            manages = getattr(protocol, "manages", None)
+            if manages is not None and manages(request.method, request.path):
+                return protocol
+        return None
+
+    async def manage(self, request: Request, protocol: WireProtocol, live: Live, receive, send):
+        """Loading a model takes a while: in a thread, so other requests keep being answered."""
+        try:
+            body = await self._read_body_in_time(request, receive, live)
+            if request.sigv4 and not self._signed(request, body, live):
+                raise Unauthorized(DENIED)
+            reply = await asyncio.to_thread(protocol.manage, request, live, body)
+        except Disconnected:
+            return
+        except Exception as exc:
+            reply = self._error_reply(protocol, request, served_error(exc, live))
+        await _send(send, reply)
 
     def _owner(self, path: str) -> WireProtocol:
         return next(p for p in self.protocols if p.owns(path))
@@ -170,7 +196,11 @@ class EndpointApp:
             body = await self._read_body_in_time(request, receive, live)
             if request.sigv4 and not self._signed(request, body, live):
                 raise Unauthorized(DENIED)
-            variant = protocol.route(request, live)
+            if live.models is not None and not live.models.is_loaded(_target_model(request)):
+                # a cold model loads in a thread: warm models keep being answered meanwhile
+                variant = await asyncio.to_thread(protocol.route, request, live)
+            else:
+                variant = protocol.route(request, live)
             t1 = time.perf_counter()
             decoded = protocol.decode(request, body, variant)
             t2 = time.perf_counter()
@@ -192,6 +222,8 @@ class EndpointApp:
                                               f"serialize;dur={(t4 - t3) * 1000:.3f}").encode())]
         await _send(send, reply)
         self.runtime.metrics.observe(variant.name, time.perf_counter() - t0, 200)
+        if live.models is not None:
+            live.models.observe(time.perf_counter() - t0, request.params.get("cold", False))
         try:
             self._after_answer(request, protocol, live, variant, body, decoded, predictions, reply,
                                t3 - t2)
@@ -265,6 +297,15 @@ class EndpointApp:
         loop = asyncio.get_running_loop()
         return await asyncio.wait_for(loop.run_in_executor(self._model_pool, variant.predict,
                                                            table), live.request_timeout_s)
+
+
+def _target_model(request: Request) -> str:
+    """The model a request to a multi-model endpoint names: in its path (the container API's
+    ``/models/{name}/invoke``, V2's ``/v2/models/{model}/versions/{v}``) or its TargetModel."""
+    model, version = request.params.get("model"), request.params.get("version")
+    if model:
+        return f"{model}:{version}" if version else model
+    return request.header(TARGET_MODEL) or ""
 
 
 def _last(query: bytes) -> float | None:

@@ -40,6 +40,8 @@ class Live:
     request_timeout_s: float
     capture_fraction: float
     config: EndpointConfig = field(repr=False)
+    #: a multi-model endpoint's models, loaded on first use (``variants`` is then empty)
+    models: Any = None
 
     def by_model(self, model: str, version: str | None) -> list[LoadedVariant]:
         return [v for v in self.variants.values() if v.model_name == model
@@ -175,6 +177,8 @@ class Runtime:
         self.write_report()
 
     def _build(self, config: EndpointConfig) -> Live:
+        if config.multi_model:
+            return self._build_multi_model(config)
         variants: dict[str, LoadedVariant] = {}
         for spec in config.variants:
             key = (spec.sha256, spec.artifact_path, spec.name)
@@ -185,16 +189,41 @@ class Runtime:
                 loaded.spec = spec
             variants[spec.name] = loaded
         self._loaded = {(v.spec.sha256, v.spec.artifact_path, n): v for n, v in variants.items()}
-        fraction = float(config.capture.percent) / 100.0
-        if fraction > 0 and self.capture is None:
-            self.capture = CaptureWriter(config.capture.dir or self.dir / "capture",
-                                         self.worker).start()
+        fraction = self._capture_fraction(config)
         return Live(generation=config.generation, name=config.name, variants=variants,
                     router=Router(config.production_weights(), config.shadow_fractions()),
                     token_secret=_read_secret(config.token_file),
                     max_payload_bytes=int(config.max_payload_bytes),
                     request_timeout_s=float(config.request_timeout_s),
                     capture_fraction=fraction, config=config)
+
+    def _capture_fraction(self, config: EndpointConfig) -> float:
+        """The share of requests captured; the writer starts with the first config that asks."""
+        fraction = float(config.capture.percent) / 100.0
+        if fraction > 0 and self.capture is None:
+            self.capture = CaptureWriter(config.capture.dir or self.dir / "capture",
+                                         self.worker).start()
+        return fraction
+
+    def _build_multi_model(self, config: EndpointConfig) -> Live:
+        """One model loaded up front, the others by the cache on their first request. A new
+        generation with the same models and limits keeps the cache (and what it has loaded)."""
+        from .model_cache import ModelCache
+
+        settings = config.multi_model
+        previous = self.live.models if self.live is not None else None
+        same = previous is not None and previous.same_deployment(config.variants, settings)
+        models = previous if same else ModelCache(
+            config.variants, settings.get("max_models"), settings.get("max_memory_mb"), config.name)
+        if not same and config.variants:
+            # the first model loads now: a deploy of models that cannot load fails at once, and
+            # the process's first request does not pay for importing the model classes (~1 s)
+            models.load(config.variants[0].ref)
+        return Live(generation=config.generation, name=config.name, variants={},
+                    router=Router({}, {}), token_secret=_read_secret(config.token_file),
+                    max_payload_bytes=int(config.max_payload_bytes),
+                    request_timeout_s=float(config.request_timeout_s),
+                    capture_fraction=self._capture_fraction(config), config=config, models=models)
 
     def _note_step(self, config: EndpointConfig) -> None:
         """Counters at the moment this worker starts serving a new rollout step: the rollout
@@ -252,6 +281,7 @@ class Runtime:
                   "accepts_missing": {n: v.schema.allow_missing for n, v in (
                       self.live.variants.items() if self.live else [])},
                   STEP_BASELINE: self.step_baseline,
+                  "multi_model": self.live.models.stats() if self.live and self.live.models else None,
                   **self.process_stats(), **snapshot,
                   "history": self.history.settings(), HISTORY_OPEN: self.history.pending()}
         _write(self.report_path(), report)

@@ -129,6 +129,8 @@ def route_key(headers: dict) -> str | None:
 
 def pick_variant(request: Request, live):
     """``TargetVariant`` when the client names one, else the weighted (or sticky) draw."""
+    if live.models is not None:
+        return target_model(request, live)
     target = request.headers.get(b"x-amzn-sagemaker-target-variant")
     if target:
         name = target.decode("latin-1")
@@ -141,3 +143,21 @@ def pick_variant(request: Request, live):
         return live.variants[live.router.pick(route_key(request.headers))]
     except NoVariant as exc:
         raise NoVariantAvailable(str(exc)) from None
+
+
+TARGET_MODEL = b"x-amzn-sagemaker-target-model"
+
+
+def target_model(request: Request, live, name: str | None = None):
+    """A multi-model endpoint's model for this request: ``name`` (the container API's path) or
+    the ``TargetModel`` header, loaded on first use (``model_cache.py``); whether it was cold goes
+    into ``request.params`` for the latency figures."""
+    if name is None:
+        name = request.header(TARGET_MODEL)
+    if not name:
+        raise InvalidRequest(f"Endpoint {live.name!r} is a multi-model endpoint: name the model "
+                             "with TargetModel (header X-Amzn-SageMaker-Target-Model), e.g. "
+                             f"{next(iter(live.models.specs), 'churn:3')!r}.")
+    variant, cold = live.models.get(name)
+    request.params["cold"] = cold
+    return variant

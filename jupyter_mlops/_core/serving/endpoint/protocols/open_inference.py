@@ -23,12 +23,12 @@ import numpy as np
 import orjson
 
 from ....._version import __version__ as VERSION
-from ....errors import PayloadError, RouteNotFound
+from ....errors import InvalidRequest, PayloadError, RouteNotFound
 from ...inference import codec
 from ...inference.schema import Schema, Table
 from ..router import Router
 from . import v2_outputs
-from .base import JSON, Decoded, Reply, Request, WireProtocol, json_reply, route_key
+from .base import JSON, Decoded, Reply, Request, WireProtocol, json_reply, route_key, target_model
 
 PREFIX = "/v2/models/"
 
@@ -208,6 +208,24 @@ def variants_for(live, model: str, version: str | None) -> list:
     return found
 
 
+def multi_model_target(live, model: str, version: str | None) -> str:
+    """The deployed ref ``/v2/models/{model}[/versions/{v}]`` names on a multi-model endpoint:
+    ``model:v``; without a version the ref or variant name itself, else the model's highest
+    deployed version. A model not deployed is KServe's 404."""
+    candidates = [f"{model}:{version}"] if version else [model]
+    if not version:
+        versions = [s.version for s in live.models.specs.values() if s.model == model]
+        if versions:
+            candidates.append(f"{model}:{max(versions, key=lambda v: int(v) if str(v).isdigit() else -1)}")
+    for name in candidates:
+        try:
+            return live.models.resolve(name)
+        except InvalidRequest:
+            pass
+    detail = f" version {version}" if version else ""
+    raise RouteNotFound(f"Model with name {model}{detail} does not exist.")
+
+
 class OpenInference(WireProtocol):
     name = "v2"
 
@@ -233,6 +251,12 @@ class OpenInference(WireProtocol):
         rest = path[len(PREFIX):]
         ready = rest.endswith("/ready")
         model, version = model_path(rest[:-len("/ready")] if ready else rest)
+        if live.models is not None:
+            target = multi_model_target(live, model, version)
+            if ready:   # deployed: it loads on its first request
+                return json_reply(200, {"name": model, "ready": True})
+            variant, _ = live.models.get(target)
+            return json_reply(200, model_metadata(variant, [str(variant.version)]))
         candidates = variants_for(live, model, version)
         if ready:
             return json_reply(200, {"name": model, "ready": True})
@@ -240,6 +264,9 @@ class OpenInference(WireProtocol):
         return json_reply(200, model_metadata(candidates[0], versions))
 
     def route(self, request: Request, live):
+        if live.models is not None:   # a multi-model endpoint: the path names the model
+            return target_model(request, live, multi_model_target(live, request.params["model"],
+                                                                  request.params["version"]))
         candidates = variants_for(live, request.params["model"], request.params["version"])
         if len(candidates) == 1:
             return candidates[0]
