@@ -125,6 +125,10 @@ MAGICS = [
     ("deploy churn:1 --async-concurrency 2 --async-output s3://b/out --async-notify-error http://h/e",
      [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "async_concurrency": 2, "async_output": "s3://b/out",
                                       "async_notify": {"error": "http://h/e"}})]),
+    ("deploy churn:1 --serverless --idle 2 --max-concurrency 3 --provisioned 1",
+     [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "serverless": True, "idle": 2.0,
+                                      "max_concurrency": 3, "provisioned": 1})]),
+    ("deploy churn:1 --serverless", [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "serverless": True})]),
     ("deploy churn:2 -e churn --linear 25", [call.deploy("churn:2", "churn", **{
         **DEPLOY_DEFAULTS, "strategy": "linear", "percent": 25.0})]),
     ("deploy churn:2 -e churn --blue-green --max-p99-ms 80", [call.deploy("churn:2", "churn", **{
@@ -436,6 +440,9 @@ CLI = [
     (["deploy", "churn:1", "--async-concurrency", "2", "--async-notify-success", "http://h/ok"],
      [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "async_concurrency": 2,
                                       "async_notify": {"success": "http://h/ok"}})]),
+    (["deploy", "churn:1", "--serverless", "--idle", "2", "--max-concurrency", "3", "--provisioned", "1"],
+     [call.deploy("churn:1", None, **{**DEPLOY_DEFAULTS, "serverless": True, "idle": 2.0,
+                                      "max_concurrency": 3, "provisioned": 1})]),
     (["deploy", "churn:2", "-e", "churn", "--linear", "25"],
      [call.deploy("churn:2", "churn", **{**DEPLOY_DEFAULTS, "strategy": "linear", "percent": 25.0})]),
     (["deploy", "churn:2", "-e", "churn", "--blue-green", "--max-error-rate", "0.05"],

@@ -111,11 +111,11 @@ def test_the_workspace_deploy_passes_every_argument_through(tmp_path, monkeypatc
     ws.deploy("m:1", "e", port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
               guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
               compiled=False, async_concurrency=2, async_output="s3://b/out",
-              async_notify={"success": "http://h/ok"}, multi_model=True, max_models=10,
-              max_memory_mb=64)
+              async_notify={"success": "http://h/ok"}, serverless=True, idle=10, max_concurrency=11,
+              provisioned=12, multi_model=True, max_models=10, max_memory_mb=64)
     assert seen == {"args": ("m:1", "e"), "kwargs": dict(
         port=1, workers=2, capture=3, token="t", strategy="canary", percent=4, bake=5,
         guardrails={"max_p99_ms": 6}, variant="v", max_payload_mb=7, request_timeout=8, timeout=9,
         compiled=False, wait=False, on_update=None, async_concurrency=2, async_output="s3://b/out",
-        async_notify={"success": "http://h/ok"}, multi_model=True, max_models=10,
-        max_memory_mb=64)}
+        async_notify={"success": "http://h/ok"}, serverless=True, idle=10, max_concurrency=11,
+        provisioned=12, multi_model=True, max_models=10, max_memory_mb=64)}

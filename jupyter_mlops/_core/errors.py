@@ -34,7 +34,8 @@
     │   │   ├── Unauthorized        no token, or the wrong one
     │   │   ├── InvalidRequest      the request names an endpoint or variant this one is not
     │   │   ├── RouteNotFound       no such path or model
-    │   │   └── MethodNotAllowed
+    │   │   ├── MethodNotAllowed
+    │   │   └── Throttled           over a serverless endpoint's max_concurrency
     │   ├── RequestTimeout          the request body did not arrive in time
     │   ├── NoVariantAvailable      no variant takes traffic (every weight is 0)
     │   ├── ModelError              the model raised while predicting
@@ -240,6 +241,11 @@ class RequestTimeout(ServingError):
     pass
 
 
+class Throttled(RequestRejected):
+    """More requests at once than the endpoint's ``max_concurrency`` (SageMaker's
+    ``ThrottlingException``)."""
+
+
 class ModelNotLoaded(RouteNotFound):
     """A multi-model endpoint's model that is not loaded now (the container API's 404)."""
 
@@ -334,6 +340,7 @@ HTTP_STATUS: dict[type[MlopsError], int] = {
     InvalidRequest: 400,
     RouteNotFound: 404,
     MethodNotAllowed: 405,
+    Throttled: 429,
     RequestTimeout: 408,
     ModelNotLoaded: 404,
     ModelAlreadyLoaded: 409,

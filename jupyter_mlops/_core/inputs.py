@@ -20,7 +20,7 @@ from typing import Any, Callable
 from .errors import InvalidInput
 
 __all__ = [
-    "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from", "async_options",
+    "literal_or_text", "parse_pairs", "notebook_parameters", "reproduction_tolerance", "traffic_weights", "rollout_from_flags", "guardrails_from", "async_options", "serverless_options",
     "number_or_text", "frame_format", "is_data_file", "read_frame", "write_frame", "model_format",
     "read_model", "write_model", "read_labels", "looks_like_model_ref", "target_reference", "raising",
     "sweep_sets", "sagemaker_split", "multi_model_options",
@@ -167,6 +167,18 @@ def async_options(concurrency: int | None = None, output: str | None = None,
     notify = {k: v for k, v in (("success", notify_success), ("error", notify_error)) if v}
     if notify:
         options["async_notify"] = notify
+    return options
+
+
+def serverless_options(serverless: bool = False, idle: float | None = None,
+                       max_concurrency: int | None = None, provisioned: int | None = None) -> dict:
+    """``--serverless --idle S [--max-concurrency C] [--provisioned N]`` -> ``Workspace.deploy``
+    keywords, only those given (``--idle`` and the others without ``--serverless`` are passed on,
+    so that deploy says they need it)."""
+    options: dict = {"serverless": True} if serverless else {}
+    for name, value in (("idle", idle), ("max_concurrency", max_concurrency), ("provisioned", provisioned)):
+        if value is not None:
+            options[name] = value
     return options
 
 

@@ -121,6 +121,9 @@ LISTINGS: dict[str, Listing] = {
     rss_mb           number|null     resident memory of the server and its workers, in MB
     pid              integer|null    the server's process id
     workers          integer         how many worker processes serve it
+    serverless       string|null     a serverless endpoint's state: warm, cold (workers released) or starting; null when always on
+    cold_starts      integer|null    how many times a request brought a cold serverless endpoint back
+    last_cold_start_s  number|null   how long the last cold start took, in seconds
     reason           string|null     why it has its status, when that needs saying
 """),
     "captured": _listing("Workspace.captured(endpoint, since=None, with_ground_truth=False)", """

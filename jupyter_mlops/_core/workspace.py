@@ -274,7 +274,8 @@ class Workspace:
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Any = None,
                async_concurrency: int | None = None, async_output: str | None = None,
-               async_notify: dict | None = None, multi_model: bool = False,
+               async_notify: dict | None = None, serverless: bool = False, idle: float | None = None,
+               max_concurrency: int | None = None, provisioned: int | None = None, multi_model: bool = False,
                max_models: int | None = None, max_memory_mb: float | None = None):
         """Serve ``ref`` at ``endpoint`` (a new local process, or a rollout on a running one:
         ``strategy`` = ab | canary | linear | blue_green | shadow). Returns once it serves.
@@ -285,6 +286,10 @@ class Workspace:
         Asynchronous requests (boto3 ``invoke_endpoint_async``): ``async_concurrency`` at a time
         (default 1), results under ``async_output`` (a folder or fsspec URL; default the
         endpoint's ``async/output``), ``async_notify={"success": URL, "error": URL}`` webhooks.
+        ``serverless=True``: after ``idle`` seconds (default 300) without traffic the workers exit
+        and give back their memory, the next request starts them again (a cold start, counted);
+        past ``max_concurrency`` requests at once the endpoint throttles (boto3's
+        ``ThrottlingException``); ``provisioned=N`` workers stay warm.
         ``multi_model=True`` with a list of refs: one endpoint serves them all, each loaded on
         its first request (boto3 ``TargetModel="churn:3"``), the least recently used evicted
         past ``max_models`` loaded or ``max_memory_mb``."""
@@ -294,7 +299,8 @@ class Workspace:
                                     request_timeout=request_timeout, timeout=timeout, compiled=compiled, wait=wait,
                                     on_update=on_update, async_concurrency=async_concurrency,
                                     async_output=async_output, async_notify=async_notify,
-                                    multi_model=multi_model, max_models=max_models,
+                                    serverless=serverless, idle=idle, max_concurrency=max_concurrency,
+                                    provisioned=provisioned, multi_model=multi_model, max_models=max_models,
                                     max_memory_mb=max_memory_mb)
 
     def async_result(self, endpoint: str, inference_id: str):

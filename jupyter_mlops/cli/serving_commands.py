@@ -35,6 +35,10 @@ ROLLED_BACK_EXIT = 3
 @click.option("--async-output", metavar="URL", help="folder or fsspec URL for async results")
 @click.option("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
 @click.option("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
+@click.option("--serverless", is_flag=True, help="release the workers' memory when idle; the next request starts them")
+@click.option("--idle", type=float, metavar="S", help="serverless: seconds without traffic before release (default 300)")
+@click.option("--max-concurrency", type=int, metavar="C", help="serverless: throttle past C requests at once")
+@click.option("--provisioned", type=int, metavar="N", help="serverless: N workers always warm")
 @click.option("--multi-model", is_flag=True, help="one endpoint serves every REF, each loaded on first use (TargetModel)")
 @click.option("--max-models", type=int, metavar="K", help="multi-model: at most K loaded, least recently used evicted")
 @click.option("--max-memory-mb", type=float, metavar="M", help="multi-model: memory budget of the loaded models")
@@ -42,7 +46,7 @@ ROLLED_BACK_EXIT = 3
 def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canary, linear,
                blue_green, shadow, ab, bake, max_error_rate, max_p99_ms, no_compiled, wait,
                async_concurrency, async_output, async_notify_success, async_notify_error,
-               multi_model, max_models, max_memory_mb):
+               serverless, idle, max_concurrency, provisioned, multi_model, max_models, max_memory_mb):
     """Serve REF at a local endpoint, or roll it out on a running one; several REFs behind one
     endpoint with --multi-model."""
     ref, multi = inputs.multi_model_options(ref, multi_model, max_models, max_memory_mb)
@@ -54,6 +58,7 @@ def deploy_cmd(ctx, ref, endpoint, port, workers, capture, token, variant, canar
                                compiled=not no_compiled, **waiting,
                                **inputs.async_options(async_concurrency, async_output,
                                                       async_notify_success, async_notify_error),
+                               **inputs.serverless_options(serverless, idle, max_concurrency, provisioned),
                                **multi)
     emit(ctx, ep)
     if wait and (ep.rollout or {}).get("status") in FAILED:

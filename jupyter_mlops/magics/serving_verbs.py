@@ -33,6 +33,11 @@ from ._verbs import inputs, verb
 @argument("--async-output", metavar="URL", help="folder or fsspec URL for async results (default: the endpoint's)")
 @argument("--async-notify-success", metavar="URL", help="POST SageMaker's success notification here")
 @argument("--async-notify-error", metavar="URL", help="POST SageMaker's error notification here")
+@argument("--serverless", action="store_true",
+          help="release the workers' memory when idle; the next request starts them again")
+@argument("--idle", type=float, metavar="S", help="serverless: seconds without traffic before release (default 300)")
+@argument("--max-concurrency", type=int, metavar="C", help="serverless: throttle past C requests at once")
+@argument("--provisioned", type=int, metavar="N", help="serverless: N workers always warm")
 @argument("--multi-model", action="store_true",
           help="one endpoint serves every REF, each loaded on first use (boto3 TargetModel=REF)")
 @argument("--max-models", type=int, metavar="K", help="multi-model: at most K loaded, least recently used evicted")
@@ -49,6 +54,8 @@ def deploy(view, args):
                           variant=args.variant, compiled=not args.no_compiled, **waiting,
                           **inputs.async_options(args.async_concurrency, args.async_output,
                                                  args.async_notify_success, args.async_notify_error),
+                          **inputs.serverless_options(args.serverless, args.idle, args.max_concurrency,
+                                                      args.provisioned),
                           **multi_model)
 
 

@@ -445,6 +445,7 @@ export interface components {
             pid: number | null;
             port: number | null;
             rollout: Record<string, never> | null;
+            serverless: Record<string, never> | null;
             status: string;
             status_reason: string | null;
             token_required: boolean;
@@ -463,10 +464,14 @@ export interface components {
         EndpointListingRecord: {
             /** @description asynchronous requests waiting or running (invoke_endpoint_async) */
             async_queue: number;
+            /** @description how many times a request brought a cold serverless endpoint back */
+            cold_starts: number | null;
             /** @description CPU use of the server and its workers */
             cpu_percent: number | null;
             /** @description the share of requests that failed over the same window */
             error_rate: number | null;
+            /** @description how long the last cold start took, in seconds */
+            last_cold_start_s: number | null;
             /** @description the endpoint's name */
             name: string;
             /** @description median latency in milliseconds over the same window */
@@ -481,6 +486,8 @@ export interface components {
             req_per_s: number | null;
             /** @description resident memory of the server and its workers, in MB */
             rss_mb: number | null;
+            /** @description a serverless endpoint's state: warm, cold (workers released) or starting; null when always on */
+            serverless: string | null;
             /** @description starting, running, updating, stopped (listed only with all=True) or failed */
             status: string;
             /** @description where it serves */

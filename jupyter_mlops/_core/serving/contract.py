@@ -185,6 +185,8 @@ class EndpointConfig:
     signatures: dict[str, dict | None] = field(default_factory=dict)
     #: asynchronous inference: concurrency, output/failure prefixes, notify webhooks
     async_inference: dict = field(default_factory=dict)
+    #: serverless: {"idle": S, "max_concurrency": C, "provisioned": N}; {} for always-on
+    serverless: dict = field(default_factory=dict)
     #: a multi-model endpoint (``endpoint/model_cache.py``): max_models, max_memory_mb
     multi_model: dict = field(default_factory=dict)
     status: str = "starting"
@@ -334,6 +336,12 @@ class EndpointPaths:
     @property
     def log(self) -> Path:
         return self.dir / "log"
+
+    @property
+    def serverless(self) -> Path:
+        """``serverless.json``: warm or cold, cold starts (count, last duration), written by the
+        serverless supervisor (``endpoint/serverless.py``)."""
+        return self.dir / "serverless.json"
 
     @property
     def events(self) -> Path:

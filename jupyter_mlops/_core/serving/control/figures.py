@@ -13,7 +13,8 @@ from .records import EndpointRecord
 from .results import Endpoint, ShadowReport
 
 LISTING_COLUMNS = ["name", "status", "url", "variants", "req_per_s", "p50_ms", "p99_ms",
-                   "error_rate", "async_queue", "cpu_percent", "rss_mb", "pid", "workers", "reason"]
+                   "error_rate", "async_queue", "cpu_percent", "rss_mb", "pid", "workers",
+                   "serverless", "cold_starts", "last_cold_start_s", "reason"]
 
 
 def live_status(record: EndpointRecord, alive: bool) -> tuple[str, str | None]:
@@ -50,7 +51,21 @@ def describe(record: EndpointRecord, config: EndpointConfig, alive: bool,
         rollout=config.rollout.public() if config.rollout else None,
         status_reason=why or config.status_reason, workers=int(config.workers),
         capture_percent=float(config.capture.percent), token_required=bool(config.token_hash),
+        serverless=serverless_state(EndpointPaths(config.home, config.name), config, alive),
         multi_model=multi_model)
+
+
+def serverless_state(paths: EndpointPaths, config: EndpointConfig, alive: bool) -> dict | None:
+    """A serverless endpoint's settings and what its supervisor last wrote: ``state`` (warm,
+    cold, starting), ``cold_starts``, ``last_cold_start_s``; None for an always-on endpoint."""
+    if not config.serverless:
+        return None
+    state = (read_json(paths.serverless) or {}) if alive else {"state": "stopped"}
+    # throttled: requests refused past max_concurrency since the workers last started
+    throttled = sum(int(r.get("throttled") or 0) for r in read_worker_reports(paths)) if alive else None
+    return {**config.serverless, **{k: state.get(k) for k in (
+        "state", "cold_starts", "last_cold_start_s", "cold_since", "warm_workers")},
+        "throttled": throttled}
 
 
 def multi_model_figures(paths: EndpointPaths, config: EndpointConfig, alive: bool) -> dict | None:
@@ -112,7 +127,11 @@ def listing(serving, records: list[EndpointRecord], stopped: bool = False):
             "p99_ms": stats.get("p99_ms"), "error_rate": stats.get("error_rate"),
             "async_queue": async_depth(paths),
             "cpu_percent": usage.get("cpu_percent"), "rss_mb": usage.get("rss_mb"),
-            "pid": ep.pid, "workers": ep.workers, "reason": ep.status_reason})
+            "pid": ep.pid, "workers": ep.workers,
+            "serverless": (ep.serverless or {}).get("state"),
+            "cold_starts": (ep.serverless or {}).get("cold_starts"),
+            "last_cold_start_s": (ep.serverless or {}).get("last_cold_start_s"),
+            "reason": ep.status_reason})
     return listing_frame("endpoints", pd.DataFrame(rows, columns=LISTING_COLUMNS))
 
 

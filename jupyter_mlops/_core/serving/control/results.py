@@ -23,6 +23,8 @@ class Endpoint(Result):
     workers: int = 1
     capture_percent: float = 0.0
     token_required: bool = False
+    #: a serverless endpoint's settings, state (warm/cold), cold starts and the last one's seconds
+    serverless: dict[str, Any] | None = None
     #: a multi-model endpoint: its limits, models loaded now, loads, evictions, cold and warm
     #: latency (summed or, for latency, the slowest worker's, over the workers); None otherwise
     multi_model: dict[str, Any] | None = None
@@ -42,6 +44,16 @@ class Endpoint(Result):
         info = [("url", self.url), ("pid", self.pid), ("workers", self.workers),
                 ("capture %", self.capture_percent), ("token", "required" if self.token_required
                                                       else "none")]
+        if self.serverless:
+            s = self.serverless
+            info += [("serverless", f"{s.get('state') or '?'}, idle after {s.get('idle'):g} s"),
+                     ("cold starts", f"{s.get('cold_starts') or 0}" + (
+                         f" (last {s['last_cold_start_s']:.2f} s)" if s.get("last_cold_start_s") else ""))]
+            if s.get("max_concurrency"):
+                info.append(("max concurrency", f"{s['max_concurrency']} ({s.get('throttled') or 0} "
+                                                "throttled)"))
+            if s.get("provisioned"):
+                info.append(("provisioned", s["provisioned"]))
         sections = [("", html.kv_table(info)), ("variants", html.table(
             ["variant", "ref", "role", "weight", "compiled"], rows))]
         if self.multi_model:

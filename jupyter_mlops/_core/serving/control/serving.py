@@ -30,6 +30,7 @@ from .results import Endpoint, GroundTruthUpload
 
 #: how far back the charts in an endpoint's own view look
 RECENT_SECONDS = 15 * 60.0
+DEFAULT_IDLE_SECONDS = 300.0  # a serverless endpoint without idle=: five minutes without traffic
 
 
 class Serving:
@@ -123,7 +124,8 @@ class Serving:
                max_payload_mb: float | None = None, request_timeout: float | None = None,
                timeout: float = 60.0, compiled: bool = True, wait: bool = False, on_update: Callable | None = None,
                async_concurrency: int | None = None, async_output: str | None = None,
-               async_notify: dict | None = None, multi_model: bool = False,
+               async_notify: dict | None = None, serverless: bool = False, idle: float | None = None,
+               max_concurrency: int | None = None, provisioned: int | None = None, multi_model: bool = False,
                max_models: int | None = None, max_memory_mb: float | None = None) -> Endpoint:
         """``wait``: once the endpoint serves the change, follow the rollout it started until it
         completes or rolls back (``watch``), handing each look to ``on_update`` (default: the view
@@ -138,7 +140,11 @@ class Serving:
             raise InvalidInput(f"workers must be at least 1, got {workers!r}.")
         guardrails = rollouts.checked_guardrails(guardrails)
         async_settings = async_inference_settings(async_concurrency, async_output, async_notify)
+        serverless_settings = serverless_config(serverless, idle, max_concurrency, provisioned)
         if multi_model or max_models is not None or max_memory_mb is not None:
+            if serverless_settings:
+                raise InvalidInput("A multi-model endpoint cannot be serverless (yet): deploy it "
+                                   "without serverless=True, or serve one version serverless.")
             return self._deploy_multi_model(ref, endpoint, port, workers, token, max_models,
                                             max_memory_mb, max_payload_mb, request_timeout, timeout,
                                             capture)
@@ -147,7 +153,7 @@ class Serving:
         spec.compiled = bool(compiled)
         record = self.records.get(endpoint)
         if self._alive(paths, record):
-            self._refuse_new_settings(paths, record, port, workers, token)
+            self._refuse_new_settings(paths, record, port, workers, token, serverless_settings)
             multi_model_endpoints.refuse_variant_changes(paths, "take a single version or a rollout")
             with ConfigFile(paths.config).updating() as config:
                 details, before = rollouts.plan_deploy(config, spec, strategy, percent, bake,
@@ -168,6 +174,7 @@ class Serving:
             request_timeout_s=request_timeout or DEFAULT_REQUEST_TIMEOUT,
             capture_percent=capture, workers=workers)
         config.async_inference = async_settings
+        config.serverless = serverless_settings
         return self._start(paths, config, spec, port, token, timeout)
 
     def _deploy_multi_model(self, refs, endpoint, port, workers, token, max_models, max_memory_mb,
@@ -198,8 +205,9 @@ class Serving:
         validate_name(endpoint, "endpoint name")
         return async_result(self.paths(endpoint), inference_id)
 
-    def _refuse_new_settings(self, paths, record, port, workers, token) -> None:
-        """Port, workers and token belong to the process: changing them needs a new one."""
+    def _refuse_new_settings(self, paths, record, port, workers, token, serverless=None) -> None:
+        """Port, workers, token and serverless settings belong to the process: changing them
+        needs a new one."""
         running = ConfigFile(paths.config).read()
         changed = []
         if port is not None and port != record.port:
@@ -208,6 +216,8 @@ class Serving:
             changed.append(f"workers={workers!r} (it runs with {running.workers!r})")
         if token and not running.accepts_token(token):
             changed.append("a different token")
+        if serverless and serverless != running.serverless:
+            changed.append(f"serverless settings {serverless} (it runs with {running.serverless or 'none'})")
         if changed:
             raise Conflict(f"Endpoint {paths.name!r} is running; {', '.join(changed)} needs a new "
                            "process.", hint=f"stop({paths.name!r}) first.")
@@ -439,6 +449,29 @@ class Serving:
         from ..contract import read_worker_reports
 
         return read_worker_reports(self.paths(endpoint))
+
+
+def serverless_config(serverless: bool, idle, max_concurrency, provisioned) -> dict:
+    """The deploy options of a serverless endpoint as the endpoint config keeps them (ranges as
+    SageMaker's ``ServerlessConfig``: MaxConcurrency and ProvisionedConcurrency 1-200)."""
+    if not serverless:
+        given = [n for n, v in (("idle", idle), ("max_concurrency", max_concurrency),
+                                ("provisioned", provisioned)) if v is not None]
+        if given:
+            raise InvalidInput(f"{', '.join(given)} apply to serverless endpoints: add serverless=True.")
+        return {}
+    settings: dict = {"idle": DEFAULT_IDLE_SECONDS if idle is None else float(idle)}
+    if not settings["idle"] > 0:
+        raise InvalidInput(f"idle is the seconds without traffic before the endpoint releases its "
+                           f"memory; it must be positive, got {idle!r}.")
+    for name, value in (("max_concurrency", max_concurrency), ("provisioned", provisioned)):
+        if value is None:
+            continue
+        if int(value) != value or not (0 if name == "provisioned" else 1) <= int(value) <= 200:
+            raise InvalidInput(f"{name} must be a whole number "
+                               f"{0 if name == 'provisioned' else 1}-200, got {value!r}.")
+        settings[name] = int(value)
+    return settings
 
 
 def async_inference_settings(concurrency, output, notify) -> dict:

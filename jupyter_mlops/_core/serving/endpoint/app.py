@@ -17,7 +17,8 @@ import numpy as np
 import orjson
 
 from ...errors import (InternalFailure, MethodNotAllowed, MlopsError, ModelError, ModelTimeout,
-                       PayloadTooLarge, RequestTimeout, RouteNotFound, Unauthorized, http_status)
+                       PayloadTooLarge, RequestTimeout, RouteNotFound, Throttled, Unauthorized,
+                       http_status)
 from ..metrics import merge, prometheus_text
 from .protocols import Reply, Request, WireProtocol, default_protocols
 from .protocols.base import TARGET_MODEL
@@ -88,7 +89,11 @@ class EndpointApp:
                     if params is not None:
                         request.params = params
                         if params.get("async"):
+                            if self.runtime.gate is not None:
+                                self.runtime.gate.touch()
                             return await self.enqueue(request, protocol, live, receive, send)
+                        if self.runtime.gate is not None:  # serverless (serverless.py)
+                            return await self.predict_gated(request, protocol, live, receive, send)
                         return await self.predict(request, protocol, live, receive, send)
             elif request.method in ("GET", "HEAD"):
                 return await _send(send, self._get(request, live))
@@ -171,6 +176,18 @@ class EndpointApp:
         self.runtime.wake_async()
 
     # -- prediction ----------------------------------------------------------------------------
+    async def predict_gated(self, request: Request, protocol: WireProtocol, live: Live, receive, send):
+        """Within the endpoint's concurrency limit, or throttled; the gate notes the traffic."""
+        gate = self.runtime.gate
+        slot = gate.enter()
+        if slot is None:
+            raise Throttled(f"Rate exceeded: endpoint {live.name!r} runs at most "
+                            f"{gate.slots.limit} requests at once (max_concurrency).")
+        try:
+            return await self.predict(request, protocol, live, receive, send)
+        finally:
+            gate.leave(slot)
+
     async def predict(self, request: Request, protocol: WireProtocol, live: Live, receive, send):
         t0 = time.perf_counter()
         variant = None

@@ -74,6 +74,8 @@ class Runtime:
         self.listening = False
         self.async_processor = None   # worker 0 only
         self._async_queue = None
+        self.gate = None              # a serverless endpoint's (serverless.py)
+        self.released = False         # it gave itself back for lack of traffic
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, first_apply: bool = True) -> "Runtime":
@@ -89,6 +91,8 @@ class Runtime:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.gate is not None:
+            self.gate.stop()
         if self.async_processor is not None:
             self.async_processor.stop()
         if self.controller is not None:
@@ -271,6 +275,8 @@ class Runtime:
                   "compiled": {n: v.compiled for n, v in (
                       self.live.variants.items() if self.live else [])},
                   "capture_written": self.capture.written if self.capture else 0,
+                  "released": self.released,
+                  "throttled": self.gate.throttled if self.gate is not None else 0,
                   "async_queue": self.async_queue.depth() if self.worker == 0 else None,
                   "accepts_missing": {n: v.schema.allow_missing for n, v in (
                       self.live.variants.items() if self.live else [])},

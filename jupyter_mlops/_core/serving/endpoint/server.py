@@ -103,7 +103,7 @@ def die_with_supervisor(supervisor: int, worker: int) -> None:
 
 
 def serve_worker(config_file: Path, host: str, port: int, worker: int, announce: bool,
-                 supervisor: int | None = None) -> int:
+                 supervisor: int | None = None, listen_fd: int | None = None) -> int:
     from ..inference.variant import silence_feature_name_warning
     from .runtime import Runtime
 
@@ -123,9 +123,15 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
     from .controller import Controller
 
     shared = not announce  # a worker under a supervisor shares the port with its siblings
-    if not shared:
-        ensure_free(host, port)
-    sock = make_socket(host, port, reuse_port=shared)
+    if listen_fd is not None:  # a serverless endpoint's: the supervisor's one socket (serverless.py)
+        from .serverless import Gate, inherited_socket, settings_of
+
+        sock = inherited_socket(listen_fd)
+        runtime.gate = Gate(runtime, settings_of(runtime.live.config), supervisor)
+    else:
+        if not shared:
+            ensure_free(host, port)
+        sock = make_socket(host, port, reuse_port=shared)
     port = sock.getsockname()[1]
     # Long-lived objects (sklearn, pandas, the models) never die: keep them out of the cyclic
     # GC's full collections, which otherwise pause the event loop for tens of ms under load.
@@ -140,6 +146,8 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
     def started():
         runtime.listening = True
         runtime.write_report()  # the supervisor waits for every worker to say so
+        if runtime.gate is not None:
+            runtime.gate.start()
         if worker == 0:
             runtime.controller = Controller(runtime).start()
             runtime.start_async()
@@ -157,7 +165,15 @@ def serve_worker(config_file: Path, host: str, port: int, worker: int, announce:
                             access_log=False, log_level="warning", timeout_keep_alive=5,
                             timeout_graceful_shutdown=timeout, limit_concurrency=2048,
                             server_header=False, date_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if runtime.gate is not None:
+        runtime.gate.on_release = lambda: setattr(server, "should_exit", True)
+    server.run(sockets=[sock])
+    if runtime.released:
+        from .serverless import RELEASED
+
+        print(f"endpoint worker {worker} pid {os.getpid()} released", flush=True)
+        return RELEASED
     print(f"endpoint worker {worker} pid {os.getpid()} stopped", flush=True)
     return 0
 
@@ -270,19 +286,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--supervisor-pid", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     config_file = Path(args.config).resolve()
     if args.worker_index is not None:
         return serve_worker(config_file, args.host, args.port, args.worker_index, announce=False,
-                            supervisor=args.supervisor_pid)
-    workers = args.workers
-    if workers is None:
-        workers = ConfigFile(config_file).read().workers
+                            supervisor=args.supervisor_pid, listen_fd=args.listen_fd)
+    config = ConfigFile(config_file).read()
+    workers = args.workers if args.workers is not None else config.workers
     for folder in (config_file.parent / "workers", config_file.parent / "history"):
         if folder.exists():  # a new start begins a new history (it lives in the workers)
             for stale in folder.glob("*.json"):
                 stale.unlink()
     (config_file.parent / "server.json").unlink(missing_ok=True)
+    if config.serverless:  # always supervised: the supervisor is what stays when workers leave
+        from .serverless import ServerlessSupervisor
+
+        return ServerlessSupervisor(config_file, args.host, args.port, workers, config.serverless).run()
     if workers <= 1:
         return serve_worker(config_file, args.host, args.port, 0, announce=True)
     return supervise(config_file, args.host, args.port, workers)

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 import orjson
 
-from ....errors import (InternalFailure, InvalidRequest, MlopsError, ModelError,
+from ....errors import (InternalFailure, InvalidRequest, Throttled, MlopsError, ModelError,
                         NoVariantAvailable, PayloadTooLarge, RequestTimeout, Unauthorized,
                         http_status)
 from ...inference import codec
@@ -47,6 +47,8 @@ FRONT_END = {
     RequestTimeout: ("ValidationError", None),
     NoVariantAvailable: ("ServiceUnavailable", None),
     InternalFailure: ("InternalFailure", None),
+    # botocore's _retry.json matches this code with status 400 (legacy mode retries it)
+    Throttled: ("ThrottlingException", 400),
 }
 
 
