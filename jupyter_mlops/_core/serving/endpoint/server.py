@@ -256,14 +256,19 @@ class Supervisor:
         print(f"endpoint supervisor pid {os.getpid()} with {self.workers} workers on "
               f"http://{self.host}:{self.port}", flush=True)
         self.watch()
-        for child in self.children.values():
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        wait_or_kill(self.children.values())
         self.reserve.close()
         print(f"endpoint supervisor pid {os.getpid()} stopped", flush=True)
         return 0
+
+
+def wait_or_kill(children, timeout: float = 60) -> None:
+    """A stopping supervisor's last step: each worker gets ``timeout`` s to finish its requests."""
+    for child in children:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def supervise(config_file: Path, host: str, port: int, workers: int) -> int:

@@ -304,11 +304,9 @@ class ServerlessSupervisor:
         print(f"endpoint supervisor pid {os.getpid()} (serverless, idle {self.settings.get('idle')} s) "
               f"with {self.workers} workers on http://{self.host}:{self.port}", flush=True)
         self.watch()
-        for child in self.children.values():
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        from .server import wait_or_kill
+
+        wait_or_kill(self.children.values())
         self.listener.close()
         print(f"endpoint supervisor pid {os.getpid()} stopped", flush=True)
         return 0
