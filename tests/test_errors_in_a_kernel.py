@@ -3,25 +3,13 @@ IPython asks the exception for ``_render_traceback_`` and ipykernel sends what i
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
-import jupyter_mlops
-
-SOURCE = str(Path(jupyter_mlops.__file__).resolve().parents[1])  # this checkout, not an installed copy
+from real_kernel import start_kernel, stop_kernel
 
 
 def test_an_error_in_a_kernel_without_load_ext_is_one_line(home, tmp_path):
-    from jupyter_client.manager import KernelManager
-
-    env = {**os.environ, "MLOPS_HOME": str(home),
-           "PYTHONPATH": os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)}
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env=env, cwd=str(tmp_path))
-    process = km.provisioner.process
-    client = km.client()
-    client.start_channels()
+    km, client = start_kernel(home, tmp_path)
     errors = []
     try:
         client.wait_for_ready(timeout=60)
@@ -29,9 +17,8 @@ def test_an_error_in_a_kernel_without_load_ext_is_one_line(home, tmp_path):
             "import jupyter_mlops\njupyter_mlops.Workspace().get('chrun')", timeout=120,
             output_hook=lambda msg: errors.append(msg["content"]) if msg["msg_type"] == "error" else None)
     finally:
-        client.stop_channels()
-        km.shutdown_kernel(now=False)
-    assert process.wait(30) == 0
+        exit_code = stop_kernel(km, client)
+    assert exit_code == 0
     assert reply["content"]["status"] == "error"
     [error] = errors
     assert (error["ename"], error["evalue"]) == ("ModelNotFound", "No model named 'chrun'.")

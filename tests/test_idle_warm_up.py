@@ -8,23 +8,14 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import jupyter_mlops
+from real_kernel import SOURCE, start_kernel, stop_kernel
 
-SOURCE = str(Path(jupyter_mlops.__file__).resolve().parents[1])  # this checkout, not an installed copy
 NEEDED = ("skops.io", "sqlalchemy.orm", "alembic.command", "jupyter_mlops._core.registry.registry")
 
 
 def _kernel(home, tmp_path, **env):
-    from jupyter_client.manager import KernelManager
-
-    env = {**os.environ, "MLOPS_HOME": str(home), **env,
-           "PYTHONPATH": os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)}
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env=env, cwd=str(tmp_path))
-    client = km.client()
-    client.start_channels()
+    km, client = start_kernel(home, tmp_path, **env)
     client.wait_for_ready(timeout=60)
     return km, client
 
@@ -38,10 +29,7 @@ def _run(client, code: str) -> str:
 
 
 def _stop(km, client) -> None:
-    process = km.provisioner.process
-    client.stop_channels()
-    km.shutdown_kernel(now=False)
-    assert process.wait(30) == 0
+    assert stop_kernel(km, client) == 0
 
 
 LOADED = "import sys, json; print(json.dumps({m: m in sys.modules for m in %r}))" % (NEEDED,)

@@ -3,12 +3,7 @@ rollout and updates it in place (display_data, then update_display_data with its
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import jupyter_mlops
-
-SOURCE = str(Path(jupyter_mlops.__file__).resolve().parents[1])  # this checkout, not an installed copy
+from real_kernel import start_kernel, stop_kernel
 
 CELL = """
 import jupyter_mlops
@@ -20,23 +15,14 @@ print(ep.rollout["status"])
 
 
 def test_deploy_with_wait_in_a_kernel_updates_one_display(sws, tmp_path):
-    from jupyter_client.manager import KernelManager
-
-    env = {**os.environ, "MLOPS_HOME": str(sws.home),
-           "PYTHONPATH": os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)}
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env=env, cwd=str(tmp_path))
-    process = km.provisioner.process
-    client = km.client()
-    client.start_channels()
+    km, client = start_kernel(sws.home, tmp_path)
     messages = []
     try:
         client.wait_for_ready(timeout=60)
         reply = client.execute_interactive(CELL, timeout=180, output_hook=messages.append)
     finally:
-        client.stop_channels()
-        km.shutdown_kernel(now=False)
-    assert process.wait(30) == 0
+        exit_code = stop_kernel(km, client)
+    assert exit_code == 0
     assert reply["content"]["status"] == "ok", [m["content"] for m in messages if m["msg_type"] == "error"]
     shown = [m for m in messages if m["msg_type"] == "display_data"]
     updates = [m for m in messages if m["msg_type"] == "update_display_data"]
