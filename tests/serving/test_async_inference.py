@@ -327,25 +327,15 @@ def test_success_and_error_notifications_are_posted_to_webhooks(sws, tmp_path):
 def moto_s3(monkeypatch):
     pytest.importorskip("moto")
     pytest.importorskip("s3fs")
-    import subprocess
-    import sys
+    from conftest import moto_server
 
-    from conftest import free_port, stop_process, wait_for_port
-
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc)
-        url = f"http://127.0.0.1:{port}"
+    with moto_server() as url:
         # the endpoint process inherits these: s3fs (through botocore) reads them
         for k, v in {"AWS_ENDPOINT_URL_S3": url, "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x",
                      "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
             monkeypatch.setenv(k, v)
         boto3.client("s3", endpoint_url=url).create_bucket(Bucket="requests")
         yield url
-    finally:
-        stop_process(proc)
 
 
 @pytest.mark.s3

@@ -4,38 +4,30 @@ same bytes a local run writes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from conftest import free_port, stop_process, wait_for_port
+from conftest import moto_server
 
 
 @pytest.fixture
 def s3(monkeypatch):
     pytest.importorskip("moto")
     pytest.importorskip("s3fs")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc)
-        url = f"http://127.0.0.1:{port}"
-        for key, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x",
-                           "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            monkeypatch.setenv(key, value)
-        import boto3
-        import fsspec
+    with moto_server() as url:
+        try:
+            for key, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "x",
+                               "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+                monkeypatch.setenv(key, value)
+            import boto3
+            import fsspec
 
-        boto3.client("s3").create_bucket(Bucket="data")
-        fsspec.filesystem("s3").invalidate_cache()
-        yield boto3.client("s3")
-    finally:
-        import s3fs
+            boto3.client("s3").create_bucket(Bucket="data")
+            fsspec.filesystem("s3").invalidate_cache()
+            yield boto3.client("s3")
+        finally:
+            import s3fs
 
-        s3fs.S3FileSystem.clear_instance_cache()
-        stop_process(proc)
+            s3fs.S3FileSystem.clear_instance_cache()
 
 
 @pytest.mark.s3
